@@ -1,0 +1,110 @@
+"""`build_application`: the one composition root, and the start/stop lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.context import BotData, Ctx
+from bot.i18n import Catalog
+from bot.processor import PerChatUpdateProcessor
+from bot.profile import publish_profile
+from handlers import register_all
+from storage import Database, Repos
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "1:sandbox"
+
+
+class LabApplication(Application):
+    """PTB's Application, plus the bot's own resources opened and closed with it.
+
+    `initialize` opens the database before anything can arrive and publishes the command menus;
+    `shutdown` closes the database after the last update. Tests, the terminal sandbox, polling and
+    webhooks all go through these two, so none of them can forget a step.
+    """
+
+    async def initialize(self) -> None:
+        data: BotData = self.bot_data
+        if getattr(data, "repo", None) is None:
+            data.repo = Repos.over(await Database.open(data.config.storage.path))
+        data.started_at = data.clock.now()
+        try:
+            await super().initialize()
+        except BaseException:
+            await self._close_database()
+            raise
+        await publish_profile(self)
+        log.info("bot @%s ready (schema %d)", self.bot.username, await data.repo.db.user_version())
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            await self._close_database()
+
+    async def _close_database(self) -> None:
+        data: BotData = self.bot_data
+        repo = getattr(data, "repo", None)
+        if repo is not None:
+            data.repo = None  # type: ignore[assignment]
+            await repo.db.close()
+            log.info("database closed")
+
+
+def build_application(
+    config: Config,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    texts: Catalog | None = None,
+) -> Application:
+    """Wire the whole bot. `request` replaces the network (the sandbox, the tests)."""
+    tz = config.scheduler.tz
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token or SANDBOX_TOKEN)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=Ctx, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor(64))
+        .application_class(LabApplication)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if config.telegram.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    data: BotData = app.bot_data
+    data.config = config
+    data.clock = clock or SystemClock()
+    data.texts = texts or Catalog.load()
+    register_all(app)
+    return app
+
+
+def sandbox_config(config: Config, staff_id: int) -> Config:
+    """The configuration the local sandbox runs with: its own database, a demo staff member."""
+    path = config.storage.path
+    sandbox_path = path.with_name(f"{path.stem}.sandbox{path.suffix}")
+    staff = tuple(dict.fromkeys((*config.telegram.staff_ids, staff_id)))
+    return replace(
+        config,
+        telegram=replace(config.telegram, staff_ids=staff, rate_limit=False),
+        storage=replace(config.storage, path=sandbox_path),
+    )

@@ -1,0 +1,93 @@
+"""Typed dependencies: what every handler reaches through `context`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import DEFAULT_LANGUAGE, Catalog, language_for
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Config
+    from storage import Repos
+
+DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command for Telegram's menu; `staff` ones appear only in staff members' chats."""
+
+    name: str
+    text_key: str
+    staff: bool = False
+
+
+class BotData:
+    """The application's shared state. PTB creates it empty; `build_application` fills it."""
+
+    config: Config
+    texts: Catalog
+    clock: Clock
+    repo: Repos
+    started_at: datetime
+
+    def __init__(self) -> None:
+        self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
+        self.deep_links: dict[str, DeepLinkHandler] = {}
+        self.commands: list[CommandSpec] = []
+        self.last_error: str | None = None
+
+    @property
+    def staff_ids(self) -> frozenset[int]:
+        return frozenset(self.config.telegram.staff_ids)
+
+
+class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
+    """`context` in every handler: `context.repo.users`, `context.t("key")`, ..."""
+
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ):
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.lang: str = DEFAULT_LANGUAGE
+
+    @property
+    def data(self) -> BotData:
+        return self.bot_data
+
+    @property
+    def repo(self) -> Repos:
+        return self.bot_data.repo
+
+    @property
+    def config(self) -> Config:
+        return self.bot_data.config
+
+    def now(self) -> datetime:
+        return self.bot_data.clock.now()
+
+    def t(self, key: str, **values: object) -> str:
+        """A text in the user's language, as Telegram HTML, values escaped."""
+        return self.bot_data.texts.text(self.lang, key, **values)
+
+    def label(self, key: str, **values: object) -> str:
+        """A plain text (button labels, alerts) in the user's language."""
+        return self.bot_data.texts.plain(self.lang, key, **values)
+
+    def is_staff(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.bot_data.staff_ids
+
+    def guess_language(self, update: object) -> None:
+        """Set `lang` from Telegram's hint when the user tracker has not run (errors, jobs)."""
+        if isinstance(update, Update) and update.effective_user:
+            self.lang = language_for(update.effective_user.language_code)

@@ -1,0 +1,16 @@
+"""Every feature's handlers, registered in one place so the routing order reads top to bottom."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import core, errors, fallback, menu, staff, tracking
+
+
+def register_all(app: Application) -> None:
+    tracking.register(app)  # group -10: know the user and their language before anything else
+    core.register(app)
+    menu.register(app)
+    staff.register(app)
+    fallback.register(app)  # last in group 0: whatever nobody else handled
+    errors.register(app)

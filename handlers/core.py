@@ -1,0 +1,143 @@
+"""/start (with deep links), /help, /lingua, /annulla and /cancel."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.context import CommandSpec, Ctx
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from handlers.menu import email, main_menu
+
+FEATURE = "lang"
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def start(update: Update, context: Ctx) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    if not is_private(update):
+        await group_hello(update, context)
+        return
+    payload = context.args[0] if context.args else ""
+    if payload and _PAYLOAD.match(payload):
+        handler = _deep_link_handler(context, payload)
+        if handler is not None:
+            prefix, callback = handler
+            await callback(update, context, payload[len(prefix) :])
+            return
+    await welcome(update, context)
+
+
+def _deep_link_handler(context: Ctx, payload: str):
+    # The longest registered prefix wins: "lab_" before "l".
+    for prefix in sorted(context.data.deep_links, key=len, reverse=True):
+        if payload.startswith(prefix):
+            return prefix, context.data.deep_links[prefix]
+    return None
+
+
+async def welcome(update: Update, context: Ctx) -> None:
+    user = update.effective_user
+    name = user.first_name if user else ""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t("start.welcome", name=name), reply_markup=main_menu(context)
+    )
+
+
+async def group_hello(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    link = f"https://t.me/{context.bot.username}?start=gruppo"
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.label("group.open_private"), url=link)]]
+    )
+    await update.effective_message.reply_text(context.t("group.start"), reply_markup=markup)
+
+
+async def help_command(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    if not is_private(update):
+        await group_hello(update, context)
+        return
+    await update.effective_message.reply_text(
+        context.t("help.text", email=email(context)), reply_markup=main_menu(context)
+    )
+
+
+async def help_link(update: Update, context: Ctx, _rest: str) -> None:
+    await help_command(update, context)
+
+
+async def cancel(update: Update, context: Ctx) -> None:
+    """Reached only when no conversation is active: those handle /annulla themselves."""
+    assert update.effective_message is not None
+    if not is_private(update):
+        return
+    await update.effective_message.reply_text(
+        context.t("cancel.nothing") + "\n" + context.t("menu.title"),
+        reply_markup=main_menu(context),
+    )
+
+
+async def language(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    if not is_private(update):
+        return
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✅ " if lang == context.lang else "") + LANGUAGE_NAMES[lang],
+                    callback_data=callbacks.pack(FEATURE, "set", lang),
+                )
+                for lang in LANGUAGES
+            ]
+        ]
+    )
+    await update.effective_message.reply_text(context.t("lang.choose"), reply_markup=markup)
+
+
+async def on_language(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed is None or parsed.action != "set" or parsed.args[:1] not in [(x,) for x in LANGUAGES]:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return
+    chosen = parsed.args[0]
+    await context.repo.users.set_language(query.from_user.id, chosen)
+    context.lang = chosen
+    await query.answer()
+    await query.edit_message_text(
+        context.t("lang.changed") + "\n\n" + context.t("menu.title"),
+        reply_markup=main_menu(context),
+    )
+
+
+def register(app: Application) -> None:
+    data = app.bot_data
+    data.deep_links["aiuto"] = help_link
+    data.deep_links["help"] = help_link
+    data.commands.extend(
+        [
+            CommandSpec("start", "cmd.start"),
+            CommandSpec("help", "cmd.help"),
+            CommandSpec("lingua", "cmd.lingua"),
+            CommandSpec("annulla", "cmd.annulla"),
+        ]
+    )
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler(["help", "aiuto"], help_command))
+    app.add_handler(CommandHandler(["lingua", "language"], language))
+    app.add_handler(CommandHandler(["annulla", "cancel"], cancel))
+    app.add_handler(CallbackQueryHandler(on_language, pattern=callbacks.pattern(FEATURE)))

@@ -1,0 +1,97 @@
+"""The main menu: the buttons every conversation comes back to.
+
+Callback data `menu:v1:<item>`. Pressing an item edits the menu message in place; "Menu" edits it
+back. Features that exist take over their item (see `ITEMS`); until then the item explains what
+is coming and how to reach the network.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot import callbacks
+from bot.context import Ctx
+from bot.i18n import LANGUAGES
+
+FEATURE = "menu"
+ITEMS = ("labs", "scuola", "events", "notify", "help", "lang")
+_PLACEHOLDERS = {
+    "labs": "placeholder.labs",
+    "scuola": "placeholder.scuola",
+    "events": "placeholder.events",
+    "notify": "placeholder.notifications",
+    "help": "help.text",
+}
+
+
+def main_menu(context: Ctx) -> InlineKeyboardMarkup:
+    def button(item: str, key: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(context.label(key), callback_data=callbacks.pack(FEATURE, item))
+
+    return InlineKeyboardMarkup(
+        [
+            [button("labs", "menu.labs")],
+            [button("scuola", "menu.scuola"), button("events", "menu.events")],
+            [button("notify", "menu.notifications"), button("help", "menu.help")],
+            [button("lang", "menu.language")],
+        ]
+    )
+
+
+def back_to_menu(context: Ctx) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("⬅️ Menu", callback_data=callbacks.pack(FEATURE, "home"))]]
+    )
+
+
+def email(context: Ctx) -> str:
+    return context.config.network.contact_email
+
+
+async def on_menu(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed is None or parsed.action not in (*ITEMS, "home"):
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return
+    await query.answer()
+    if parsed.action == "lang":
+        other = next(lang for lang in LANGUAGES if lang != context.lang)
+        await context.repo.users.set_language(query.from_user.id, other)
+        context.lang = other
+        text, markup = (
+            context.t("lang.changed") + "\n\n" + context.t("menu.title"),
+            main_menu(context),
+        )
+    elif parsed.action == "home":
+        text, markup = context.t("menu.title"), main_menu(context)
+    else:
+        text = context.t(_PLACEHOLDERS[parsed.action], email=email(context))
+        markup = back_to_menu(context)
+    await edit_or_send(update, context, text, markup)
+
+
+async def edit_or_send(
+    update: Update, context: Ctx, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Edit the message the button sits on; if that is impossible, send a new one."""
+    query = update.callback_query
+    if query and query.message and query.message.is_accessible:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc):
+                return
+            if "not found" not in str(exc) and "can't be edited" not in str(exc):
+                raise
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CallbackQueryHandler(on_menu, pattern=callbacks.pattern(FEATURE)))

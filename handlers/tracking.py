@@ -1,0 +1,51 @@
+"""Group -10: before any feature sees an update, know the user and their language.
+
+Runs on every update that has a user, records the interaction, and sets `context.lang`. It also
+follows `my_chat_member`, Telegram's notice that a user blocked or unblocked the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+from telegram.ext import Application, ChatMemberHandler, TypeHandler
+
+from bot.context import Ctx
+from bot.i18n import language_for
+from bot.profile import publish_staff_menu
+
+log = logging.getLogger(__name__)
+
+GROUP = -10
+
+
+async def track(update: Update, context: Ctx) -> None:
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    stored, first = await context.repo.users.seen(
+        user.id, language_for(user.language_code), context.now()
+    )
+    context.lang = stored.language
+    if first:
+        log.info("new user (total %d)", await context.repo.users.count())
+        if context.is_staff(user.id):
+            await publish_staff_menu(context.application, user.id)
+
+
+async def membership(update: Update, context: Ctx) -> None:
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    status = change.new_chat_member.status
+    blocked = status in (ChatMember.BANNED, ChatMember.LEFT)
+    await context.repo.users.set_blocked(change.from_user.id, blocked, context.now())
+    log.info("a user %s the bot", "blocked" if blocked else "unblocked")
+
+
+def register(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, track), group=GROUP)
+    app.add_handler(
+        ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER), group=GROUP + 1
+    )

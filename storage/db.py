@@ -1,0 +1,169 @@
+"""The one SQLite connection of the process, and the schema migrations.
+
+One long-lived aiosqlite connection in autocommit mode; an asyncio lock makes every write and every
+transaction exclusive, so two coroutines never interleave statements inside one transaction.
+Migrations are an append-only list: step N brings the schema from `user_version` N-1 to N, in one
+transaction. Never edit or reorder a step that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+MIGRATIONS: list[tuple[str, ...]] = [
+    # 1: the people the bot knows. Times are UTC ISO-8601 strings.
+    (
+        """
+        CREATE TABLE users (
+            id                INTEGER PRIMARY KEY,        -- Telegram user id
+            language          TEXT    NOT NULL DEFAULT 'it',
+            language_explicit INTEGER NOT NULL DEFAULT 0, -- chosen with /lingua
+            first_seen        TEXT    NOT NULL,
+            last_seen         TEXT    NOT NULL,
+            blocked           INTEGER NOT NULL DEFAULT 0, -- the user blocked the bot
+            blocked_at        TEXT,
+            interactions      INTEGER NOT NULL DEFAULT 1
+        ) STRICT
+        """,
+    ),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class DatabaseError(Exception):
+    """A problem with the database file that an operator must fix; the message says how."""
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: Path):
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"{path}: cannot create the folder {path.parent}: {exc.strerror}"
+            ) from None
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            await db._prepare()
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise DatabaseError(_explain(path, exc)) from None
+        except DatabaseError:
+            await conn.close()
+            raise
+        return db
+
+    async def _prepare(self) -> None:
+        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = await self.user_version()
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{self.path}: this database was written by a newer version of the bot "
+                f"(schema {version}; this version knows up to {SCHEMA_VERSION}). "
+                "Upgrade the bot, or restore a backup made with this version."
+            )
+        mode = await self._scalar("PRAGMA journal_mode = WAL")
+        if str(mode).lower() != "wal":
+            log.warning("SQLite WAL mode not available (journal_mode=%s)", mode)
+        await self._conn.execute("PRAGMA foreign_keys = ON")
+        await self._conn.execute("PRAGMA synchronous = NORMAL")
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            await self._migrate(number, MIGRATIONS[number - 1])
+
+    async def _migrate(self, number: int, statements: Iterable[str]) -> None:
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await self._conn.execute(statement)
+            await self._conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
+        log.info("database migrated to schema %d", number)
+
+    def files(self) -> list[Path]:
+        """The database file and its WAL companions."""
+        return [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
+
+    async def user_version(self) -> int:
+        return int(await self._scalar("PRAGMA user_version"))
+
+    async def close(self) -> None:
+        async with self._lock:
+            try:
+                await self._conn.execute("PRAGMA optimize")
+            finally:
+                await self._conn.close()
+
+    async def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    # --- the interface the repositories use --------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """An exclusive write transaction. Never await Telegram or SMTP inside it."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement; returns the number of rows changed."""
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._lock:
+            return await self._scalar(sql, params)
+
+
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return (
+            f"{path}: this file is not a SQLite database of the bot (or it is damaged). "
+            "Point [storage] path at another file, or restore a backup."
+        )
+    if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+        return f"{path}: the database cannot be written ({text}). Check the file's permissions."
+    return f"{path}: database error: {text}"

@@ -1,0 +1,78 @@
+"""The people the bot has talked to."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database
+from storage.times import from_db, to_db
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    language: str
+    language_explicit: bool
+    first_seen: datetime
+    last_seen: datetime
+    blocked: bool
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        language=row["language"],
+        language_explicit=bool(row["language_explicit"]),
+        first_seen=from_db(row["first_seen"]),
+        last_seen=from_db(row["last_seen"]),
+        blocked=bool(row["blocked"]),
+    )
+
+
+class UsersRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def seen(self, user_id: int, language: str, now: datetime) -> tuple[User, bool]:
+        """Record an interaction; returns the user and whether this was the first one.
+
+        `language` is the one Telegram suggests; it replaces the stored one unless the user chose
+        theirs with /lingua. Talking to the bot means they no longer block it.
+        """
+        stamp = to_db(now)
+        row = await self._db.fetch_one(
+            """
+            INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                last_seen = excluded.last_seen,
+                interactions = interactions + 1,
+                blocked = 0,
+                blocked_at = NULL,
+                language = CASE WHEN language_explicit THEN language ELSE excluded.language END
+            RETURNING *
+            """,
+            (user_id, language, stamp, stamp),
+        )
+        assert row is not None  # RETURNING always yields the row
+        return _user(row), row["interactions"] == 1
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _user(row)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET language = ?, language_explicit = 1 WHERE id = ?",
+            (language, user_id),
+        )
+
+    async def set_blocked(self, user_id: int, blocked: bool, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE users SET blocked = ?, blocked_at = ? WHERE id = ?",
+            (int(blocked), to_db(now) if blocked else None, user_id),
+        )
+
+    async def count(self) -> int:
+        return int(await self._db.scalar("SELECT count(*) FROM users"))

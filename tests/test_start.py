@@ -1,0 +1,103 @@
+"""/start, /help, the menu, languages: what a new citizen sees first."""
+
+from __future__ import annotations
+
+from tests.conftest import STAFF_ID
+
+
+async def test_start_greets_in_italian_with_the_main_menu(bot):
+    anna = bot.user(first_name="Anna", language_code="it")
+    replies = await anna.send("/start")
+    assert len(replies) == 1
+    assert "Ciao Anna!" in replies.text
+    assert "Laboratori Sociali" in replies.text
+    assert replies.buttons == [
+        "🔎 Trova un laboratorio",
+        "🎓 Scuola dei Laboratori",
+        "📅 Prossimi incontri",
+        "🔔 Notifiche",
+        "❓ Aiuto",
+        "🌐 English",
+    ]
+    user = await bot.repo.users.get(anna.id)
+    assert user is not None and user.language == "it" and not user.blocked
+
+
+async def test_start_speaks_english_to_english_speakers(bot):
+    john = bot.user(first_name="John", language_code="en-GB")
+    replies = await john.send("/start")
+    assert "Hi John!" in replies.text
+    assert "🔎 Find a lab" in replies.buttons
+
+
+async def test_unknown_languages_get_italian(bot):
+    replies = await bot.user(language_code="de").send("/start")
+    assert "Ciao" in replies.text
+
+
+async def test_user_names_are_escaped(bot):
+    replies = await bot.user(first_name="<b>Bob & Co").send("/start")
+    assert "Ciao <b>Bob & Co!" in replies.text  # shown literally, accepted by Telegram
+
+
+async def test_language_switch_is_remembered(bot):
+    anna = bot.user(language_code="it")
+    await anna.send("/lingua")
+    replies = await anna.press("English")
+    assert anna.last().edits == 1 and "from now on" in anna.last().plain
+    assert replies == []  # edited in place, nothing new sent
+    assert "Hi Anna!" in (await anna.send("/start")).text
+    user = await bot.repo.users.get(anna.id)
+    assert user is not None and user.language == "en" and user.language_explicit
+
+
+async def test_menu_language_button_toggles(bot):
+    anna = bot.user(language_code="it")
+    await anna.send("/start")
+    await anna.press("🌐 English")
+    assert "What would you like to do?" in anna.last().plain
+    await anna.press("🌐 Italiano")
+    assert "Cosa vuoi fare?" in anna.last().plain
+
+
+async def test_help_lists_commands_and_contact(bot):
+    replies = await bot.user().send("/help")
+    assert "/lingua" in replies.text and "info@csf.pv.it" in replies.text
+
+
+async def test_menu_items_edit_in_place_and_come_back(bot):
+    anna = bot.user()
+    await anna.send("/start")
+    menu_message = anna.last()
+    await anna.press("🎓 Scuola dei Laboratori")
+    assert "Scuola dei Laboratori Sociali" in menu_message.plain
+    assert "info@csf.pv.it" in menu_message.plain
+    await anna.press("⬅️ Menu")
+    assert menu_message.plain == "Cosa vuoi fare?"
+    assert "❓ Aiuto" in menu_message.buttons
+
+
+async def test_deep_link_to_help_and_unknown_payload(bot):
+    anna = bot.user()
+    assert "Come funziona" in (await anna.send("/start aiuto")).text
+    assert "Ciao Anna!" in (await anna.send("/start qualcosa_che_non_esiste")).text
+    assert "Ciao Anna!" in (await anna.send("/start <script>")).text
+
+
+async def test_cancel_with_nothing_to_cancel(bot):
+    for command in ("/annulla", "/cancel"):
+        replies = await bot.user().send(command)
+        assert "niente da annullare" in replies.text
+        assert "🔎 Trova un laboratorio" in replies.buttons
+
+
+async def test_staff_status_is_refused_to_citizens(bot):
+    replies = await bot.user().send("/stato")
+    assert "riservato allo staff" in replies.text
+    assert "Versione" not in replies.text
+
+
+async def test_staff_status_for_staff(bot):
+    replies = await bot.user(STAFF_ID).send("/stato")
+    assert "Versione: 0.1.0" in replies.text
+    assert "Persone conosciute: 1" in replies.text
