@@ -1,0 +1,101 @@
+"""`python -m bot [run | check-config] [--config PATH]`.
+
+`run` (the default) talks to Telegram when a token is configured, else opens the local sandbox in
+the terminal. A configuration or database problem is printed plainly and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from telegram import Update
+from telegram.error import InvalidToken
+
+from bot import logs
+from bot.config import Config, ConfigError, load
+from storage import DatabaseError
+
+log = logging.getLogger("bot")
+
+EXIT_CONFIG = 2
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "check-config"], help="what to do"
+    )
+    parser.add_argument("--config", type=Path, help="configuration file (default config.toml)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = load(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "check-config":
+        mode = "Telegram" if config.telegram.has_token else "local sandbox (no token)"
+        print(f"configuration OK ({config.source}); the bot would run with the {mode}")
+        return 0
+    if not config.telegram.has_token:
+        return run_sandbox(config)
+    return run_telegram(config)
+
+
+def run_sandbox(config: Config) -> int:
+    from bot import terminal
+
+    # The terminal is for the conversation; the log goes to a file beside the database.
+    log_path = config.storage.path.parent / "sandbox.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a", encoding="utf-8") as stream:
+        logs.setup(config.secrets(), stream=stream)
+        try:
+            return terminal.run(config)
+        except DatabaseError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_CONFIG
+
+
+def run_telegram(config: Config) -> int:
+    from bot.app import build_application
+
+    logs.setup(config.secrets())
+    app = build_application(config)
+    telegram = config.telegram
+    try:
+        if telegram.mode == "webhook":
+            log.info("starting in webhook mode on %s:%d", telegram.webhook_listen, telegram.webhook_port)
+            app.run_webhook(
+                listen=telegram.webhook_listen,
+                port=telegram.webhook_port,
+                url_path="telegram",
+                webhook_url=telegram.webhook_url,
+                secret_token=telegram.webhook_secret or None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            log.info("starting in polling mode")
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except DatabaseError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except InvalidToken:
+        print(
+            "Telegram refused the bot token: check BOT_TOKEN (it comes from @BotFather).",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""A chat with the bot in the terminal: `make run` without a token.
+
+The real Application runs against the in-process `FakeTelegram`; each line typed is a message
+from the current user, and what the bot sends is printed as it is sent (reminders and other jobs
+included). Lines starting with `:` and `#` drive the sandbox itself; `:help` lists them. Without
+a terminal (`printf '/start\\n' | make run`) it echoes each input line, prints the replies and
+exits with status 0 at the end of the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import tghtml
+from bot.app import build_application, sandbox_config
+from bot.config import Config
+from bot.sandbox import FakeTelegram, Msg, NoSuchButton, Sandbox, SandboxUser
+
+CITIZEN_ID = 10_001
+STAFF_ID = 90_001
+FILES_DIR = Path("var/sandbox/files")
+
+BANNER = (
+    "Local sandbox: no BOT_TOKEN is set, so you are chatting with the bot here. To connect to "
+    "Telegram, set BOT_TOKEN (see README) and run `make run` again. Type :help for sandbox "
+    "commands."
+)
+
+HELP = """Sandbox commands:
+  text or /command      send it as the current user
+  #N                    press button N of the latest message
+  :loc LAT LON          share a location (e.g. :loc 45.1850 9.1550)
+  :contact [PHONE]      share your contact
+  :photo :sticker :voice :video :document   send that kind of media
+  :edit TEXT            edit your last message
+  :group TEXT           say TEXT in a group chat where the bot is a member
+  :staff                act as a staff member     :citizen   back to the citizen
+  :user ID [LANG]       become another user (LANG it or en)
+  :quit                 leave (or Ctrl-D)"""
+
+MEDIA = {"photo", "sticker", "voice", "video", "document", "audio", "animation"}
+
+
+class Printer:
+    """Renders what the bot sends, numbering buttons so `#N` can press them."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.buttons: list[tuple[Msg | None, dict[str, Any]]] = []
+        self.current_chat: int | None = None
+
+    def on_message(self, msg: Msg) -> None:
+        prefix = "🤖 (modificato) " if msg.edits else "🤖 "
+        lines = self._body(msg).splitlines() or [""]
+        print(prefix + lines[0], file=self.out)
+        for line in lines[1:]:
+            print("   " + line, file=self.out)
+        numbered: list[tuple[Msg | None, dict[str, Any]]] = []
+        rows = (msg.reply_markup or {}).get("inline_keyboard") or []
+        for row in rows:
+            cells = []
+            for button in row:
+                numbered.append((msg, button))
+                cells.append(f"[{len(numbered)}] {button['text']}")
+            print("   " + "   ".join(cells), file=self.out)
+        keyboard = (msg.reply_markup or {}).get("keyboard") or []
+        for row in keyboard:
+            cells = []
+            for button in row:
+                button = button if isinstance(button, dict) else {"text": button}
+                numbered.append((None, button))
+                cells.append(f"{{{len(numbered)}}} {button['text']}")
+            print("   " + "   ".join(cells) + "   (tastiera)", file=self.out)
+        if numbered and msg.chat_id == self.current_chat:
+            self.buttons = numbered
+        self.out.flush()
+
+    @staticmethod
+    def _body(msg: Msg) -> str:
+        if msg.kind == "venue":
+            venue = msg.payload["venue"]
+            loc = venue["location"]
+            return f"📍 {venue['title']} — {venue['address']} ({loc['latitude']}, {loc['longitude']})"
+        if msg.kind in ("document", "photo"):
+            info = msg.payload.get("file", {})
+            where = info.get("saved_to", "(not saved)")
+            text = f"📎 {info.get('file_name', msg.kind)} → {where}"
+            return text + (f"\n{tghtml.plain(msg.text)}" if msg.text else "")
+        return msg.plain
+
+
+class Session:
+    def __init__(self, sandbox: Sandbox, printer: Printer, out: TextIO):
+        self.sandbox = sandbox
+        self.printer = printer
+        self.out = out
+        self.user = sandbox.user(CITIZEN_ID, first_name="Anna", language_code="it")
+        self.staff = sandbox.user(STAFF_ID, first_name="Staff (sandbox)", language_code="it")
+        self.group = sandbox.group()
+        printer.current_chat = self.user.chat.id
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+        self.out.flush()
+
+    def switch(self, user: SandboxUser) -> None:
+        self.user = user
+        self.printer.current_chat = user.chat.id
+        self.printer.buttons = []
+        self.say(f"(you are now user {user.id}, language {user.data.get('language_code', '-')})")
+
+    async def handle(self, line: str) -> bool:
+        """Act on one input line; False means quit."""
+        line = line.rstrip("\n")
+        if not line.strip():
+            return True
+        if line.startswith("#") and line[1:].strip().isdigit():
+            await self.press(int(line[1:].strip()))
+            return True
+        if not line.startswith(":"):
+            await self.user.send(line)
+            return True
+        command, _, rest = line[1:].partition(" ")
+        command = command.lower()
+        args = rest.split()
+        if command in ("quit", "exit", "q"):
+            return False
+        if command in ("help", "aiuto", "h"):
+            self.say(HELP)
+        elif command in ("loc", "posizione", "location"):
+            try:
+                lat, lon = float(args[0].rstrip(",")), float(args[1])
+            except (IndexError, ValueError):
+                self.say("usage: :loc LAT LON   (for example :loc 45.1850 9.1550)")
+                return True
+            await self.user.share_location(lat, lon)
+        elif command in ("contact", "contatto"):
+            await self.user.share_contact(args[0] if args else "+39 333 123 4567")
+        elif command in MEDIA:
+            await self.user.send_media(command, rest)
+        elif command == "edit":
+            mine = [m for m in self.user.chat.messages.values() if not m.from_bot]
+            if not mine or not rest:
+                self.say("usage: :edit NEW TEXT (edits your last message)")
+                return True
+            await self.user.edit(mine[-1].message_id, rest)
+        elif command == "group":
+            if not rest:
+                self.say("usage: :group TEXT")
+                return True
+            await self.user.send(rest, chat=self.group)
+        elif command == "staff":
+            self.switch(self.staff)
+        elif command in ("citizen", "cittadino"):
+            self.switch(self.sandbox.user(CITIZEN_ID, first_name="Anna"))
+        elif command == "user":
+            if not args or not args[0].isdigit():
+                self.say("usage: :user ID [it|en]")
+                return True
+            lang = args[1] if len(args) > 1 else "it"
+            self.switch(self.sandbox.user(int(args[0]), first_name="Utente", language_code=lang))
+        else:
+            self.say(f"unknown sandbox command :{command} (type :help)")
+        return True
+
+    async def press(self, number: int) -> None:
+        if not 1 <= number <= len(self.printer.buttons):
+            self.say("no such button: look for [N] next to the buttons")
+            return
+        msg, button = self.printer.buttons[number - 1]
+        if msg is None:
+            if button.get("request_location"):
+                self.say("this button shares your location: type :loc LAT LON")
+            elif button.get("request_contact"):
+                self.say("this button shares your contact: type :contact [PHONE]")
+            else:
+                await self.user.send(button["text"])
+            return
+        if "callback_data" in button:
+            await self.user.press_data(button["callback_data"], msg)
+        elif "url" in button:
+            self.say(f"(link: {button['url']})")
+        elif "switch_inline_query" in button:
+            self.say("(this button shares in another chat; inline mode is not in the terminal)")
+        else:
+            self.say("this button does nothing in the sandbox")
+
+
+def _reader(loop: asyncio.AbstractEventLoop, stream: TextIO, queue: asyncio.Queue) -> None:
+    """A daemon thread: a blocked read must never keep the process alive at exit."""
+    for line in stream:
+        loop.call_soon_threadsafe(queue.put_nowait, line)
+    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+async def chat(config: Config, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    api = FakeTelegram(files_dir=FILES_DIR)
+    app = build_application(sandbox_config(config, STAFF_ID), request=api)
+    sandbox = Sandbox(app, api)
+    printer = Printer(stdout)
+    api.listeners.append(printer.on_message)
+    session = Session(sandbox, printer, stdout)
+    interactive = stdin.isatty()
+    print(BANNER, file=stderr, flush=True)
+
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    threading.Thread(target=_reader, args=(loop, stdin, lines), daemon=True).start()
+
+    async with app:
+        await app.start()
+        try:
+            while not stop.is_set():
+                if interactive:
+                    print("> ", end="", file=stdout, flush=True)
+                getter = asyncio.ensure_future(lines.get())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                if not getter.done():
+                    getter.cancel()
+                    break
+                line = getter.result()
+                if line is None:
+                    break
+                if not interactive:
+                    print(f"> {line.rstrip()}", file=stdout, flush=True)
+                try:
+                    if not await session.handle(line):
+                        break
+                except NoSuchButton as exc:
+                    session.say(str(exc))
+        finally:
+            await app.stop()
+    return 0
+
+
+def run(config: Config) -> int:
+    return asyncio.run(chat(config, sys.stdin, sys.stdout, sys.stderr))
