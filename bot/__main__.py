@@ -72,7 +72,8 @@ def run_telegram(config: Config) -> int:
     telegram = config.telegram
     try:
         if telegram.mode == "webhook":
-            log.info("starting in webhook mode on %s:%d", telegram.webhook_listen, telegram.webhook_port)
+            where = f"{telegram.webhook_listen}:{telegram.webhook_port}"
+            log.info("starting in webhook mode on %s", where)
             app.run_webhook(
                 listen=telegram.webhook_listen,
                 port=telegram.webhook_port,

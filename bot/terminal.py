@@ -86,7 +86,8 @@ class Printer:
         if msg.kind == "venue":
             venue = msg.payload["venue"]
             loc = venue["location"]
-            return f"📍 {venue['title']} — {venue['address']} ({loc['latitude']}, {loc['longitude']})"
+            where = f"({loc['latitude']}, {loc['longitude']})"
+            return f"📍 {venue['title']} — {venue['address']} {where}"
         if msg.kind in ("document", "photo"):
             info = msg.payload.get("file", {})
             where = info.get("saved_to", "(not saved)")
