@@ -214,8 +214,9 @@ def schema() -> list[tuple[str, str, Any, Any]]:
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Load, overlay and validate. Raises ConfigError listing every problem."""
     environ = os.environ if environ is None else environ
-    explicit = path is not None or CONFIG_ENV in environ
-    path = path or Path(environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH))
+    from_env = environ.get(CONFIG_ENV) or None
+    explicit = path is not None or from_env is not None
+    path = path or Path(from_env or DEFAULT_CONFIG_PATH)
     label = str(path)
     problems: list[str] = []
     raw: dict[str, Any] = {}

@@ -55,12 +55,7 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseError(
-                f"{path}: cannot create the folder {path.parent}: {exc.strerror}"
-            ) from None
+        _check_path(path)  # once, at start: blocking file-system calls are fine here
         try:
             conn = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -155,6 +150,17 @@ class Database:
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self._lock:
             return await self._scalar(sql, params)
+
+
+def _check_path(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"{path}: cannot create the folder {path.parent}: {exc.strerror}"
+        ) from None
+    if path.is_dir():
+        raise DatabaseError(f"{path}: is a folder; [storage] path must name a database file")
 
 
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:

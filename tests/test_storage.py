@@ -1,0 +1,113 @@
+"""The database: migrations, refusal of newer schemas, clear errors, the users repository."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage import Database, DatabaseError, UsersRepo
+from storage.db import MIGRATIONS, SCHEMA_VERSION
+
+
+async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
+    db = await Database.open(tmp_path / "sub" / "bot.sqlite3")
+    try:
+        assert await db.user_version() == SCHEMA_VERSION == len(MIGRATIONS)
+        assert await db.scalar("PRAGMA journal_mode") == "wal"
+        assert await db.scalar("PRAGMA foreign_keys") == 1
+        tables = {row[0] for row in await db.fetch_all("SELECT name FROM sqlite_master")}
+        assert "users" in tables
+    finally:
+        await db.close()
+
+
+async def test_reopening_applies_nothing_twice(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    await UsersRepo(db).seen(1, "it", datetime.now(UTC))
+    await db.close()
+    db = await Database.open(path)
+    try:
+        assert await UsersRepo(db).count() == 1
+    finally:
+        await db.close()
+
+
+async def test_a_database_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(DatabaseError, match="written by a newer version of the bot"):
+        await Database.open(path)
+    with sqlite3.connect(path) as conn:  # untouched
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+async def test_a_file_that_is_not_a_database(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"PK\x03\x04 a zip file, say" * 200)
+    with pytest.raises(DatabaseError, match="not a SQLite database"):
+        await Database.open(path)
+
+
+async def test_a_path_that_cannot_be_created(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(DatabaseError, match="cannot create the folder"):
+        await Database.open(blocker / "bot.sqlite3")
+    (tmp_path / "adir.sqlite3").mkdir()
+    with pytest.raises(DatabaseError, match=r"adir\.sqlite3"):
+        await Database.open(tmp_path / "adir.sqlite3")
+
+
+async def test_a_failed_migration_leaves_the_previous_version(tmp_path, monkeypatch):
+    path = tmp_path / "bot.sqlite3"
+    await (await Database.open(path)).close()  # at the current version
+    broken = [*MIGRATIONS, ("CREATE TABLE extra (x)", "THIS IS NOT SQL")]
+    monkeypatch.setattr("storage.db.MIGRATIONS", broken)
+    monkeypatch.setattr("storage.db.SCHEMA_VERSION", len(broken))
+    with pytest.raises(DatabaseError):
+        await Database.open(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert "extra" not in names  # the whole step was rolled back
+
+
+async def test_transactions_roll_back_on_error(tmp_path):
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    now = datetime.now(UTC).isoformat()
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO users (id, first_seen, last_seen) VALUES (1, ?, ?)", (now, now)
+                )
+                raise RuntimeError("boom")
+        assert await UsersRepo(db).count() == 0
+    finally:
+        await db.close()
+
+
+async def test_users_are_tracked(tmp_path):
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    users = UsersRepo(db)
+    t0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    try:
+        user, first = await users.seen(42, "en", t0)
+        assert first and user.language == "en" and user.first_seen == t0
+        user, first = await users.seen(42, "en", t0)  # same instant: still not "first"
+        assert not first
+        await users.set_language(42, "it")
+        user, _ = await users.seen(42, "en", t0 + timedelta(hours=1))
+        assert user.language == "it" and user.language_explicit  # the choice sticks
+        assert user.last_seen == t0 + timedelta(hours=1) and user.first_seen == t0
+        await users.set_blocked(42, True, t0)
+        assert (await users.get(42)).blocked  # type: ignore[union-attr]
+        user, _ = await users.seen(42, "it", t0 + timedelta(days=1))
+        assert not user.blocked  # writing to the bot again means it is unblocked
+        assert await users.get(7) is None
+    finally:
+        await db.close()
