@@ -557,6 +557,8 @@ class FakeTelegram(BaseRequest):
         caption = params.get("caption") or ""
         plain = self._render(caption, params.get("parse_mode"), caption=True) if caption else ""
         ref = params.get(kind)
+        if not ref and kind in files:
+            ref = f"attach://{kind}"  # an upload: the file is the multipart part named `kind`
         if not ref:
             raise bad_request(f"there is no {kind} in the request")
         file_id = f"sandbox-file-{next(self._file_ids)}"
@@ -794,14 +796,16 @@ class SandboxUser:
                     "id": "poll-1",
                     "question": "?",
                     "options": [
-                        {"text": "a", "voter_count": 0},
-                        {"text": "b", "voter_count": 0},
+                        {"text": "a", "voter_count": 0, "persistent_id": "o1"},
+                        {"text": "b", "voter_count": 0, "persistent_id": "o2"},
                     ],
                     "total_voter_count": 0,
                     "is_closed": False,
                     "is_anonymous": True,
                     "type": "regular",
                     "allows_multiple_answers": False,
+                    "allows_revoting": False,
+                    "members_only": False,
                 }
             },
         }

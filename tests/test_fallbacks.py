@@ -1,0 +1,148 @@
+"""Whatever the Bot API can deliver gets a sensible answer, or quiet where quiet is right."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from telegram.ext import CommandHandler
+
+from tests.conftest import STAFF_ID, with_staff
+
+MENU_FIRST_BUTTON = "🔎 Trova un laboratorio"
+
+
+async def test_unknown_command(bot):
+    replies = await bot.user().send("/boh argomento")
+    assert "Non conosco il comando /boh" in replies.text
+    assert MENU_FIRST_BUTTON in replies.buttons
+
+
+async def test_unknown_text_gets_the_menu(bot):
+    replies = await bot.user().send("asdfgh")
+    assert "non ho capito" in replies.text.lower()
+    assert MENU_FIRST_BUTTON in replies.buttons
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("photo", "le foto"),
+        ("sticker", "gli sticker"),
+        ("voice", "i messaggi vocali"),
+        ("document", "i file"),
+        ("video", "i video"),
+        ("video_note", "i video"),
+        ("animation", "le GIF"),
+        ("audio", "i file audio"),
+        ("poll", "i sondaggi"),
+        ("dice", "questo tipo di messaggio"),
+    ],
+)
+async def test_media_get_a_kind_answer(bot, kind, words):
+    replies = await bot.user().send_media(kind)
+    assert f"Non so ancora leggere {words}" in replies.text
+    assert MENU_FIRST_BUTTON in replies.buttons
+
+
+async def test_media_in_english(bot):
+    replies = await bot.user(language_code="en").send_media("sticker")
+    assert "I cannot read stickers yet" in replies.text
+
+
+async def test_a_contact_is_answered(bot):
+    replies = await bot.user().share_contact("+39 333 000 0000")
+    assert "i contatti" in replies.text
+
+
+async def test_edited_messages(bot):
+    anna = bot.user()
+    await anna.send("ciao")
+    mine = next(m for m in anna.chat.messages.values() if not m.from_bot)
+    replies = await anna.edit(mine.message_id, "ciao a tutti")
+    assert "Hai modificato un messaggio" in replies.text
+
+
+async def test_groups_stay_quiet_unless_addressed(bot):
+    anna = bot.user()
+    group = bot.group()
+    assert await anna.send("ciao a tutti", chat=group) == []
+    assert await anna.send("/boh", chat=group) == []  # maybe for another bot
+    assert await anna.send("/start@AnotherBot", chat=group) == []
+    replies = await anna.send("@LabSocialiPaviaBot c'è un laboratorio?", chat=group)
+    assert "scrivimi in privato" in replies.text
+    assert replies[0].inline_buttons[0]["url"] == "https://t.me/LabSocialiPaviaBot?start=gruppo"
+    replies = await anna.send("/start@LabSocialiPaviaBot", chat=group)
+    assert "scrivimi in privato" in replies.text
+    assert "request_location" not in str(replies[0].reply_markup)
+
+
+async def test_channel_posts_are_ignored(bot):
+    channel = bot.api.ensure_group(-100_777, "Canale", kind="channel")
+    post = {
+        "message_id": 1,
+        "date": bot.api.now(),
+        "chat": channel.as_dict(),
+        "text": "/start",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    }
+    assert await bot.deliver(bot.update(channel_post=post)) == []
+
+
+async def test_stale_and_forged_buttons(bot):
+    anna = bot.user()
+    await anna.send("/start")
+    for data in ("menu:v0:labs", "menu:v1:rocket", "lab:v1:show:gone", "garbage", "x" * 64):
+        assert await anna.press_data(data) == []
+        answer = anna.callback_answer()
+        assert answer["text"] == "Questo pulsante non è più attivo."
+        assert answer["show_alert"] is True
+
+
+async def test_a_user_who_blocks_the_bot_is_recorded(bot):
+    anna = bot.user()
+    await anna.send("/start")
+
+    def member_update(status: str) -> dict:
+        me = bot.api.me
+        return bot.update(
+            my_chat_member={
+                "chat": anna.chat.as_dict(),
+                "from": anna.data,
+                "date": bot.api.now(),
+                "old_chat_member": {"status": "member", "user": me},
+                "new_chat_member": {"status": status, "user": me, "until_date": 0},
+            }
+        )
+
+    await bot.deliver(member_update("kicked"))
+    assert (await bot.repo.users.get(anna.id)).blocked
+    await bot.deliver(member_update("member"))
+    assert not (await bot.repo.users.get(anna.id)).blocked
+
+
+async def test_a_crash_in_a_handler_is_reported_kindly(start_bot, config, caplog):
+    config = with_staff(config, STAFF_ID)
+    config = config.__class__(
+        telegram=config.telegram.__class__(
+            staff_ids=(STAFF_ID,), staff_chat_id=STAFF_ID, rate_limit=False
+        ),
+        storage=config.storage,
+    )
+    bot = await start_bot(config)
+
+    async def broken(update, context):
+        raise RuntimeError("something internal")
+
+    bot.app.add_handler(CommandHandler("rompi", broken), group=-1)
+    anna = bot.user(first_name="Segreto")
+    with caplog.at_level(logging.INFO):
+        replies = await anna.send("/rompi dati-personali")
+    assert "qualcosa non ha funzionato" in replies.text
+    alert = [m for m in replies if m.chat_id == STAFF_ID]
+    assert alert and "RuntimeError" in alert[0].plain
+    assert "something internal" in caplog.text  # the traceback is logged...
+    assert "dati-personali" not in caplog.text and "Segreto" not in caplog.text  # ...no text
+    assert isinstance(bot.handler_errors.pop(), RuntimeError)
+    assert bot.app.bot_data.last_error and "RuntimeError" in bot.app.bot_data.last_error
+    await bot.app.shutdown()
