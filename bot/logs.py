@@ -20,6 +20,19 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self._secrets)
 
 
+class QuietExpected(logging.Filter):
+    """Drops the traceback of errors that have a clear one-line explanation of their own
+    (a refused token is explained by `python -m bot` itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from telegram.error import InvalidToken
+
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
@@ -32,6 +45,7 @@ def setup(secrets: Iterable[str], level: int = logging.INFO, stream=None) -> Non
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
+    handler.addFilter(QuietExpected())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -1,0 +1,164 @@
+"""A small Bot API over real HTTP on 127.0.0.1, for running the bot as a separate process.
+
+It answers what the bot calls at start and while chatting, keeps what it was sent, and serves
+queued updates to getUpdates. The in-process sandbox covers behaviour; this covers the wiring:
+base_url, the token in the path, polling, webhooks, signals.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "Laboratori Sociali Pavia",
+    "username": "LabSocialiPaviaBot",
+}
+
+
+class BotApiServer:
+    def __init__(self, token: str):
+        self.token = token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.updates: list[dict[str, Any]] = []
+        self._next_update = 1
+        self._next_message = 1
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                return
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                self._answer(body)
+
+            def do_GET(self) -> None:
+                self._answer(self.path.partition("?")[2])
+
+            def _answer(self, body: str) -> None:
+                path = self.path.partition("?")[0]
+                prefix = f"/bot{server.token}/"
+                if not path.startswith(prefix):
+                    return self._send(
+                        401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                    )
+                method = path[len(prefix) :]
+                params = server.decode(body, self.headers.get("Content-Type", ""))
+                with server._lock:
+                    server.calls.append((method, params))
+                result = server.handle(method, params)
+                return self._send(200, {"ok": True, "result": result})
+
+            def _send(self, code: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/bot"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> BotApiServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @staticmethod
+    def decode(body: str, content_type: str) -> dict[str, Any]:
+        if "json" in content_type:
+            return json.loads(body or "{}")
+        params: dict[str, Any] = {}
+        for key, values in parse_qs(body, keep_blank_values=True).items():
+            value = values[-1]
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
+        return params
+
+    def queue_message(self, user_id: int, text: str, language_code: str = "it") -> None:
+        with self._lock:
+            update_id = self._next_update
+            self._next_update += 1
+            user = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": "Anna",
+                "language_code": language_code,
+            }
+            message = {
+                "message_id": update_id,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private", "first_name": "Anna"},
+                "from": user,
+                "text": text,
+            }
+            if text.startswith("/"):
+                length = len(text.split()[0])
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            self.updates.append({"update_id": update_id, "message": message})
+
+    def handle(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            deadline = time.monotonic() + min(float(params.get("timeout") or 0), 1.0)
+            while True:
+                with self._lock:
+                    self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                    pending = list(self.updates)
+                if pending or time.monotonic() >= deadline:
+                    return pending
+                time.sleep(0.02)
+        if method in ("sendMessage", "editMessageText"):
+            with self._lock:
+                message_id = self._next_message
+                self._next_message += 1
+            chat_id = int(params["chat_id"])
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        if method == "getMyCommands":
+            return []
+        if method == "getMyDescription":
+            return {"description": ""}
+        if method == "getMyShortDescription":
+            return {"short_description": ""}
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return True
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        with self._lock:
+            return [params for name, params in self.calls if name == method]
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> bool:
+        """Wait for the other process to do something; a timeout, not a performance check."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False

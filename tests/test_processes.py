@@ -1,0 +1,202 @@
+"""The bot as a separate process: the terminal sandbox, polling a real HTTP Bot API, webhooks,
+and a clean stop on SIGTERM. These take a few seconds each: they start Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.http_botapi import BotApiServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456789:TEST-token-that-must-never-be-logged"
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LABBOT_") and k != "BOT_TOKEN"}
+    return {**base, "PYTHONPATH": str(ROOT), **extra}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_piped_sandbox_prints_the_welcome_and_exits_zero(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="/start\n/help\n#1\n:quit\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no BOT_TOKEN is set" in result.stderr
+    out = result.stdout
+    assert "> /start" in out and "Ciao Anna!" in out
+    assert "[1] 🔎 Trova un laboratorio" in out
+    assert "Come funziona" in out
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "var" / "labbot.sandbox.sqlite3").exists()
+
+
+def test_sandbox_handles_every_sandbox_command(tmp_path):
+    script = "\n".join(
+        [":help", ":loc 45.2 9.1", ":loc nowhere", ":contact", ":photo", ":sticker", "ciao",
+         ":edit ciao!", ":group @LabSocialiPaviaBot ciao", ":staff", "/stato", ":citizen",
+         ":user 777 en", "/start", "#99", ":nonsense", ""]
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Sandbox commands:" in out
+    assert "usage: :loc LAT LON" in out
+    assert "le foto" in out and "gli sticker" in out
+    assert "Hai modificato un messaggio" in out
+    assert "scrivimi in privato" in out
+    assert "Stato del bot" in out
+    assert "Hi Utente!" in out
+    assert "no such button" in out and "unknown sandbox command" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_polling_a_bot_api_server_and_stopping_cleanly(tmp_path):
+    db_path = tmp_path / "bot.sqlite3"
+    with BotApiServer(TOKEN) as api:
+        api.queue_message(42, "/start")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env(
+                BOT_TOKEN=TOKEN,
+                LABBOT_TELEGRAM_BASE_URL=api.base_url,
+                LABBOT_STORAGE_PATH=str(db_path),
+                LABBOT_TELEGRAM_STAFF_IDS="42",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            welcomed = api.wait_for(
+                lambda: any("Ciao Anna!" in m.get("text", "") for m in api.sent())
+            )
+            assert welcomed, "the bot did not answer /start"
+            api.queue_message(42, "/stato")
+            assert api.wait_for(
+                lambda: any("Stato del bot" in m.get("text", "") for m in api.sent())
+            )
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+    polls = api.sent("getUpdates")
+    assert "my_chat_member" in polls[0]["allowed_updates"]  # every update type
+    assert "callback_query" in polls[0]["allowed_updates"]
+    assert api.sent("setMyCommands")  # menus published at start
+    staff_menus = [p for p in api.sent("setMyCommands") if p.get("scope", {}).get("type") == "chat"]
+    assert staff_menus and any(c["command"] == "stato" for c in staff_menus[0]["commands"])
+    assert "database closed" in err
+    assert TOKEN not in err and TOKEN not in out
+    assert TOKEN.split(":")[1] not in err
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM users WHERE id = 42").fetchone()[0] == 1
+    assert not Path(f"{db_path}-wal").exists() or Path(f"{db_path}-wal").stat().st_size == 0
+
+
+def test_webhook_mode(tmp_path):
+    port = free_port()
+    secret = "webhook-secret-123"
+    with BotApiServer(TOKEN) as api:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env(
+                BOT_TOKEN=TOKEN,
+                LABBOT_TELEGRAM_BASE_URL=api.base_url,
+                LABBOT_STORAGE_PATH=str(tmp_path / "bot.sqlite3"),
+                LABBOT_TELEGRAM_MODE="webhook",
+                LABBOT_TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
+                LABBOT_TELEGRAM_WEBHOOK_PORT=str(port),
+                LABBOT_TELEGRAM_WEBHOOK_SECRET=secret,
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert api.wait_for(lambda: api.sent("setWebhook")), "no setWebhook"
+            webhook = api.sent("setWebhook")[0]
+            assert webhook["url"] == "https://bot.example.org/telegram"
+            assert webhook["secret_token"] == secret
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 1,
+                    "chat": {"id": 42, "type": "private"},
+                    "from": {"id": 42, "is_bot": False, "first_name": "Anna"},
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                },
+            }
+
+            def post(headers: dict[str, str]) -> int:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/telegram",
+                    data=json.dumps(update).encode(),
+                    headers={"Content-Type": "application/json", **headers},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        return response.status
+                except urllib.error.HTTPError as exc:
+                    return exc.code
+                except (ConnectionError, urllib.error.URLError):
+                    return 0
+
+            assert api.wait_for(lambda: post({"X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403)
+            assert post({"X-Telegram-Bot-Api-Secret-Token": secret}) == 200
+            assert api.wait_for(lambda: any("Ciao Anna!" in m.get("text", "") for m in api.sent()))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert secret not in err + out and TOKEN not in err + out
+
+
+@pytest.mark.parametrize("code", ["401"])
+def test_a_token_telegram_refuses(tmp_path, code):
+    with BotApiServer("999:the-right-one") as api:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env(BOT_TOKEN=TOKEN, LABBOT_TELEGRAM_BASE_URL=api.base_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "Telegram refused the bot token" in result.stderr
+    assert TOKEN not in result.stderr and "Traceback" not in result.stderr

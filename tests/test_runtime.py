@@ -1,0 +1,111 @@
+"""Runtime pieces: command menus and descriptions, per-chat ordering, log redaction."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+from telegram import Update
+
+from bot import logs
+from bot.processor import PerChatUpdateProcessor
+from tests.conftest import STAFF_ID
+
+
+async def test_menus_and_descriptions_are_published_per_language(bot):
+    api = bot.api
+    public_it = [c["command"] for c in api.commands[("default", "")]]
+    public_en = api.commands[("default", "en")]
+    assert public_it == ["start", "help", "lingua", "annulla"]
+    assert public_en[2] == {
+        "command": "lingua",
+        "description": "Change language (italiano / English)",
+    }
+    staff = [c["command"] for c in api.commands[(f"chat:{STAFF_ID}", "")]]
+    assert staff[: len(public_it)] == public_it and "stato" in staff
+    assert "stato" not in public_it
+    assert "Laboratori Sociali" in api.descriptions[""]
+    assert "community labs" in api.descriptions["en"]
+    assert len(api.short_descriptions["en"]) <= 120
+
+
+async def test_a_restart_does_not_publish_again(start_bot, config):
+    first = await start_bot(config)
+    await first.app.shutdown()
+    second = await start_bot(config)
+    second.api.commands = first.api.commands  # same Telegram
+    second.api.descriptions = first.api.descriptions
+    second.api.short_descriptions = first.api.short_descriptions
+    second.api.calls.clear()
+    from bot.profile import publish_profile
+
+    await publish_profile(second.app)
+    assert not [m for m, _ in second.api.calls if m.startswith("set")]
+    await second.app.shutdown()
+
+
+async def test_a_staff_member_gets_their_menu_on_first_contact(start_bot, config):
+    bot = await start_bot(config)
+    newcomer = 555_999
+    bot.app.bot_data.config = config.__class__(
+        telegram=config.telegram.__class__(staff_ids=(STAFF_ID, newcomer), rate_limit=False),
+        storage=config.storage,
+    )
+    await bot.user(newcomer).send("/start")
+    assert "stato" in [c["command"] for c in bot.api.commands[(f"chat:{newcomer}", "")]]
+    await bot.app.shutdown()
+
+
+async def test_updates_of_one_chat_run_in_order_and_chats_run_together():
+    processor = PerChatUpdateProcessor(8)
+    log: list[str] = []
+    gate = asyncio.Event()
+
+    def update(chat_id: int, update_id: int) -> Update:
+        return Update.de_json(
+            {
+                "update_id": update_id,
+                "message": {
+                    "message_id": update_id,
+                    "date": 0,
+                    "chat": {"id": chat_id, "type": "private"},
+                    "text": "x",
+                },
+            },
+            None,
+        )
+
+    async def work(name: str, wait: bool) -> None:
+        log.append(f"start {name}")
+        if wait:
+            await gate.wait()
+        log.append(f"end {name}")
+
+    async with processor:
+        first = asyncio.create_task(processor.process_update(update(1, 1), work("a1", True)))
+        second = asyncio.create_task(processor.process_update(update(1, 2), work("a2", False)))
+        other = asyncio.create_task(processor.process_update(update(2, 3), work("b1", False)))
+        await other  # chat 2 is not held up by chat 1
+        assert log == ["start a1", "start b1", "end b1"]
+        gate.set()
+        await asyncio.gather(first, second)
+    assert log[3:] == ["end a1", "start a2", "end a2"]
+    assert not processor._locks  # nothing kept once idle
+
+
+def test_secrets_are_redacted_even_in_tracebacks():
+    stream = io.StringIO()
+    logs.setup(["123:SECRET"], stream=stream)
+    log = logging.getLogger("test.redaction")
+    try:
+        raise RuntimeError("calling https://api.telegram.org/bot123:SECRET/getMe failed")
+    except RuntimeError:
+        log.exception("request to %s", "https://api.telegram.org/bot123:SECRET/getMe")
+    logging.getLogger("httpx").info("HTTP Request: POST .../bot123:SECRET/getUpdates")
+    text = stream.getvalue()
+    assert "SECRET" not in text
+    assert "request to https://api.telegram.org/bot[REDACTED]/getMe" in text
+    assert "RuntimeError: calling https://api.telegram.org/bot[REDACTED]/getMe failed" in text
+    assert "getUpdates" not in text  # httpx request lines are not logged at all
+    logging.getLogger().handlers.clear()
