@@ -158,6 +158,7 @@ class FakeTelegram(BaseRequest):
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self.first_poll_at: float | None = None
+        self.polled = asyncio.Event()  # set by the first getUpdates
 
     # --- BaseRequest ----------------------------------------------------------------------
 
@@ -391,6 +392,7 @@ class FakeTelegram(BaseRequest):
     async def api_getUpdates(self, params: dict, files: dict) -> list[dict[str, Any]]:
         if self.first_poll_at is None:
             self.first_poll_at = asyncio.get_running_loop().time()
+            self.polled.set()
         offset = int(params.get("offset") or 0)
         self._pending_updates = [u for u in self._pending_updates if u["update_id"] >= offset]
         if not self._pending_updates:

@@ -1,0 +1,71 @@
+"""`make bench`: run every benchmark and print one table to paste into a note."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker(module: str, *args: str) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"benchmark {module} {' '.join(args)} failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def foundation_rows() -> list[tuple[str, str, str, str]]:
+    from bench.foundation import LATENCY_N, THROUGHPUT_N, THROUGHPUT_USERS
+
+    ours = worker("bench.foundation", "labbot")
+    echo = worker("bench.foundation", "echo")
+
+    def row(label: str, key: str, fmt: str, better: str) -> tuple[str, str, str, str]:
+        a, b = ours[key], echo[key]
+        ratio = (a / b) if better == "higher" else (b / a if a else 0)
+        return (label, format(a, fmt), format(b, fmt), f"{ratio:.2f}")
+
+    return [
+        row(f"/start, updates/s (1 at a time, n={LATENCY_N})", "start_ups", ".0f", "higher"),
+        row("/start, p50 latency ms", "start_p50_ms", ".2f", "lower"),
+        row("/start, p99 latency ms", "start_p99_ms", ".2f", "lower"),
+        row("unknown text, updates/s", "unknown_ups", ".0f", "higher"),
+        row("unknown text, p50 latency ms", "unknown_p50_ms", ".2f", "lower"),
+        row("unknown text, p99 latency ms", "unknown_p99_ms", ".2f", "lower"),
+        row(
+            f"polling, {THROUGHPUT_USERS} users, n={THROUGHPUT_N}, updates/s",
+            "polling_ups",
+            ".0f",
+            "higher",
+        ),
+        row("peak memory (RSS) MB", "peak_rss_mb", ".1f", "lower"),
+        row("start → first getUpdates ms", "startup_ms", ".1f", "lower"),
+        row("Python imports ms", "import_ms", ".0f", "lower"),
+    ]
+
+
+def main() -> None:
+    print(f"# labbot benchmarks — Python {platform.python_version()}, {os.cpu_count()} cores")
+    print("# ratio: labbot as a fraction of the bare PTB echo bot (1.00 = as fast/small)")
+    print()
+    print("| benchmark | labbot | bare PTB echo | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, ours, echo, ratio in foundation_rows():
+        print(f"| {label} | {ours} | {echo} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
