@@ -1,0 +1,330 @@
+"""What a citizen's message asks, in Italian or English, without a table of known sentences.
+
+1. Normalise (case, accents, apostrophes, "S." -> "san").
+2. Find the labs and places named, fuzzily (rapidfuzz over windows of the message's words, with
+   a stricter bar for short names), preferring the longest, most specific mention.
+3. Read the intent from cue words and phrases (hours, activities, contacts, where, nearest; the
+   Scuola, the Assemblea, the network's contacts, the list of labs, what a lab is, taking part).
+4. Decide: a named lab beats everything; then the Scuola and the Assemblea; then a place (the
+   nearest labs to it); then the other topics; then "near me" without a place (ask for the
+   location); then greetings and thanks; else "not understood".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from domain.directory import Directory, Lab, Place
+from domain.text import has_letters, normalize, tokens
+
+THRESHOLD = 85.0  # fuzz.ratio (0-100) for names of 7 characters or more
+SHORT_THRESHOLD = 91.0  # names of 5-6 characters: one typo at most
+EXACT_ONLY = 4  # names this short must match exactly
+PREFIX_MIN = 4
+PREFIX_SCORE = 80.0  # a word that abbreviates a name
+WORD_SCORE = 75.0  # a word that is only the first word of a longer name
+
+# Words that never start or make up a name on their own.
+STOPWORDS = {
+    "a", "al", "alla", "allo", "ai", "agli", "alle", "il", "lo", "la", "i", "gli", "le", "l",
+    "di", "del", "della", "dello", "dei", "degli", "delle", "da", "dal", "dalla", "in", "nel",
+    "nella", "nello", "con", "su", "per", "tra", "fra", "e", "ed", "o", "c", "un", "uno", "una",
+    "the", "of", "to", "at", "near", "is", "there", "an", "and", "or",
+    "laboratorio", "laboratori", "lab", "labs", "sociale", "sociali", "community",
+    "vicino", "dove", "quartiere", "zona", "paese", "comune", "rione", "frazione",
+}  # fmt: skip
+
+# Cue stems: a message token starting with one of these (or equal, for short ones) is a cue.
+CUES: dict[str, set[str]] = {
+    "hours": {"orari", "orario", "apert", "apre", "aprite", "chiud", "chius", "hours", "opening",
+              "open"},
+    "activities": {"attivita", "corsi", "corso", "iniziativ", "programm", "activit"},
+    "contacts": {"contatt", "telefon", "numero", "cellulare", "email", "mail", "scriver", "scrivo",
+                 "chiamar", "contact", "phone", "call", "write"},
+    "where": {"dove", "indirizz", "trova", "arrivar", "arrivo", "raggiung", "where", "address",
+              "located", "mappa", "map"},
+    "nearest": {"vicin", "near", "nearest", "closest", "abito", "abitiamo", "vivo", "viviamo",
+                "risiedo", "live", "nearby"},
+    "organisation": {"gestisce", "gestit", "organizzazion", "associazion", "cooperativ", "runs"},
+    "scuola": {"scuola", "school", "formazione", "iscriv", "iscriz", "signup", "register",
+               "enrol"},
+    "assemblea": {"assemblea", "assemblee", "assembly"},
+    "events": {"eventi", "evento", "incontri", "incontro", "calendario", "events", "meeting",
+               "riunion"},
+    "notifications": {"notific", "avvis", "promemoria", "reminder", "notification"},
+    "info": {"informazion", "info", "chiedere", "domanda", "domande", "information", "ask"},
+    "list": {"elenco", "lista", "quali", "quanti", "tutti", "list", "which", "all", "mappa"},
+    "what_is": {"cos", "cosa", "cosè", "cose", "what", "significa"},
+    "take_part": {"partecip", "volontar", "aiutar", "collabor", "join", "volunteer", "impegn"},
+    "greeting": {"ciao", "buongiorno", "buonasera", "salve", "hello", "hi", "hey", "buondi"},
+    "thanks": {"grazie", "thanks", "thank", "grazia"},
+    "help": {"aiuto", "help", "funziona", "istruzioni"},
+}  # fmt: skip
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    "activities": ("cosa si fa", "cosa fanno", "che cosa fanno", "cosa c e da fare", "what do",
+                   "what happens", "what s on", "cosa succede", "cosa organizza", "che si fa"),
+    "hours": ("quando e aperto", "quando apre", "a che ora", "what time", "when is it open"),
+    "nearest": ("sono di", "abito a", "abito in", "vivo a", "vivo in", "piu vicino", "near me",
+                "vicino a me", "vicino casa", "i live", "close to"),
+    "scuola": ("sign up", "iscrivermi", "come mi iscrivo"),
+    "contacts": ("e mail", "a chi posso", "who can i", "get in touch"),
+    "take_part": ("dare una mano", "take part", "get involved", "come posso partecipare"),
+    "list": ("quali laboratori", "tutti i laboratori", "which labs", "all the labs"),
+    "about": ("cosa fate", "di cosa vi occupate", "cosa fa la rete", "chi siete", "who are you",
+              "what do you do", "fare benecomune", "bene comune"),
+    "talk": ("parlare con", "talk to", "speak to", "speak with", "talk with"),
+}  # fmt: skip
+
+SHORT_TALK = 4  # greetings and thanks count only in messages this short (in words)
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # "lab" or "place"
+    key: str  # lab id or place key
+    score: float
+    start: int
+    end: int  # token span [start, end)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """The decision. `intent` is one of: lab, place, ambiguous, topic, ask_location, greeting,
+    thanks, fallback. `facet` refines `lab` (hours, activities, contacts, where, organisation);
+    `topic` is one of scuola, assemblea, events, notifications, contatti, laboratori, what_is,
+    take_part, help."""
+
+    intent: str
+    lab: Lab | None = None
+    place: Place | None = None
+    facet: str | None = None
+    topic: str | None = None
+    choices: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Name:
+    words: tuple[str, ...]
+    text: str
+    kind: str
+    key: str
+
+
+class Matcher:
+    """Built once per directory (the bot rebuilds it when staff change a lab)."""
+
+    def __init__(self, directory: Directory):
+        self.directory = directory
+        names: list[_Name] = []
+        for lab in directory.visible:
+            for variant in (lab.name, lab.id.replace("-", " "), *lab.aliases):
+                names.append(self._name(variant, "lab", lab.id))
+        for place in directory.places:
+            for variant in (place.name, *place.aliases):
+                names.append(self._name(variant, "place", place.key))
+        unique = {(n.text, n.kind, n.key): n for n in names if n.text}
+        self.names = list(unique.values())
+
+    @staticmethod
+    def _name(text: str, kind: str, key: str) -> _Name:
+        words = tuple(tokens(text))
+        return _Name(words=words, text=" ".join(words), kind=kind, key=key)
+
+    # --- finding names -----------------------------------------------------------------------
+
+    def mentions(self, text: str) -> list[Mention]:
+        words = tokens(text)
+        found: dict[tuple[str, str, int, int], Mention] = {}
+        for name in self.names:
+            size = len(name.words)
+            sizes = {size, size + 1} | ({size - 1} if size >= 3 else set())
+            for width in sizes:
+                if width < 1 or width > len(words):
+                    continue
+                for start in range(len(words) - width + 1):
+                    window = words[start : start + width]
+                    if window[0] in STOPWORDS and window[0] != name.words[0]:
+                        continue
+                    if all(w in STOPWORDS for w in window):
+                        continue
+                    score = _score(window, name)
+                    if score is None:
+                        continue
+                    mention = Mention(name.kind, name.key, score, start, start + width)
+                    slot = (name.kind, name.key, start, start + width)
+                    if slot not in found or found[slot].score < score:
+                        found[slot] = mention
+        mentions = _best_non_overlapping(list(found.values()))
+        if mentions:
+            return mentions
+        return self._prefix_mentions(words)
+
+    def _prefix_mentions(self, words: list[str]) -> list[Mention]:
+        """ "torre" -> Torre d'Isola or La Torretta: candidates for a question with buttons."""
+        found: dict[tuple[str, str], Mention] = {}
+        for index, word in enumerate(words):
+            if len(word) < PREFIX_MIN or word in STOPWORDS:
+                continue
+            for name in self.names:
+                first = next((w for w in name.words if w not in STOPWORDS), "")
+                if not first.startswith(word):
+                    continue
+                if len(first) > len(word):  # "mira" -> "mirabello": an abbreviation
+                    score = PREFIX_SCORE
+                elif len(name.words) > 1:  # "torre" -> "torre d isola": a clue, never alone
+                    score = WORD_SCORE
+                else:
+                    continue
+                key = (name.kind, name.key)
+                if key not in found or found[key].score < score:
+                    found[key] = Mention(name.kind, name.key, score, index, index + 1)
+        return list(found.values())
+
+    # --- deciding ----------------------------------------------------------------------------
+
+    def understand(self, text: str) -> Understanding:
+        if not has_letters(text):
+            return Understanding("fallback")
+        norm = normalize(text)
+        words = tokens(text)
+        cues = _cues(words, norm)
+        mentions = self.mentions(text)
+        labs = [m for m in mentions if m.kind == "lab"]
+        places = [m for m in mentions if m.kind == "place"]
+        strong = [m for m in mentions if m.score > PREFIX_SCORE]
+
+        if labs and labs[0].score > PREFIX_SCORE:
+            lab = self.directory.lab(labs[0].key)
+            if lab is not None:
+                return Understanding("lab", lab=lab, facet=_facet(cues))
+        if "scuola" in cues:
+            return Understanding("topic", topic="scuola")
+        if "assemblea" in cues:
+            return Understanding("topic", topic="assemblea")
+        if strong:
+            specific = _most_specific([m for m in places if m.score > PREFIX_SCORE], self.directory)
+            if specific is not None:
+                place = self.directory.place(specific.key)
+                if place is not None and place.key == "pavia" and place.kind == "comune":
+                    return Understanding("topic", topic="laboratori")  # the whole city: the list
+                if place is not None and place.located:
+                    return Understanding("place", place=place, facet=_facet(cues))
+        if len({(m.kind, m.key) for m in mentions}) > 1 and not strong:
+            return Understanding("ambiguous", choices=tuple(mentions[:6]))
+        if len(mentions) == 1 and mentions[0].score == PREFIX_SCORE:  # "mira" -> Mirabello
+            only = mentions[0]
+            if only.kind == "lab" and (lab := self.directory.lab(only.key)):
+                return Understanding("lab", lab=lab, facet=_facet(cues))
+            place = self.directory.place(only.key)
+            if place is not None and place.located:
+                return Understanding("place", place=place, facet=_facet(cues))
+        topic = _topic(cues, words)
+        if topic is not None:
+            return Understanding("topic", topic=topic)
+        if "nearest" in cues or ("where" in cues and _mentions_a_lab(words)):
+            return Understanding("ask_location")
+        if len(words) <= SHORT_TALK:
+            if "thanks" in cues:
+                return Understanding("thanks")
+            if "greeting" in cues:
+                return Understanding("greeting")
+        return Understanding("fallback")
+
+
+def _score(window: list[str], name: _Name) -> float | None:
+    text = " ".join(window)
+    if len(name.text) <= EXACT_ONLY:
+        return 100.0 if text == name.text else None
+    # Typos rarely hit the first letter of a word: the first and last words must agree on it,
+    # so "spazio per bambini" is not "Spazio Q", while "mirabelo" is "Mirabello".
+    if window[0][0] != name.words[0][0] or window[-1][0] != name.words[-1][0]:
+        return None
+    score = fuzz.ratio(text, name.text)
+    needed = SHORT_THRESHOLD if len(name.text) <= 6 else THRESHOLD
+    return score if score >= needed else None
+
+
+def _best_non_overlapping(mentions: list[Mention]) -> list[Mention]:
+    """Longest, best mentions first; a mention inside a better one is dropped. At one span, a
+    lab beats a place of the same name (the Crosione lab, not the Crosione quartiere)."""
+    ordered = sorted(
+        mentions,
+        key=lambda m: (-m.score, -m.length, m.kind != "lab", m.start),
+    )
+    chosen: list[Mention] = []
+    for mention in ordered:
+        overlaps = any(mention.start < c.end and c.start < mention.end for c in chosen)
+        if overlaps and not any(
+            c.start == mention.start and c.end == mention.end and c.kind == mention.kind
+            for c in chosen
+        ):
+            continue
+        chosen.append(mention)
+    return chosen
+
+
+def _most_specific(places: list[Mention], directory: Directory) -> Mention | None:
+    """Among several places, a neighbourhood beats its whole comune ("Pavia, zona Mirabello");
+    otherwise the first one mentioned."""
+    if not places:
+        return None
+
+    def rank(mention: Mention) -> tuple[int, int]:
+        place = directory.place(mention.key)
+        is_city = place is not None and place.kind == "comune" and place.key == "pavia"
+        return (1 if is_city else 0, mention.start)
+
+    return min(places, key=rank)
+
+
+def _cues(words: list[str], norm: str) -> set[str]:
+    found: set[str] = set()
+    padded = f" {norm} "
+    for intent, stems in CUES.items():
+        for word in words:
+            if any(word == s or (len(s) >= 4 and word.startswith(s)) for s in stems):
+                found.add(intent)
+                break
+    for intent, phrases in PHRASES.items():
+        if any(f" {p} " in padded for p in phrases):
+            found.add(intent)
+    return found
+
+
+def _facet(cues: set[str]) -> str | None:
+    for facet in ("hours", "contacts", "activities", "organisation", "where"):
+        if facet in cues:
+            return facet
+    return None
+
+
+def _mentions_a_lab(words: list[str]) -> bool:
+    return any(w in {"laboratorio", "laboratori", "lab", "labs"} for w in words)
+
+
+def _topic(cues: set[str], words: list[str]) -> str | None:
+    lab_word = _mentions_a_lab(words)
+    if "events" in cues:
+        return "events"
+    if "notifications" in cues:
+        return "notifications"
+    if "list" in cues and lab_word:
+        return "laboratori"
+    if ("what_is" in cues and lab_word) or "about" in cues:
+        return "what_is"
+    if "take_part" in cues:
+        return "take_part"
+    if "contacts" in cues or "info" in cues or "talk" in cues:
+        return "contatti"
+    if "help" in cues:
+        return "help"
+    if lab_word and len(words) <= 3:  # "laboratori", "elenco laboratori sociali"
+        return "laboratori"
+    return None
