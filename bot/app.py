@@ -38,6 +38,8 @@ class LabApplication(Application):
             data.repo = Repos.over(await Database.open(data.config.storage.path))
         data.started_at = data.clock.now()
         try:
+            for hook in data.startup:
+                await hook(data)
             await super().initialize()
         except BaseException:
             await self._close_database()

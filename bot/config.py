@@ -22,6 +22,7 @@ ENV_PREFIX = "LABBOT_"
 TOKEN_ENV = "BOT_TOKEN"
 CONFIG_ENV = "LABBOT_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config.toml")
+PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 
 # Keys that must never come from a committed file.
 SECRET_KEYS = {("telegram", "token"), ("telegram", "webhook_secret")}
@@ -54,6 +55,8 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("var/labbot.sqlite3")
+    # The folder with labs.toml and places.toml; the project's own data/ unless set.
+    data_dir: Path = PROJECT_DATA
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import DEFAULT_LANGUAGE, Catalog, language_for
+from domain.directory import Directory, LabEdit
+from domain.understanding import Matcher
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -18,6 +20,24 @@ if TYPE_CHECKING:
     from storage import Repos
 
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
+MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
+StartupHook = Callable[["BotData"], Awaitable[None]]
+
+
+class LabsState:
+    """The directory in service: the data files, staff edits on top, and its matcher."""
+
+    base: Directory
+    current: Directory
+    matcher: Matcher
+
+    def set(self, base: Directory, edits: list[LabEdit]) -> None:
+        self.base = base
+        self.refresh(edits)
+
+    def refresh(self, edits: list[LabEdit]) -> None:
+        self.current = self.base.with_edits(edits)
+        self.matcher = Matcher(self.current)
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,7 @@ class CommandSpec:
     name: str
     text_key: str
     staff: bool = False
+    order: int = 50  # position in the menu: start first, help and cancel last
 
 
 class BotData:
@@ -42,7 +63,10 @@ class BotData:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
         self.deep_links: dict[str, DeepLinkHandler] = {}
         self.commands: list[CommandSpec] = []
+        self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
+        self.startup: list[StartupHook] = []  # run once the database is open
         self.last_error: str | None = None
+        self.labs = LabsState()
 
     @property
     def staff_ids(self) -> frozenset[int]:
@@ -86,6 +110,11 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.bot_data.staff_ids
+
+    @property
+    def is_staff_user(self) -> bool:
+        """Whether the person this update comes from is staff."""
+        return self.is_staff(self._user_id)
 
     def guess_language(self, update: object) -> None:
         """Set `lang` from Telegram's hint when the user tracker has not run (errors, jobs)."""

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def _menu(data: BotData, lang: str, staff: bool) -> list[BotCommand]:
     return [
         BotCommand(spec.name, data.texts.plain(lang, spec.text_key))
-        for spec in data.commands
+        for spec in sorted(data.commands, key=lambda s: (s.staff, s.order))
         if staff or not spec.staff
     ]
 

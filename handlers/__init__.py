@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import core, errors, fallback, menu, staff, tracking
+from handlers import core, errors, fallback, labs, menu, questions, staff, tracking
 
 
 def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
     core.register(app)
     menu.register(app)
+    labs.register(app)
     staff.register(app)
+    questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled
     errors.register(app)

@@ -130,10 +130,10 @@ def register(app: Application) -> None:
     data.deep_links["help"] = help_link
     data.commands.extend(
         [
-            CommandSpec("start", "cmd.start"),
-            CommandSpec("help", "cmd.help"),
-            CommandSpec("lingua", "cmd.lingua"),
-            CommandSpec("annulla", "cmd.annulla"),
+            CommandSpec("start", "cmd.start", order=0),
+            CommandSpec("help", "cmd.help", order=80),
+            CommandSpec("lingua", "cmd.lingua", order=85),
+            CommandSpec("annulla", "cmd.annulla", order=90),
         ]
     )
     app.add_handler(CommandHandler("start", start))

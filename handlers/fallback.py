@@ -92,7 +92,10 @@ def register(app: Application) -> None:
     new_message = filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, not_understood))
-    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited))
+    # A live location is a stream of edits: those are not edits to complain about.
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE & ~filters.LOCATION, edited)
+    )
     app.add_handler(MessageHandler(private & new_message & ~filters.StatusUpdate.ALL, media))
     # Known commands in a group are answered by their own handlers (they check the chat type);
     # an unknown command for this bot, a mention or a reply gets a pointer to the private chat.

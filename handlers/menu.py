@@ -57,6 +57,11 @@ async def on_menu(update: Update, context: Ctx) -> None:
     if parsed is None or parsed.action not in (*ITEMS, "home"):
         await query.answer(context.label("button.stale"), show_alert=True)
         return
+    action = context.data.menu_actions.get(parsed.action)
+    if action is not None:  # the feature that owns this item answers
+        await query.answer()
+        await action(update, context)
+        return
     await query.answer()
     if parsed.action == "lang":
         other = next(lang for lang in LANGUAGES if lang != context.lang)

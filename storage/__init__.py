@@ -5,9 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database, DatabaseError
+from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.users import User, UsersRepo
 
-__all__ = ["Database", "DatabaseError", "Repos", "User", "UsersRepo"]
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "LabEditsRepo",
+    "QuestionsRepo",
+    "Repos",
+    "User",
+    "UsersRepo",
+]
 
 
 @dataclass(frozen=True)
@@ -16,7 +25,14 @@ class Repos:
 
     db: Database
     users: UsersRepo
+    lab_edits: LabEditsRepo
+    questions: QuestionsRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
-        return cls(db=db, users=UsersRepo(db))
+        return cls(
+            db=db,
+            users=UsersRepo(db),
+            lab_edits=LabEditsRepo(db),
+            questions=QuestionsRepo(db),
+        )

@@ -38,6 +38,31 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) STRICT
         """,
     ),
+    # 2: staff edits of the lab directory (applied on top of data/labs.toml, in id order; the
+    # table is also the history of who changed what and when), and what people asked.
+    (
+        """
+        CREATE TABLE lab_edits (
+            id         INTEGER PRIMARY KEY,
+            lab_id     TEXT    NOT NULL,
+            field      TEXT    NOT NULL,
+            value      TEXT    NOT NULL,  -- JSON
+            staff_id   INTEGER NOT NULL,
+            changed_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        "CREATE INDEX lab_edits_by_lab ON lab_edits (lab_id, id)",
+        """
+        CREATE TABLE questions (
+            id       INTEGER PRIMARY KEY,
+            asked_at TEXT    NOT NULL,
+            intent   TEXT    NOT NULL,  -- what the bot understood (fallback = not understood)
+            subject  TEXT,              -- the lab id, place key or topic it was about
+            text     TEXT               -- kept only when not understood; never a user id
+        ) STRICT
+        """,
+        "CREATE INDEX questions_by_time ON questions (asked_at)",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,508 @@
+"""Find a lab: the list, the lab cards, nearest labs by location or place, inline mode, deep links,
+QR codes, and reloading the data files.
+
+Callback data `lab:v1:<action>[:<arg>]`:
+    list            edit the message into the list of labs
+    open:<id>       edit the message into that lab's card, with "back" (browsing)
+    card:<id>       send the card as a new message, then its venue (from search results)
+    map:<id>        send the venue
+    near:<place>    send the nearest labs to a place (answer to "did you mean")
+    loc             ask for the location (reply keyboard)
+    qr:<id>         staff: send the QR code of the lab's deep link
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+import segno
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import BotData, CommandSpec, Ctx
+from bot.i18n import escape
+from domain import directory as directory_module
+from domain.directory import DataError, Lab
+from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
+from handlers.guards import staff_only
+from handlers.menu import edit_or_send, email
+
+log = logging.getLogger(__name__)
+
+FEATURE = "lab"
+NEAREST = 3
+_INFERRED = re.compile(r"\s*\(inferred\)", re.IGNORECASE)
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def shown(context: Ctx, value: str) -> str:
+    """A data value as people read it: "(inferred)" becomes "(da confermare)"."""
+    return _INFERRED.sub(f" ({context.label('card.to_confirm')})", value).strip()
+
+
+def card_text(context: Ctx, lab: Lab) -> str:
+    mail = email(context)
+    lines = [context.t("card.title", name=lab.name)]
+    if lab.hidden:
+        lines.append(context.t("card.hidden"))
+    if lab.area:
+        lines.append(context.t("card.area", area=shown(context, lab.area)))
+    if lab.address:
+        lines.append(context.t("card.address", address=shown(context, lab.address)))
+    else:
+        lines.append(context.t("card.address_unknown"))
+    if lab.activities:
+        lines.append(context.t("card.activities"))
+        lines.extend(f"  • {escape(shown(context, a))}" for a in lab.activities)
+    else:
+        lines.append(context.t("card.activities_unknown", email=mail))
+    if lab.hours:
+        lines.append(context.t("card.hours", hours=lab.hours))
+    else:
+        lines.append(context.t("card.hours_unknown", email=mail))
+    if lab.organisation:
+        lines.append(context.t("card.organisation", organisation=shown(context, lab.organisation)))
+    else:
+        lines.append(context.t("card.organisation_unknown"))
+    if lab.contacts:
+        lines.append(context.t("card.contacts", contacts=lab.contacts))
+    else:
+        lines.append(context.t("card.contacts_unknown", email=mail))
+    if not lab.located:
+        lines.append(context.t("card.position_unknown"))
+    elif lab.position == "approx":
+        lines.append(context.t("card.position_approx"))
+    return "\n".join(lines)
+
+
+def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    first: list[InlineKeyboardButton] = []
+    if lab.located:
+        first.append(button(context.label("labs.map"), "map", lab.id))
+    if not lab.hidden:
+        first.append(
+            InlineKeyboardButton(context.label("labs.share"), switch_inline_query=lab.name)
+        )
+    if first:
+        rows.append(first)
+    if context.is_staff_user:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    context.label("labs.edit"),
+                    callback_data=callbacks.pack("labedit", "menu", lab.id),
+                )
+            ]
+        )
+    if browsing:
+        rows.append([button(context.label("labs.back"), "list")])
+    else:
+        rows.append([button(context.label("labs.all"), "list")])
+    return InlineKeyboardMarkup(rows)
+
+
+def button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+
+
+def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
+    staff = context.is_staff_user
+    current = context.data.labs.current
+    labs = current.visible
+    lines = [context.t("labs.list_title", count=len(labs))]
+    buttons: list[InlineKeyboardButton] = []
+    for district, key in (("pavia", "labs.group_pavia"), ("distretto", "labs.group_distretto")):
+        group = [lab for lab in labs if lab.district == district]
+        if not group:
+            continue
+        lines.append("")
+        lines.append(f"<b>{context.t(key)}</b>")
+        for lab in group:
+            area = f" — {escape(shown(context, lab.area))}" if lab.area else ""
+            lines.append(f"• {escape(lab.name)}{area}")
+            buttons.append(button(lab.name, "open", lab.id))
+    hidden = [lab for lab in current.labs if lab.hidden]
+    if staff and hidden:
+        lines.append("")
+        lines.append(context.t("labs.list_hidden", names=", ".join(lab.name for lab in hidden)))
+        buttons.extend(button(f"🙈 {lab.name}", "open", lab.id) for lab in hidden)
+    lines.append("")
+    lines.append(context.t("labs.list_hint"))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    if staff:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    context.label("labs.new"), callback_data=callbacks.pack("labedit", "new")
+                )
+            ]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def venue_address(context: Ctx, lab: Lab) -> str:
+    # On the map, an unconfirmed address is as indicative as the position itself.
+    address = _INFERRED.sub("", lab.address or lab.area or "Pavia").strip()
+    if lab.position == "approx":
+        return context.label("venue.approx", address=address)
+    return address
+
+
+def location_keyboard(context: Ctx) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(context.label("labs.button_location"), request_location=True)],
+            [KeyboardButton(context.label("labs.button_list"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder="Mirabello, Cava Manara…",
+    )
+
+
+def deep_link(context: Ctx, lab: Lab) -> str:
+    return f"https://t.me/{context.bot.username}?start=lab_{lab.id}"
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+def _chat_id(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+def _is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def send_card(update: Update, context: Ctx, lab: Lab, *, intro: str = "") -> None:
+    """The card as a new message, then the venue so the phone can navigate there."""
+    text = (intro + "\n\n" if intro else "") + card_text(context, lab)
+    await context.bot.send_message(
+        _chat_id(update), text, reply_markup=card_keyboard(context, lab, browsing=False)
+    )
+    await send_venue(update, context, lab)
+
+
+async def send_venue(update: Update, context: Ctx, lab: Lab) -> None:
+    if lab.lat is None or lab.lon is None:
+        return
+    await context.bot.send_venue(
+        _chat_id(update),
+        latitude=lab.lat,
+        longitude=lab.lon,
+        title=lab.name,
+        address=venue_address(context, lab),
+    )
+
+
+async def send_list(update: Update, context: Ctx) -> None:
+    text, markup = list_view(context)
+    await context.bot.send_message(_chat_id(update), text, reply_markup=markup)
+
+
+async def ask_location(update: Update, context: Ctx) -> None:
+    if not _is_private(update):  # location buttons work only in private chats
+        await send_list(update, context)
+        return
+    await context.bot.send_message(
+        _chat_id(update), context.t("labs.ask_location"), reply_markup=location_keyboard(context)
+    )
+
+
+async def send_nearest(
+    update: Update, context: Ctx, lat: float, lon: float, place_name: str | None
+) -> None:
+    labs = context.data.labs.current.visible
+    ranked = nearest(lat, lon, labs, limit=NEAREST)
+    if not ranked:
+        await send_list(update, context)
+        return
+    lines: list[str] = []
+    if ranked[0][1] > FAR_AWAY_M:
+        lines.append(
+            context.t("labs.far_away", distance=format_distance(ranked[0][1], context.lang))
+        )
+    elif place_name:
+        lines.append(context.t("labs.nearest_to_place", place=place_name))
+    else:
+        lines.append(context.t("labs.nearest_to_you"))
+    buttons = []
+    for n, (lab, metres) in enumerate(ranked, start=1):
+        distance = format_distance(metres, context.lang)
+        lines.append(context.t("labs.nearest_line", n=n, name=lab.name, distance=distance))
+        buttons.append([button(f"{lab.name} · {distance}", "card", lab.id)])
+    unlocated = [lab.name for lab in labs if not lab.located]
+    lines.append("")
+    if unlocated:
+        lines.append(context.t("labs.unlocated", email=email(context), names=", ".join(unlocated)))
+    lines.append(context.t("labs.distance_note"))
+    lines.append(context.t("labs.pick_hint"))
+    buttons.append([button(context.label("labs.all"), "list")])
+    await context.bot.send_message(
+        _chat_id(update), "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+# --- handlers -----------------------------------------------------------------------------------
+
+
+async def list_command(update: Update, context: Ctx) -> None:
+    await send_list(update, context)
+
+
+async def near_command(update: Update, context: Ctx) -> None:
+    await ask_location(update, context)
+
+
+async def on_location(update: Update, context: Ctx) -> None:
+    message = update.effective_message
+    assert message is not None
+    location = message.venue.location if message.venue else message.location
+    if location is None or not valid_coordinates(location.latitude, location.longitude):
+        await message.reply_text(context.t("labs.invalid_location"))
+        return
+    # The position is used for this answer only and never stored.
+    await send_nearest(update, context, location.latitude, location.longitude, None)
+
+
+async def on_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed is None:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return
+    action, args = parsed.action, parsed.args
+    labs = context.data.labs.current
+    if action == "list":
+        await query.answer()
+        text, markup = list_view(context)
+        await edit_or_send(update, context, text, markup)
+    elif action in ("open", "card", "map", "qr") and args:
+        lab = labs.any_lab(args[0]) if context.is_staff(query.from_user.id) else labs.lab(args[0])
+        if lab is None:
+            await query.answer(context.label("labs.gone_alert"), show_alert=True)
+            await send_list(update, context)
+            return
+        if action == "qr":
+            await send_qr(update, context, lab)
+            return
+        await query.answer()
+        if action == "open":
+            markup = card_keyboard(context, lab, browsing=True)
+            await edit_or_send(update, context, card_text(context, lab), markup)
+        elif action == "card":
+            await send_card(update, context, lab)
+        elif lab.located:
+            await send_venue(update, context, lab)
+        else:
+            await context.bot.send_message(
+                _chat_id(update), context.t("labs.no_position", name=lab.name, email=email(context))
+            )
+    elif action == "near" and args and (place := labs.place(args[0])) is not None:
+        await query.answer()
+        if place.lat is not None and place.lon is not None:
+            await send_nearest(update, context, place.lat, place.lon, place.name)
+        else:
+            await send_list(update, context)
+    elif action == "loc":
+        await query.answer()
+        await ask_location(update, context)
+    else:
+        await query.answer(context.label("button.stale"), show_alert=True)
+
+
+async def lab_link(update: Update, context: Ctx, rest: str) -> None:
+    lab = context.data.labs.current.lab(rest)
+    if lab is None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(context.t("labs.gone"))
+        await send_list(update, context)
+        return
+    await send_card(update, context, lab)
+
+
+async def list_link(update: Update, context: Ctx, _rest: str) -> None:
+    await send_list(update, context)
+
+
+async def near_link(update: Update, context: Ctx, _rest: str) -> None:
+    await ask_location(update, context)
+
+
+async def inline_query(update: Update, context: Ctx) -> None:
+    query = update.inline_query
+    assert query is not None
+    current = context.data.labs.current
+    text = query.query.strip()
+    if text:
+        mentioned = context.data.labs.matcher.mentions(text)
+        ids = [m.key for m in mentioned if m.kind == "lab"]
+        places = [current.place(m.key) for m in mentioned if m.kind == "place"]
+        for place in places:
+            if place is not None and place.lat is not None and place.lon is not None:
+                ids += [lab.id for lab, _ in nearest(place.lat, place.lon, current.visible)]
+        needle = text.lower()
+        ids += [lab.id for lab in current.visible if needle in lab.name.lower()]
+        labs = [lab for lab_id in dict.fromkeys(ids) if (lab := current.lab(lab_id))]
+    else:
+        labs = list(current.visible)
+    results = [
+        InlineQueryResultArticle(
+            id=lab.id,
+            title=lab.name,
+            description=shown(context, lab.area) or None,
+            input_message_content=InputTextMessageContent(card_text(context, lab)),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            context.label("labs.open_in_bot"), url=deep_link(context, lab)
+                        )
+                    ]
+                ]
+            ),
+        )
+        for lab in labs[:50]
+    ]
+    empty_button = None
+    if not results:
+        empty_button = InlineQueryResultsButton(
+            text=context.label("inline.empty"), start_parameter="laboratori"
+        )
+    await query.answer(results, cache_time=60, is_personal=False, button=empty_button)
+
+
+@staff_only
+async def qr_command(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    current = context.data.labs.current
+    wanted = " ".join(context.args or []).strip()
+    lab = None
+    if wanted:
+        lab = current.any_lab(wanted)
+        if lab is None:
+            found = [m for m in context.data.labs.matcher.mentions(wanted) if m.kind == "lab"]
+            lab = current.any_lab(found[0].key) if found else None
+    if lab is None:
+        rows = [[button(lab.name, "qr", lab.id)] for lab in current.visible]
+        await update.effective_message.reply_text(
+            context.t("qr.pick"), reply_markup=InlineKeyboardMarkup(rows)
+        )
+        return
+    await send_qr(update, context, lab)
+
+
+async def send_qr(update: Update, context: Ctx, lab: Lab) -> None:
+    if update.callback_query:
+        if not context.is_staff(update.callback_query.from_user.id):
+            await update.callback_query.answer(context.label("staff.only"), show_alert=True)
+            return
+        await update.callback_query.answer()
+    link = deep_link(context, lab)
+    image = io.BytesIO()
+    segno.make(link, error="m").save(image, kind="png", scale=10, border=4)
+    await context.bot.send_photo(
+        _chat_id(update),
+        photo=image.getvalue(),
+        filename=f"qr-{lab.id}.png",
+        caption=context.t("qr.caption", name=lab.name, link=link),
+    )
+
+
+@staff_only
+async def reload_command(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    try:
+        base = directory_module.load(context.config.storage.data_dir)
+    except DataError as exc:
+        problems = "\n".join(f"• {p}" for p in exc.problems[:20])
+        await update.effective_message.reply_text(context.t("reload.failed", problems=problems))
+        return
+    edits = [record.edit for record in await context.repo.lab_edits.all()]
+    context.data.labs.set(base, edits)
+    current = context.data.labs.current
+    await update.effective_message.reply_text(
+        context.t("reload.ok", labs=len(current.visible), places=len(current.places))
+    )
+    log.info("lab data reloaded by staff")
+
+
+@staff_only
+async def questions_command(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    questions = await context.repo.questions.not_understood(limit=30)
+    if not questions:
+        await update.effective_message.reply_text(context.t("questions.none"))
+        return
+    tz = context.config.scheduler.tz
+    lines = [context.t("questions.title")]
+    for q in questions:
+        when = q.asked_at.astimezone(tz).strftime("%d/%m %H:%M")
+        lines.append(f"• {when} — {escape((q.text or '')[:200])}")
+    text = "\n".join(lines)
+    if len(text) > 4000:
+        text = text[:4000].rsplit("\n", 1)[0]
+    await update.effective_message.reply_text(text)
+
+
+async def load_directory(data: BotData) -> None:
+    base = directory_module.load(data.config.storage.data_dir)
+    edits = [record.edit for record in await data.repo.lab_edits.all()]
+    data.labs.set(base, edits)
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.startup.append(load_directory)
+    data.menu_actions["labs"] = ask_location
+    data.deep_links["lab_"] = lab_link
+    data.deep_links["laboratori"] = list_link
+    data.deep_links["vicino"] = near_link
+    data.commands.extend(
+        [
+            CommandSpec("laboratori", "cmd.laboratori", order=10),
+            CommandSpec("vicino", "cmd.vicino", order=11),
+            CommandSpec("qr", "cmd.qr", staff=True),
+            CommandSpec("ricarica", "cmd.ricarica", staff=True),
+            CommandSpec("domande", "cmd.domande", staff=True),
+        ]
+    )
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler(["laboratori", "labs"], list_command))
+    app.add_handler(CommandHandler(["vicino", "near"], near_command))
+    app.add_handler(CommandHandler("qr", qr_command))
+    app.add_handler(CommandHandler("ricarica", reload_command))
+    app.add_handler(CommandHandler("domande", questions_command))
+    app.add_handler(
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & (filters.LOCATION | filters.VENUE), on_location
+        )
+    )
+    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(InlineQueryHandler(inline_query))

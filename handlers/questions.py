@@ -1,0 +1,162 @@
+"""Questions in plain words: whatever text no command or flow took is read here.
+
+The understanding itself is in `domain.understanding`; this module turns its decision into an
+answer and records what was asked (the text only when it was not understood, never who asked).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot import callbacks
+from bot.context import Ctx
+from bot.i18n import escape
+from domain.directory import Lab
+from domain.understanding import Understanding
+from handlers import labs
+from handlers.menu import email, main_menu
+
+MAX_TEXT = 4096
+
+
+def _menu_button(context: Ctx, item: str, key: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(context.label(key), callback_data=callbacks.pack("menu", item))
+
+
+async def answer(update: Update, context: Ctx) -> None:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    text = message.text[:MAX_TEXT]
+    understood = context.data.labs.matcher.understand(text)
+    await _record(context, understood, text)
+    await reply(update, context, understood)
+
+
+async def _record(context: Ctx, understood: Understanding, text: str) -> None:
+    subject = None
+    if understood.lab is not None:
+        subject = understood.lab.id
+    elif understood.place is not None:
+        subject = understood.place.key
+    elif understood.topic is not None:
+        subject = understood.topic
+    keep_text = understood.intent == "fallback" and any(c.isalpha() for c in text)
+    await context.repo.questions.record(
+        understood.intent, subject, text.strip() if keep_text else None, context.now()
+    )
+
+
+async def reply(update: Update, context: Ctx, understood: Understanding) -> None:
+    message = update.effective_message
+    assert message is not None
+    intent = understood.intent
+    if intent == "lab" and understood.lab is not None:
+        await answer_lab(update, context, understood.lab, understood.facet)
+    elif intent == "place" and understood.place is not None:
+        place = understood.place
+        assert place.lat is not None and place.lon is not None
+        await labs.send_nearest(update, context, place.lat, place.lon, place.name)
+    elif intent == "ambiguous":
+        rows = []
+        current = context.data.labs.current
+        for choice in understood.choices:
+            if choice.kind == "lab" and (lab := current.lab(choice.key)):
+                rows.append([labs.button(lab.name, "card", lab.id)])
+            elif choice.kind == "place" and (place := current.place(choice.key)):
+                rows.append([labs.button(f"📍 {place.name}", "near", place.key)])
+        await message.reply_text(
+            context.t("labs.ambiguous"), reply_markup=InlineKeyboardMarkup(rows)
+        )
+    elif intent == "topic":
+        await answer_topic(update, context, understood.topic or "")
+    elif intent == "ask_location":
+        await labs.ask_location(update, context)
+    elif intent == "greeting":
+        await message.reply_text(context.t("answer.greeting"), reply_markup=main_menu(context))
+    elif intent == "thanks":
+        await message.reply_text(context.t("answer.thanks"), reply_markup=main_menu(context))
+    else:
+        await message.reply_text(context.t("answer.fallback"), reply_markup=main_menu(context))
+
+
+async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) -> None:
+    message = update.effective_message
+    assert message is not None
+    mail = email(context)
+    if facet is None:
+        await labs.send_card(update, context, lab)
+        return
+    if facet == "where":
+        if lab.address or lab.area:
+            where = labs.shown(context, lab.address or lab.area)
+            text = context.t("facet.where", name=lab.name, where=where)
+            if lab.located and lab.position == "approx":
+                text += "\n" + context.t("card.position_approx")
+        else:
+            text = context.t("facet.where_unknown", name=lab.name, email=mail)
+    elif facet == "activities":
+        if lab.activities:
+            items = "\n".join(f"  • {escape(labs.shown(context, a))}" for a in lab.activities)
+            text = context.t("facet.activities", name=lab.name) + "\n" + items
+        else:
+            text = context.t("facet.activities_unknown", name=lab.name, email=mail)
+    else:
+        value = {"hours": lab.hours, "contacts": lab.contacts, "organisation": lab.organisation}[
+            facet
+        ]
+        if value:
+            text = context.t(f"facet.{facet}", name=lab.name, **{facet: labs.shown(context, value)})
+        else:
+            text = context.t(f"facet.{facet}_unknown", name=lab.name, email=mail)
+    rows = [[labs.button(context.label("labs.full_card", name=lab.name), "card", lab.id)]]
+    if lab.located:
+        rows.append([labs.button(context.label("labs.map"), "map", lab.id)])
+    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
+    if facet == "where":
+        await labs.send_venue(update, context, lab)
+
+
+async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
+    """A topic owned by a feature answers through it; until then, a short explanation."""
+    message = update.effective_message
+    assert message is not None
+    action = context.data.menu_actions.get(topic)
+    if action is not None:
+        await action(update, context)
+        return
+    mail = email(context)
+    if topic == "laboratori":
+        await labs.send_list(update, context)
+    elif topic == "scuola":
+        markup = InlineKeyboardMarkup([[_menu_button(context, "scuola", "menu.scuola")]])
+        await message.reply_text(context.t("topic.scuola", email=mail), reply_markup=markup)
+    elif topic in ("assemblea", "events"):
+        markup = InlineKeyboardMarkup([[_menu_button(context, "notify", "menu.notifications")]])
+        await message.reply_text(context.t("topic.assemblea", email=mail), reply_markup=markup)
+    elif topic == "notifications":
+        await message.reply_text(
+            context.t("placeholder.notifications"), reply_markup=main_menu(context)
+        )
+    elif topic == "contatti":
+        await message.reply_text(
+            context.t("topic.contatti", email=mail), reply_markup=main_menu(context)
+        )
+    elif topic == "help":
+        await message.reply_text(
+            context.t("help.text", email=mail), reply_markup=main_menu(context)
+        )
+    else:
+        key = "topic.what_is" if topic == "what_is" else "topic.take_part"
+        rows = [
+            [labs.button(context.label("menu.labs"), "loc")],
+            [labs.button(context.label("labs.all"), "list")],
+        ]
+        await message.reply_text(
+            context.t(key, email=mail), reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+
+def register(app: Application) -> None:
+    private_text = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
+    app.add_handler(MessageHandler(private_text & ~filters.COMMAND, answer))
