@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import core, errors, fallback, labs, menu, questions, staff, tracking
+from handlers import core, errors, fallback, labedit, labs, menu, questions, staff, tracking
 
 
 def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
     core.register(app)
+    labedit.register(app)  # conversations first: while one is open, it takes the messages
     menu.register(app)
     labs.register(app)
     staff.register(app)

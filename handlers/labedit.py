@@ -1,0 +1,430 @@
+"""Staff complete the lab directory from the chat.
+
+    card "✏️ Modifica" ──> CHOOSE ──field──> VALUE ──text/location──> CONFIRM ──save──> CHOOSE
+    list "➕ Nuovo" ──> NEW_NAME ──name──> CONFIRM ──save──> CHOOSE (the new lab)
+    CHOOSE ──hide/show/district──> CONFIRM;  CHOOSE ──done──> end (the updated card)
+    /annulla at any step ends without saving the pending change.
+
+Every saved change is a row of `lab_edits` (who, what, when), applied on top of data/labs.toml
+and visible to citizens at once. Callback data `labedit:v1:<action>[:<arg>]`. Every step checks
+the staff role itself: a forged button from a citizen changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import Ctx
+from bot.flows import conversation
+from domain.directory import (
+    EDITABLE,
+    Lab,
+    check_name,
+    check_position,
+    check_text,
+    slug,
+)
+from handlers import labs
+from handlers.guards import staff_only
+from handlers.menu import edit_or_send
+
+log = logging.getLogger(__name__)
+
+FEATURE = "labedit"
+CHOOSE, VALUE, CONFIRM, NEW_NAME = range(4)
+TIMEOUT_S = 30 * 60
+MAX_ACTIVITIES = 15
+MAX_ACTIVITY = 200
+_COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
+
+
+def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+
+
+def _state(context: Ctx) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(FEATURE, {})
+
+
+def _lab(context: Ctx) -> Lab | None:
+    lab_id = _state(context).get("lab")
+    return context.data.labs.current.any_lab(lab_id) if lab_id else None
+
+
+def _field_label(context: Ctx, field: str) -> str:
+    return context.label(f"labedit.field.{field}")
+
+
+def _current_value(lab: Lab, field: str) -> Any:
+    if field == "position":
+        return None if lab.lat is None or lab.lon is None else [lab.lat, lab.lon]
+    if field == "activities":
+        return list(lab.activities)
+    return getattr(lab, field)
+
+
+def _show(context: Ctx, field: str, value: Any) -> str:
+    if value in (None, "", []):
+        return context.label("labedit.empty")
+    if field == "position":
+        return f"{value[0]:.5f}, {value[1]:.5f}"
+    if field == "activities":
+        return "; ".join(value)
+    if field == "district":
+        return context.label(f"labs.group_{value}")
+    if field == "hidden":
+        return context.label("labedit.hidden_yes" if value else "labedit.hidden_no")
+    return str(value)
+
+
+async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
+    history = await context.repo.lab_edits.history(lab.id)
+    lines = [context.t("labedit.menu", name=lab.name)]
+    if history:
+        last = history[-1].changed_at.astimezone(context.config.scheduler.tz)
+        lines.append(
+            context.t("labedit.history", count=len(history), when=f"{last:%d/%m/%Y %H:%M}")
+        )
+    fields = [_button(_field_label(context, f), "field", f) for f in EDITABLE]
+    rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
+    other = "distretto" if lab.district == "pavia" else "pavia"
+    rows.append([_button(context.label(f"labedit.move_{other}"), "district")])
+    rows.append(
+        [_button(context.label("labedit.show" if lab.hidden else "labedit.hide"), "hidden")]
+    )
+    rows.append([_button(context.label("labedit.done"), "done")])
+    markup = InlineKeyboardMarkup(rows)
+    text = "\n".join(lines)
+    if edit and update.callback_query:
+        await edit_or_send(update, context, text, markup)
+    else:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return CHOOSE
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+@staff_only
+async def start_edit(update: Update, context: Ctx) -> int | None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed and parsed.args else None
+    if lab is None:
+        await query.answer(context.label("labs.gone_alert"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    _state(context).clear()
+    _state(context)["lab"] = lab.id
+    return await _menu(update, context, lab, edit=True)
+
+
+@staff_only
+async def start_new(update: Update, context: Ctx) -> int | None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _state(context).clear()
+    await context.bot.send_message(query.from_user.id, context.t("labedit.new_name"))
+    return NEW_NAME
+
+
+# --- choosing ----------------------------------------------------------------------------------
+
+
+@staff_only
+async def choose(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    lab = _lab(context)
+    if parsed is None or lab is None:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    state = _state(context)
+    if parsed.action == "done":
+        state.clear()
+        await labs.send_card(update, context, lab)
+        return ConversationHandler.END
+    if parsed.action == "district":
+        other = "distretto" if lab.district == "pavia" else "pavia"
+        return await _confirm(update, context, lab, "district", other)
+    if parsed.action == "hidden":
+        return await _confirm(update, context, lab, "hidden", not lab.hidden)
+    field = parsed.args[0] if parsed.args else ""
+    if parsed.action != "field" or field not in EDITABLE:
+        return CHOOSE
+    state["field"] = field
+    current = _show(context, field, _current_value(lab, field))
+    prompt = context.t(
+        f"labedit.prompt.{field}" if field in ("position", "activities") else "labedit.prompt",
+        field=_field_label(context, field),
+        name=lab.name,
+        current=current,
+    )
+    rows = [[_button(context.label("labedit.back"), "back")]]
+    if field != "name":
+        rows[0].insert(0, _button(context.label("labedit.clear"), "clear"))
+    await edit_or_send(update, context, prompt, InlineKeyboardMarkup(rows))
+    return VALUE
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+@staff_only
+async def got_text(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    lab = _lab(context)
+    field = _state(context).get("field")
+    if lab is None or field is None:
+        return ConversationHandler.END
+    text = message.text.strip()
+    value: Any
+    problem: str | None = None
+    if field == "position":
+        match = _COORDINATES.match(text)
+        if not match:
+            await message.reply_text(context.t("labedit.error.coordinates"))
+            return VALUE
+        lat, lon = (float(g.replace(",", ".")) for g in match.groups())
+        problem = check_position(lat, lon)
+        value = [lat, lon]
+    elif field == "activities":
+        value = [line.strip(" •-*\t") for line in text.splitlines() if line.strip(" •-*\t")]
+        if len(value) > MAX_ACTIVITIES or any(len(a) > MAX_ACTIVITY for a in value):
+            problem = "too_long"
+    elif field == "name":
+        problem = check_name(text)
+        value = text
+    else:
+        problem = check_text(text)
+        value = text
+    if problem:
+        await message.reply_text(context.t(f"labedit.error.{problem}"))
+        return VALUE
+    return await _confirm(update, context, lab, field, value)
+
+
+@staff_only
+async def got_location(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None
+    lab = _lab(context)
+    if lab is None:
+        return ConversationHandler.END
+    if _state(context).get("field") != "position":
+        await message.reply_text(context.t("labedit.error.expected_text"))
+        return VALUE
+    location = message.venue.location if message.venue else message.location
+    assert location is not None
+    if check_position(location.latitude, location.longitude):
+        await message.reply_text(context.t("labedit.error.outside"))
+        return VALUE
+    return await _confirm(update, context, lab, "position", [location.latitude, location.longitude])
+
+
+@staff_only
+async def clear_value(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    lab = _lab(context)
+    field = _state(context).get("field")
+    if lab is None or field is None or field == "name":
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    empty: Any = [] if field == "activities" else None if field == "position" else ""
+    return await _confirm(update, context, lab, field, empty)
+
+
+@staff_only
+async def back(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    lab = _lab(context)
+    if lab is None:
+        return ConversationHandler.END
+    _state(context).pop("field", None)
+    return await _menu(update, context, lab, edit=True)
+
+
+@staff_only
+async def waiting_for_value(update: Update, context: Ctx) -> int:
+    assert update.effective_message is not None
+    field = _state(context).get("field")
+    key = (
+        "labedit.error.expected_location" if field == "position" else "labedit.error.expected_text"
+    )
+    await update.effective_message.reply_text(context.t(key))
+    return VALUE
+
+
+# --- confirming and saving ----------------------------------------------------------------------
+
+
+async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: Any) -> int:
+    state = _state(context)
+    state["pending"] = {"field": field, "value": value}
+    if field == "created":
+        text = context.t("labedit.confirm_new", name=value)
+    elif field == "hidden":
+        text = context.t("labedit.confirm_hide" if value else "labedit.confirm_show", name=lab.name)
+    else:
+        before = _show(
+            context, field, _current_value(lab, field) if field != "district" else lab.district
+        )
+        text = context.t(
+            "labedit.confirm",
+            name=lab.name,
+            field=_field_label(context, field),
+            before=before,
+            after=_show(context, field, value),
+        )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                _button(context.label("labedit.save"), "save"),
+                _button(context.label("labedit.discard"), "discard"),
+            ]
+        ]
+    )
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return CONFIRM
+
+
+@staff_only
+async def save(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    state = _state(context)
+    pending = state.pop("pending", None)
+    if pending is None:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    field, value = pending["field"], pending["value"]
+    repo = context.repo.lab_edits
+    staff_id = query.from_user.id
+    if field == "created":
+        lab_id = _unique_id(context, str(value))
+        await repo.add_many(lab_id, [("created", value)], staff_id, context.now())
+        state["lab"] = lab_id
+    else:
+        lab_id = state["lab"]
+        await repo.add(lab_id, field, value, staff_id, context.now())
+    context.data.labs.refresh([record.edit for record in await repo.all()])
+    log.info("staff changed field %s of lab %s", field, lab_id)
+    await query.answer(context.label("labedit.saved_alert"))
+    await edit_or_send(update, context, context.t("labedit.saved"), None)
+    state.pop("field", None)
+    lab = _lab(context)
+    assert lab is not None
+    return await _menu(update, context, lab, edit=False)
+
+
+@staff_only
+async def discard(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    state = _state(context)
+    state.pop("pending", None)
+    lab = _lab(context)
+    await edit_or_send(update, context, context.t("labedit.discarded"), None)
+    if lab is None:  # a new lab that was not created
+        return ConversationHandler.END
+    return await _menu(update, context, lab, edit=False)
+
+
+def _unique_id(context: Ctx, name: str) -> str:
+    base = slug(name)[:28].strip("-") or "lab"
+    current = context.data.labs.current
+    candidate, n = base, 2
+    while current.any_lab(candidate) is not None:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+@staff_only
+async def got_new_name(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    name = message.text.strip()
+    problem = check_name(name)
+    if problem:
+        await message.reply_text(context.t(f"labedit.error.{problem}"))
+        return NEW_NAME
+    placeholder = Lab(id="new", name=name)
+    return await _confirm(update, context, placeholder, "created", name)
+
+
+async def cancel(update: Update, context: Ctx) -> int:
+    _state(context).clear()
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("labedit.cancelled"))
+    return ConversationHandler.END
+
+
+async def stale(update: Update, context: Ctx) -> int | None:
+    """A button of this flow pressed at the wrong step (an old message, a double tap)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.label("button.stale"), show_alert=True)
+    return None
+
+
+def register(app: Application) -> None:
+    text = filters.TEXT & ~filters.COMMAND
+    location = filters.LOCATION | filters.VENUE
+    flow = rf"^{FEATURE}:v1:"
+    app.add_handler(
+        conversation(
+            entry_points=[
+                CallbackQueryHandler(start_edit, pattern=rf"{flow}menu:"),
+                CallbackQueryHandler(start_new, pattern=rf"{flow}new$"),
+            ],
+            states={
+                CHOOSE: [
+                    CallbackQueryHandler(choose, pattern=rf"{flow}(field|district|hidden|done)"),
+                ],
+                VALUE: [
+                    MessageHandler(text, got_text),
+                    MessageHandler(location, got_location),
+                    CallbackQueryHandler(clear_value, pattern=rf"{flow}clear$"),
+                    CallbackQueryHandler(back, pattern=rf"{flow}back$"),
+                    MessageHandler(~filters.COMMAND, waiting_for_value),
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(save, pattern=rf"{flow}save$"),
+                    CallbackQueryHandler(discard, pattern=rf"{flow}discard$"),
+                ],
+                NEW_NAME: [MessageHandler(text, got_new_name)],
+            },
+            fallbacks=[
+                CommandHandler(["annulla", "cancel"], cancel),
+                CallbackQueryHandler(stale, pattern=flow),
+            ],
+            allow_reentry=True,
+            conversation_timeout=TIMEOUT_S,
+            name="labedit",
+        )
+    )
