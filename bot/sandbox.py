@@ -580,6 +580,8 @@ class FakeTelegram(BaseRequest):
                 path.write_bytes(data)
                 info["saved_to"] = str(path)
         payload_info = {k: v for k, v in info.items() if k not in {"data", "saved_to"}}
+        if kind == "photo":
+            payload_info.update(width=512, height=512)
         payload: dict[str, Any] = {
             kind: [payload_info] if kind == "photo" else payload_info,
             "file": info,

@@ -9,8 +9,8 @@ from handlers import core, errors, fallback, labedit, labs, menu, questions, sta
 
 def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
+    labedit.register(app)  # conversations first: while one is open, it takes its messages
     core.register(app)
-    labedit.register(app)  # conversations first: while one is open, it takes the messages
     menu.register(app)
     labs.register(app)
     staff.register(app)

@@ -31,6 +31,12 @@ def config(tmp_path: Path) -> Config:
     )
 
 
+async def stop(app) -> None:
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
 class Harness(Sandbox):
     """The sandbox plus what tests check after every run."""
 
@@ -55,6 +61,7 @@ async def _start(config: Config, clock: ManualClock) -> tuple[Harness, object]:
 
     app.add_error_handler(collect)
     await app.initialize()
+    await app.start()  # the job queue runs, as in production (updates are fed directly)
     return harness, app
 
 
@@ -65,7 +72,7 @@ async def bot(config: Config, clock: ManualClock) -> AsyncIterator[Harness]:
     try:
         yield harness
     finally:
-        await app.shutdown()
+        await stop(app)
     assert not harness.handler_errors, f"handlers raised: {harness.handler_errors!r}"
     assert not harness.api.errors, f"Telegram would refuse: {harness.api.errors!r}"
 
@@ -80,13 +87,7 @@ def start_bot(clock: ManualClock):
         running.append(app)
         return harness
 
-    yield starter
-    # Stopped by the test itself (it owns restarts); anything left running is stopped here.
-    for app in running:
-        if app._initialized:
-            import asyncio
-
-            asyncio.get_event_loop().run_until_complete(app.shutdown())
+    return starter
 
 
 def with_staff(config: Config, *ids: int) -> Config:

@@ -7,7 +7,7 @@ import logging
 import pytest
 from telegram.ext import CommandHandler
 
-from tests.conftest import STAFF_ID, with_staff
+from tests.conftest import STAFF_ID, stop, with_staff
 
 MENU_FIRST_BUTTON = "🔎 Trova un laboratorio"
 
@@ -145,4 +145,4 @@ async def test_a_crash_in_a_handler_is_reported_kindly(start_bot, config, caplog
     assert "dati-personali" not in caplog.text and "Segreto" not in caplog.text  # ...no text
     assert isinstance(bot.handler_errors.pop(), RuntimeError)
     assert bot.app.bot_data.last_error and "RuntimeError" in bot.app.bot_data.last_error
-    await bot.app.shutdown()
+    await stop(bot.app)

@@ -10,7 +10,7 @@ from telegram import Update
 
 from bot import logs
 from bot.processor import PerChatUpdateProcessor
-from tests.conftest import STAFF_ID
+from tests.conftest import STAFF_ID, stop
 
 
 async def test_menus_and_descriptions_are_published_per_language(bot):
@@ -29,7 +29,7 @@ async def test_menus_and_descriptions_are_published_per_language(bot):
 
 async def test_a_restart_does_not_publish_again(start_bot, config):
     first = await start_bot(config)
-    await first.app.shutdown()
+    await stop(first.app)
     second = await start_bot(config)
     second.api.commands = first.api.commands  # same Telegram
     second.api.descriptions = first.api.descriptions
@@ -39,7 +39,7 @@ async def test_a_restart_does_not_publish_again(start_bot, config):
 
     await publish_profile(second.app)
     assert not [m for m, _ in second.api.calls if m.startswith("set")]
-    await second.app.shutdown()
+    await stop(second.app)
 
 
 async def test_a_staff_member_gets_their_menu_on_first_contact(start_bot, config):
@@ -51,7 +51,7 @@ async def test_a_staff_member_gets_their_menu_on_first_contact(start_bot, config
     )
     await bot.user(newcomer).send("/start")
     assert "stato" in [c["command"] for c in bot.api.commands[(f"chat:{newcomer}", "")]]
-    await bot.app.shutdown()
+    await stop(bot.app)
 
 
 async def test_updates_of_one_chat_run_in_order_and_chats_run_together():
