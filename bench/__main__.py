@@ -57,6 +57,53 @@ def foundation_rows() -> list[tuple[str, str, str, str]]:
     ]
 
 
+def labs_rows() -> list[tuple[str, str]]:
+    r = worker("bench.labs")
+    score = dev_set_score()
+    n = int(r["questions"])
+    return [
+        (f"question matcher alone ({n} questions), questions/s", f"{r['matcher_per_s']:.0f}"),
+        ("question matcher alone, p99 ms", f"{r['matcher_p99_ms']:.3f}"),
+        ("questions through the full bot, questions/s", f"{r['stack_questions_per_s']:.0f}"),
+        (
+            "questions through the full bot, p50 / p99 ms",
+            f"{r['stack_questions_p50_ms']:.2f} / {r['stack_questions_p99_ms']:.2f}",
+        ),
+        ("location → 3 nearest, alone, lookups/s", f"{r['nearest_per_s']:.0f}"),
+        ("location → 3 nearest, alone, p99 ms", f"{r['nearest_p99_ms']:.4f}"),
+        ("location through the full bot, locations/s", f"{r['stack_locations_per_s']:.0f}"),
+        (
+            "location through the full bot, p50 / p99 ms",
+            f"{r['stack_locations_p50_ms']:.2f} / {r['stack_locations_p99_ms']:.2f}",
+        ),
+        ("matcher build (at start and after each staff edit), ms", f"{r['matcher_build_ms']:.2f}"),
+        ("dev-set score through the sandbox (right / total)", score),
+    ]
+
+
+def dev_set_score() -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-s",
+            "tests/test_devset.py",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("dev-set score:"):
+            return line.removeprefix("dev-set score:").strip()
+    return "unavailable (tests/test_devset.py did not run)"
+
+
 def main() -> None:
     print(f"# labbot benchmarks — Python {platform.python_version()}, {os.cpu_count()} cores")
     print("# ratio: labbot as a fraction of the bare PTB echo bot (1.00 = as fast/small)")
@@ -65,6 +112,11 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for label, ours, echo, ratio in foundation_rows():
         print(f"| {label} | {ours} | {echo} | {ratio} |")
+    print()
+    print("| find a lab | result |")
+    print("| --- | ---: |")
+    for label, value in labs_rows():
+        print(f"| {label} | {value} |")
 
 
 if __name__ == "__main__":
