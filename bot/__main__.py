@@ -16,6 +16,8 @@ from telegram.error import InvalidToken
 
 from bot import logs
 from bot.config import Config, ConfigError, load
+from domain import directory
+from domain.directory import DataError
 from storage import DatabaseError
 
 log = logging.getLogger("bot")
@@ -41,8 +43,17 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
     if args.command == "check-config":
+        try:
+            labs = directory.load(config.storage.data_dir)
+        except DataError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return EXIT_CONFIG
         mode = "Telegram" if config.telegram.has_token else "local sandbox (no token)"
-        print(f"configuration OK ({config.source}); the bot would run with the {mode}")
+        print(
+            f"configuration OK ({config.source}); data OK ({len(labs.labs)} labs, "
+            f"{len(labs.places)} places); the bot would run with the {mode}"
+        )
         return 0
     if not config.telegram.has_token:
         return run_sandbox(config)
@@ -59,7 +70,7 @@ def run_sandbox(config: Config) -> int:
         logs.setup(config.secrets(), stream=stream)
         try:
             return terminal.run(config)
-        except DatabaseError as exc:
+        except (DatabaseError, DataError) as exc:
             print(exc, file=sys.stderr)
             return EXIT_CONFIG
 
@@ -85,7 +96,7 @@ def run_telegram(config: Config) -> int:
         else:
             log.info("starting in polling mode")
             app.run_polling(allowed_updates=Update.ALL_TYPES)
-    except DatabaseError as exc:
+    except (DatabaseError, DataError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     except InvalidToken:

@@ -170,6 +170,7 @@ def run_cli(
 def test_check_config_exit_codes(tmp_path):
     good = run_cli("check-config", env={}, cwd=tmp_path)
     assert good.returncode == 0 and "configuration OK" in good.stdout
+    assert "data OK (7 labs, 25 places)" in good.stdout
     bad = run_cli(
         "check-config", env={"LABBOT_TELEGRAM_STAFF_IDS": "x", "LABBOT_SMTP_X": "1"}, cwd=tmp_path
     )
@@ -187,6 +188,21 @@ def test_run_refuses_to_start_with_a_broken_configuration(tmp_path):
     assert result.returncode == 2
     assert "config.toml: [telegram] webhook_port: must be a port number" in result.stderr
     assert result.stdout == ""  # it did not start
+
+
+def test_broken_data_files_stop_the_start_and_check_config(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "labs.toml").write_text('[[lab]]\nid = "x"\nname = "X"\nlat = 45.2\n')
+    (data / "places.toml").write_text('[[comune]]\nname = "Pavia"\n')
+    env = {"LABBOT_STORAGE_DATA_DIR": str(data)}
+    checked = run_cli("check-config", env=env, cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "labs.toml: lab 'x': lon: lat and lon go together" in checked.stderr
+    assert "labs.toml: lab 'x': source: must not be empty" in checked.stderr
+    started = run_cli("run", env=env, cwd=tmp_path, stdin="/start\n")
+    assert started.returncode == 2 and "lat and lon go together" in started.stderr
+    assert "Traceback" not in started.stderr
 
 
 def test_a_database_that_is_not_a_database_is_explained(tmp_path):
