@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from storage.db import Database, DatabaseError
 from storage.labs import LabEditsRepo, QuestionsRepo
+from storage.outbox import OutboxRepo
+from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
 from storage.users import User, UsersRepo
 
 __all__ = [
@@ -27,6 +29,11 @@ class Repos:
     users: UsersRepo
     lab_edits: LabEditsRepo
     questions: QuestionsRepo
+    editions: EditionsRepo
+    signups: SignupsRepo
+    drafts: DraftsRepo
+    outbox: OutboxRepo
+    subscriptions: SubscriptionsRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -35,4 +42,9 @@ class Repos:
             users=UsersRepo(db),
             lab_edits=LabEditsRepo(db),
             questions=QuestionsRepo(db),
+            editions=EditionsRepo(db),
+            signups=SignupsRepo(db),
+            drafts=DraftsRepo(db),
+            outbox=OutboxRepo(db),
+            subscriptions=SubscriptionsRepo(db),
         )

@@ -63,6 +63,94 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "CREATE INDEX questions_by_time ON questions (asked_at)",
     ),
+    # 3: the Scuola: editions and their sessions, sign-ups, forms in progress, the e-mail outbox
+    # (each message stored fully rendered, so a retry sends the very same bytes), and the topics
+    # people asked to be notified about.
+    (
+        """
+        CREATE TABLE editions (
+            id         TEXT    PRIMARY KEY,              -- e.g. autunno-2026
+            title      TEXT    NOT NULL,
+            year       INTEGER NOT NULL,
+            capacity   INTEGER,                          -- NULL: no limit
+            deadline   TEXT,                             -- sign-ups close at this moment (UTC)
+            open       INTEGER NOT NULL DEFAULT 1,
+            origin     TEXT    NOT NULL DEFAULT 'chat',  -- 'file' (data/scuola.toml) or 'chat'
+            created_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE edition_sessions (
+            id         INTEGER PRIMARY KEY,
+            edition_id TEXT    NOT NULL REFERENCES editions (id) ON DELETE CASCADE,
+            starts_at  TEXT    NOT NULL,
+            ends_at    TEXT    NOT NULL,
+            place      TEXT    NOT NULL DEFAULT '',
+            online_url TEXT    NOT NULL DEFAULT ''
+        ) STRICT
+        """,
+        "CREATE INDEX sessions_by_edition ON edition_sessions (edition_id, starts_at)",
+        """
+        CREATE TABLE signups (
+            id           INTEGER PRIMARY KEY,
+            code         TEXT    NOT NULL UNIQUE,        -- SLS-2026-0042
+            year         INTEGER NOT NULL,
+            seq          INTEGER NOT NULL,
+            edition_id   TEXT    NOT NULL REFERENCES editions (id),
+            user_id      INTEGER NOT NULL,
+            first_name   TEXT    NOT NULL,
+            last_name    TEXT    NOT NULL,
+            email        TEXT    NOT NULL,
+            phone        TEXT    NOT NULL DEFAULT '',
+            role         TEXT    NOT NULL,
+            organisation TEXT    NOT NULL DEFAULT '',
+            note         TEXT    NOT NULL DEFAULT '',
+            status       TEXT    NOT NULL CHECK (status IN ('confirmed', 'waiting', 'cancelled')),
+            consent_at   TEXT    NOT NULL,
+            created_at   TEXT    NOT NULL,
+            updated_at   TEXT    NOT NULL,
+            cancelled_at TEXT,
+            UNIQUE (year, seq)
+        ) STRICT
+        """,
+        """
+        CREATE UNIQUE INDEX signups_one_active_per_person
+            ON signups (edition_id, user_id) WHERE status != 'cancelled'
+        """,
+        """
+        CREATE TABLE signup_drafts (
+            user_id    INTEGER PRIMARY KEY,
+            step       TEXT    NOT NULL,
+            data       TEXT    NOT NULL,  -- JSON: the answers so far
+            updated_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY,
+            message_id      TEXT    NOT NULL UNIQUE,
+            kind            TEXT    NOT NULL,  -- signup, update, cancellation, promotion
+            signup_id       INTEGER REFERENCES signups (id) ON DELETE SET NULL,
+            raw             BLOB    NOT NULL,  -- the whole RFC 5322 message
+            status          TEXT    NOT NULL DEFAULT 'pending'
+                                    CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT    NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT    NOT NULL,
+            sent_at         TEXT
+        ) STRICT
+        """,
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        """
+        CREATE TABLE subscriptions (
+            user_id    INTEGER NOT NULL,
+            topic      TEXT    NOT NULL,  -- assemblea, scuola, annunci
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (user_id, topic)
+        ) STRICT
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,54 @@
+"""E-mail messages, composed once and stored whole: a retry sends the very same bytes, with the
+same Message-ID, so the organisers never receive two different e-mails for one sign-up."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+
+def new_message_id(kind: str, reference: str, domain: str) -> str:
+    return make_msgid(idstring=f"{kind}.{reference}", domain=domain)
+
+
+def compose(
+    *,
+    subject: str,
+    intro: str,
+    fields: list[tuple[str, str]],
+    outro: str,
+    sender: str,
+    to: str,
+    reply_to: str | None,
+    message_id: str,
+    date: datetime,
+) -> bytes:
+    """A UTF-8 message with a readable plain-text body and the same content as HTML."""
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(date)
+    message["Auto-Submitted"] = "auto-generated"
+    width = max((len(label) for label, _ in fields), default=0)
+    text_lines = [intro, ""]
+    text_lines += [f"{label + ':':<{width + 1}} {value or '—'}" for label, value in fields]
+    text_lines += ["", outro, ""]
+    message.set_content("\n".join(text_lines), charset="utf-8")
+    rows = "".join(
+        f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(label)}</th>"
+        f"<td>{html.escape(value or '—').replace(chr(10), '<br>')}</td></tr>"
+        for label, value in fields
+    )
+    body = (
+        f"<p>{html.escape(intro)}</p><table>{rows}</table>"
+        f"<p>{html.escape(outro).replace(chr(10), '<br>')}</p>"
+    )
+    message.add_alternative(f"<!doctype html><html><body>{body}</body></html>", subtype="html")
+    return message.as_bytes(policy=SMTP)

@@ -1,0 +1,349 @@
+"""Editions, sign-ups, forms in progress, and subscriptions to notifications."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from domain.scuola import Draft, Edition, Session, signup_code, status_for_new
+from storage.db import Database
+from storage.times import from_db, to_db
+
+
+@dataclass(frozen=True)
+class Signup:
+    id: int
+    code: str
+    edition_id: str
+    user_id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    role: str
+    organisation: str
+    note: str
+    status: str
+    consent_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+def _signup(row: sqlite3.Row) -> Signup:
+    return Signup(
+        id=row["id"],
+        code=row["code"],
+        edition_id=row["edition_id"],
+        user_id=row["user_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        email=row["email"],
+        phone=row["phone"],
+        role=row["role"],
+        organisation=row["organisation"],
+        note=row["note"],
+        status=row["status"],
+        consent_at=from_db(row["consent_at"]),
+        created_at=from_db(row["created_at"]),
+        updated_at=from_db(row["updated_at"]),
+        cancelled_at=from_db(row["cancelled_at"]) if row["cancelled_at"] else None,
+    )
+
+
+SIGNUP_FIELDS = ("first_name", "last_name", "email", "phone", "role", "organisation", "note")
+
+# Called inside the sign-up transaction with the stored sign-up, to add its outbox e-mail in the
+# same transaction: the e-mail exists if and only if the sign-up does.
+InTransaction = Callable[[aiosqlite.Connection, Signup], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Counts:
+    confirmed: int
+    waiting: int
+    cancelled: int
+
+
+class EditionsRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def all(self) -> list[Edition]:
+        rows = await self._db.fetch_all("SELECT * FROM editions ORDER BY year, created_at, id")
+        sessions = await self._db.fetch_all("SELECT * FROM edition_sessions ORDER BY starts_at")
+        by_edition: dict[str, list[Session]] = {}
+        for s in sessions:
+            by_edition.setdefault(s["edition_id"], []).append(
+                Session(
+                    starts_at=from_db(s["starts_at"]),
+                    ends_at=from_db(s["ends_at"]),
+                    place=s["place"],
+                    online_url=s["online_url"],
+                    id=s["id"],
+                )
+            )
+        return [
+            Edition(
+                id=r["id"],
+                title=r["title"],
+                year=r["year"],
+                sessions=tuple(by_edition.get(r["id"], [])),
+                capacity=r["capacity"],
+                deadline=from_db(r["deadline"]) if r["deadline"] else None,
+                open=bool(r["open"]),
+                origin=r["origin"],
+            )
+            for r in rows
+        ]
+
+    async def get(self, edition_id: str) -> Edition | None:
+        return next((e for e in await self.all() if e.id == edition_id), None)
+
+    async def save(self, edition: Edition, now: datetime) -> None:
+        """Insert or replace an edition and its sessions, in one transaction."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                """
+                INSERT INTO editions (id, title, year, capacity, deadline, open, origin, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET title = excluded.title, year = excluded.year,
+                    capacity = excluded.capacity, deadline = excluded.deadline,
+                    open = excluded.open, origin = excluded.origin
+                """,
+                (
+                    edition.id,
+                    edition.title,
+                    edition.year,
+                    edition.capacity,
+                    to_db(edition.deadline) if edition.deadline else None,
+                    int(edition.open),
+                    edition.origin,
+                    to_db(now),
+                ),
+            )
+            await conn.execute("DELETE FROM edition_sessions WHERE edition_id = ?", (edition.id,))
+            for s in edition.sessions:
+                await conn.execute(
+                    "INSERT INTO edition_sessions "
+                    "(edition_id, starts_at, ends_at, place, online_url) VALUES (?, ?, ?, ?, ?)",
+                    (edition.id, to_db(s.starts_at), to_db(s.ends_at), s.place, s.online_url),
+                )
+
+
+class SignupsRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def create(
+        self,
+        edition: Edition,
+        user_id: int,
+        answers: dict[str, Any],
+        now: datetime,
+        in_transaction: InTransaction,
+    ) -> tuple[Signup, int]:
+        """Store a sign-up (confirmed, or on the waiting list when the edition is full) with its
+        reference code; returns it and the number confirmed before it. One transaction."""
+        async with self._db.transaction() as conn:
+            confirmed = await _scalar(
+                conn,
+                "SELECT count(*) FROM signups WHERE edition_id = ? AND status = 'confirmed'",
+                (edition.id,),
+            )
+            status = status_for_new(confirmed, edition.capacity)
+            year = now.year
+            seq = 1 + await _scalar(
+                conn, "SELECT coalesce(max(seq), 0) FROM signups WHERE year = ?", (year,)
+            )
+            stamp = to_db(now)
+            cursor = await conn.execute(
+                """
+                INSERT INTO signups (code, year, seq, edition_id, user_id, first_name, last_name,
+                    email, phone, role, organisation, note, status, consent_at, created_at,
+                    updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    signup_code(year, seq),
+                    year,
+                    seq,
+                    edition.id,
+                    user_id,
+                    *(str(answers.get(f, "")) for f in SIGNUP_FIELDS),
+                    status,
+                    to_db(datetime.fromisoformat(answers["consent_at"])),
+                    stamp,
+                    stamp,
+                ),
+            )
+            signup = await _get(conn, int(cursor.lastrowid or 0))
+            await in_transaction(conn, signup)
+        return signup, confirmed
+
+    async def update(
+        self, signup_id: int, answers: dict[str, Any], now: datetime, in_transaction: InTransaction
+    ) -> Signup:
+        async with self._db.transaction() as conn:
+            assignments = ", ".join(f"{f} = ?" for f in SIGNUP_FIELDS)
+            await conn.execute(
+                f"UPDATE signups SET {assignments}, updated_at = ? WHERE id = ?",
+                (*(str(answers.get(f, "")) for f in SIGNUP_FIELDS), to_db(now), signup_id),
+            )
+            signup = await _get(conn, signup_id)
+            await in_transaction(conn, signup)
+        return signup
+
+    async def cancel(
+        self,
+        signup_id: int,
+        now: datetime,
+        in_transaction: Callable[[aiosqlite.Connection, Signup, Signup | None], Awaitable[None]],
+    ) -> tuple[Signup, Signup | None] | None:
+        """Cancel; if a confirmed place was freed, promote the first on the waiting list.
+        Returns (cancelled, promoted or None), or None when it was already cancelled."""
+        async with self._db.transaction() as conn:
+            signup = await _get(conn, signup_id)
+            if signup.status == "cancelled":
+                return None
+            stamp = to_db(now)
+            await conn.execute(
+                "UPDATE signups SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                (stamp, stamp, signup_id),
+            )
+            promoted = None
+            if signup.status == "confirmed":
+                async with conn.execute(
+                    "SELECT id FROM signups WHERE edition_id = ? AND status = 'waiting' "
+                    "ORDER BY id LIMIT 1",
+                    (signup.edition_id,),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is not None:
+                    await conn.execute(
+                        "UPDATE signups SET status = 'confirmed', updated_at = ? WHERE id = ?",
+                        (stamp, row[0]),
+                    )
+                    promoted = await _get(conn, row[0])
+            cancelled = await _get(conn, signup_id)
+            await in_transaction(conn, cancelled, promoted)
+        return cancelled, promoted
+
+    async def get(self, signup_id: int) -> Signup | None:
+        row = await self._db.fetch_one("SELECT * FROM signups WHERE id = ?", (signup_id,))
+        return _signup(row) if row else None
+
+    async def active(self, edition_id: str, user_id: int) -> Signup | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM signups WHERE edition_id = ? AND user_id = ? AND status != 'cancelled'",
+            (edition_id, user_id),
+        )
+        return _signup(row) if row else None
+
+    async def of_user(self, user_id: int) -> list[Signup]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM signups WHERE user_id = ? ORDER BY id DESC", (user_id,)
+        )
+        return [_signup(r) for r in rows]
+
+    async def of_edition(self, edition_id: str | None = None) -> list[Signup]:
+        if edition_id is None:
+            rows = await self._db.fetch_all("SELECT * FROM signups ORDER BY id")
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM signups WHERE edition_id = ? ORDER BY id", (edition_id,)
+            )
+        return [_signup(r) for r in rows]
+
+    async def waiting_position(self, signup: Signup) -> int:
+        return int(
+            await self._db.scalar(
+                "SELECT count(*) FROM signups WHERE edition_id = ? AND status = 'waiting' "
+                "AND id <= ?",
+                (signup.edition_id, signup.id),
+            )
+        )
+
+    async def counts(self, edition_id: str) -> Counts:
+        rows = await self._db.fetch_all(
+            "SELECT status, count(*) AS n FROM signups WHERE edition_id = ? GROUP BY status",
+            (edition_id,),
+        )
+        found = {r["status"]: r["n"] for r in rows}
+        return Counts(found.get("confirmed", 0), found.get("waiting", 0), found.get("cancelled", 0))
+
+
+class DraftsRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def all(self) -> list[Draft]:
+        rows = await self._db.fetch_all("SELECT * FROM signup_drafts")
+        return [Draft(r["user_id"], r["step"], json.loads(r["data"])) for r in rows]
+
+    async def save(self, draft: Draft, now: datetime) -> None:
+        await self._db.execute(
+            """
+            INSERT INTO signup_drafts (user_id, step, data, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, data = excluded.data,
+                updated_at = excluded.updated_at
+            """,
+            (draft.user_id, draft.step, json.dumps(draft.data, ensure_ascii=False), to_db(now)),
+        )
+
+    async def delete(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM signup_drafts WHERE user_id = ?", (user_id,))
+
+
+class SubscriptionsRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def topics(self, user_id: int) -> set[str]:
+        rows = await self._db.fetch_all(
+            "SELECT topic FROM subscriptions WHERE user_id = ?", (user_id,)
+        )
+        return {r["topic"] for r in rows}
+
+    async def set(self, user_id: int, topic: str, on: bool, now: datetime) -> None:
+        if on:
+            await self._db.execute(
+                "INSERT OR IGNORE INTO subscriptions (user_id, topic, created_at) VALUES (?, ?, ?)",
+                (user_id, topic, to_db(now)),
+            )
+        else:
+            await self._db.execute(
+                "DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic)
+            )
+
+    async def subscribers(self, topic: str) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT s.user_id FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id "
+            "WHERE s.topic = ? AND coalesce(u.blocked, 0) = 0 ORDER BY s.user_id",
+            (topic,),
+        )
+        return [r["user_id"] for r in rows]
+
+
+async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple) -> int:
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _get(conn: aiosqlite.Connection, signup_id: int) -> Signup:
+    async with conn.execute("SELECT * FROM signups WHERE id = ?", (signup_id,)) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return _signup(row)
