@@ -25,7 +25,7 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 
 # Keys that must never come from a committed file.
-SECRET_KEYS = {("telegram", "token"), ("telegram", "webhook_secret")}
+SECRET_KEYS = {("telegram", "token"), ("telegram", "webhook_secret"), ("smtp", "password")}
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,24 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    host: str = ""  # empty: no mail server; e-mails are written as .eml files in outbox_dir
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = ""
+    recipient: str = "info@csf.pv.it"
+    timeout: int = 30
+    max_attempts: int = 8
+    outbox_dir: Path = Path("var/outbox")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("var/labbot.sqlite3")
     # The folder with labs.toml and places.toml; the project's own data/ unless set.
@@ -72,13 +90,15 @@ class SchedulerConfig:
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     source: str = "defaults"
 
     def secrets(self) -> list[str]:
         """Values that must be redacted from every log line."""
-        return [s for s in (self.telegram.token, self.telegram.webhook_secret) if s]
+        secrets = (self.telegram.token, self.telegram.webhook_secret, self.smtp.password)
+        return [s for s in secrets if s]
 
 
 class ConfigError(Exception):
@@ -191,6 +211,13 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("telegram", "webhook_port"): _check_port,
     ("scheduler", "timezone"): _check_tz,
     ("network", "contact_email"): _check_email,
+    ("smtp", "recipient"): _check_email,
+    ("smtp", "port"): _check_port,
+    ("smtp", "security"): lambda v: (
+        None if v in {"starttls", "tls", "none"} else 'must be "starttls", "tls" or "none"'
+    ),
+    ("smtp", "timeout"): lambda v: None if 1 <= v <= 600 else "must be between 1 and 600 seconds",
+    ("smtp", "max_attempts"): lambda v: None if 1 <= v <= 100 else "must be between 1 and 100",
 }
 
 
@@ -288,6 +315,12 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         problems.append(
             f'{label}: [telegram] webhook_url: required when mode is "webhook" '
             "(the public https address Telegram calls)"
+        )
+    smtp: SmtpConfig = built["smtp"]
+    if smtp.host and "@" not in smtp.sender:
+        problems.append(
+            f"{label}: [smtp] sender: required when host is set "
+            '(for example "Laboratori Sociali <bot@example.org>")'
         )
     if problems:
         raise ConfigError(problems)

@@ -1,0 +1,165 @@
+"""Sending what the outbox holds: through an SMTP server, or into .eml files when none is set.
+
+`deliver_due` is the scheduler's job body: it sends every message that is due, marks it sent,
+or records the failure and the next attempt (exponential backoff); after a permanent refusal
+(5xx) or the last attempt, the message is marked failed and `on_failure` tells the staff. One run
+at a time: a second call while one runs returns at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from bot.clock import Clock
+from bot.config import SmtpConfig
+from domain.outbox import is_permanent, next_attempt, safe_error
+from storage.outbox import OutboxRepo, OutgoingMail
+
+log = logging.getLogger(__name__)
+
+FALLBACK_SENDER = "Laboratori Sociali Pavia <bot@localhost>"
+
+
+class MailError(Exception):
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class Mailer(Protocol):
+    async def send(self, mail: OutgoingMail) -> str:
+        """Deliver; return where it went (for the log). Raise MailError on failure."""
+        ...
+
+
+def envelope(raw: bytes) -> tuple[str, list[str]]:
+    headers = message_from_bytes(raw)
+    sender = parseaddr(headers.get("From", ""))[1]
+    recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
+    return sender, recipients
+
+
+class SmtpMailer:
+    def __init__(self, config: SmtpConfig):
+        self.config = config
+
+    async def send(self, mail: OutgoingMail) -> str:
+        sender, recipients = envelope(mail.raw)
+        config = self.config
+        try:
+            await aiosmtplib.send(
+                mail.raw,
+                sender=sender,
+                recipients=recipients,
+                hostname=config.host,
+                port=config.port,
+                use_tls=config.security == "tls",
+                start_tls=config.security == "starttls",
+                username=config.user or None,
+                password=config.password or None,
+                timeout=config.timeout,
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            raise MailError(f"{exc.code} {exc.message}", exc.code) from None
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            raise MailError(str(exc), max(codes) if codes else None) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise MailError(f"{type(exc).__name__}: {exc}") from None
+        return f"{config.host}:{config.port}"
+
+
+class FileMailer:
+    """No mail server configured: each message becomes an .eml file, to open in any mail app."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    async def send(self, mail: OutgoingMail) -> str:
+        name = re.sub(r"[^A-Za-z0-9.@_-]", "_", mail.message_id.strip("<>"))
+        path = self.folder / f"{mail.id:06d}-{name}.eml"
+        try:
+            await asyncio.to_thread(_write, path, mail.raw)
+        except OSError as exc:
+            raise MailError(f"cannot write {path}: {exc.strerror}") from None
+        return str(path)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def mailer_for(config: SmtpConfig) -> Mailer:
+    return SmtpMailer(config) if config.enabled else FileMailer(config.outbox_dir)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class Outbox:
+    """The outbox in service: its repository, its mailer, one delivery at a time."""
+
+    def __init__(
+        self,
+        repo: OutboxRepo,
+        mailer: Mailer,
+        clock: Clock,
+        max_attempts: int,
+        on_failure: Callable[[OutgoingMail, str], Awaitable[None]] | None = None,
+    ):
+        self.repo = repo
+        self.mailer = mailer
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.on_failure = on_failure
+        self._lock = asyncio.Lock()
+
+    async def deliver_due(self) -> DeliveryReport:
+        report = DeliveryReport()
+        if self._lock.locked():
+            return report
+        async with self._lock:
+            for mail in await self.repo.due(self.clock.now()):
+                await self._deliver(mail, report)
+        return report
+
+    async def _deliver(self, mail: OutgoingMail, report: DeliveryReport) -> None:
+        try:
+            where = await self.mailer.send(mail)
+        except MailError as exc:
+            error = safe_error(str(exc))
+            attempts = mail.attempts + 1
+            permanent = is_permanent(exc.code)
+            if permanent or attempts >= self.max_attempts:
+                await self.repo.failed_attempt(mail.id, error, None)
+                report.failed += 1
+                log.error("e-mail %d (%s) not delivered, giving up: %s", mail.id, mail.kind, error)
+                if self.on_failure is not None:
+                    await self.on_failure(mail, error)
+            else:
+                retry_at = next_attempt(attempts, self.clock.now())
+                await self.repo.failed_attempt(mail.id, error, retry_at)
+                report.retried += 1
+                log.warning(
+                    "e-mail %d (%s) not delivered (attempt %d), retrying at %s: %s",
+                    mail.id, mail.kind, attempts, f"{retry_at:%H:%M:%S}", error,
+                )  # fmt: skip
+            return
+        await self.repo.sent(mail.id, self.clock.now())
+        report.sent += 1
+        log.info("e-mail %d (%s) delivered to %s", mail.id, mail.kind, where)
