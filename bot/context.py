@@ -12,16 +12,20 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import DEFAULT_LANGUAGE, Catalog, language_for
 from domain.directory import Directory, LabEdit
+from domain.scuola import Draft
 from domain.understanding import Matcher
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.mail import Outbox
     from storage import Repos
 
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
 MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
 StartupHook = Callable[["BotData"], Awaitable[None]]
+# Checks a data file (raising DataError) and returns the step that puts it in service.
+Reloader = Callable[["BotData"], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 class LabsState:
@@ -58,6 +62,7 @@ class BotData:
     clock: Clock
     repo: Repos
     started_at: datetime
+    outbox: Outbox
 
     def __init__(self) -> None:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
@@ -65,8 +70,10 @@ class BotData:
         self.commands: list[CommandSpec] = []
         self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
         self.startup: list[StartupHook] = []  # run once the database is open
+        self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None
         self.labs = LabsState()
+        self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database
 
     @property
     def staff_ids(self) -> frozenset[int]:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import core, errors, fallback, labedit, labs, menu, questions, staff, tracking
+from handlers import (
+    core,
+    errors,
+    fallback,
+    labedit,
+    labs,
+    mailing,
+    menu,
+    questions,
+    scuola,
+    staff,
+    tracking,
+)
 
 
 def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
+    scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
+    mailing.register(app)
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     core.register(app)
     menu.register(app)

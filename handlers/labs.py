@@ -40,7 +40,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.i18n import escape
+from bot.i18n import Html, escape
 from domain import directory as directory_module
 from domain.directory import DataError, Lab
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
@@ -437,15 +437,18 @@ async def send_qr(update: Update, context: Ctx, lab: Lab) -> None:
 
 @staff_only
 async def reload_command(update: Update, context: Ctx) -> None:
+    """Every data file is checked before any is applied: all or nothing."""
     assert update.effective_message is not None
     try:
-        base = directory_module.load(context.config.storage.data_dir)
+        steps = [await prepare(context.data) for prepare in context.data.reloaders]
     except DataError as exc:
-        problems = "\n".join(f"• {p}" for p in exc.problems[:20])
-        await update.effective_message.reply_text(context.t("reload.failed", problems=problems))
+        problems = "\n".join(f"• {escape(p)}" for p in exc.problems[:20])
+        await update.effective_message.reply_text(
+            context.t("reload.failed", problems=Html(problems))
+        )
         return
-    edits = [record.edit for record in await context.repo.lab_edits.all()]
-    context.data.labs.set(base, edits)
+    for apply in steps:
+        await apply()
     current = context.data.labs.current
     await update.effective_message.reply_text(
         context.t("reload.ok", labs=len(current.visible), places=len(current.places))
@@ -471,15 +474,26 @@ async def questions_command(update: Update, context: Ctx) -> None:
     await update.effective_message.reply_text(text)
 
 
-async def load_directory(data: BotData) -> None:
+async def prepare_directory(data: BotData):
+    """Read and check the lab data files (raises DataError); the returned step puts them in
+    service, with the staff's edits on top."""
     base = directory_module.load(data.config.storage.data_dir)
-    edits = [record.edit for record in await data.repo.lab_edits.all()]
-    data.labs.set(base, edits)
+
+    async def apply() -> None:
+        edits = [record.edit for record in await data.repo.lab_edits.all()]
+        data.labs.set(base, edits)
+
+    return apply
+
+
+async def load_directory(data: BotData) -> None:
+    await (await prepare_directory(data))()
 
 
 def register(app: Application) -> None:
     data: BotData = app.bot_data
     data.startup.append(load_directory)
+    data.reloaders.append(prepare_directory)
     data.menu_actions["labs"] = ask_location
     data.deep_links["lab_"] = lab_link
     data.deep_links["laboratori"] = list_link

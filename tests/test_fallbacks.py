@@ -134,7 +134,7 @@ async def test_a_crash_in_a_handler_is_reported_kindly(start_bot, config, caplog
     async def broken(update, context):
         raise RuntimeError("something internal")
 
-    bot.app.add_handler(CommandHandler("rompi", broken), group=-1)
+    bot.app.add_handler(CommandHandler("rompi", broken), group=-5)
     anna = bot.user(first_name="Segreto")
     with caplog.at_level(logging.INFO):
         replies = await anna.send("/rompi dati-personali")

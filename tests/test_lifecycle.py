@@ -24,7 +24,7 @@ async def test_stop_waits_for_updates_in_flight(config, clock):
         await context.repo.users.count()  # the database is still open
         raise ApplicationHandlerStop  # this test command is the only answer
 
-    app.add_handler(CommandHandler("lento", slow), group=-1)
+    app.add_handler(CommandHandler("lento", slow), group=-5)
     anna = sandbox.user()
     await app.initialize()
     await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)

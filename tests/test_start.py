@@ -69,12 +69,20 @@ async def test_menu_items_edit_in_place_and_come_back(bot):
     anna = bot.user()
     await anna.send("/start")
     menu_message = anna.last()
-    await anna.press("🎓 Scuola dei Laboratori")
-    assert "Scuola dei Laboratori Sociali" in menu_message.plain
+    await anna.press("📅 Prossimi incontri")
+    assert "Assemblea di Rete" in menu_message.plain
     assert "info@csf.pv.it" in menu_message.plain
     await anna.press("⬅️ Menu")
     assert menu_message.plain == "Cosa vuoi fare?"
     assert "❓ Aiuto" in menu_message.buttons
+
+
+async def test_menu_items_owned_by_a_feature_send_its_view(bot):
+    anna = bot.user()
+    await anna.send("/start")
+    replies = await anna.press("🎓 Scuola dei Laboratori")
+    assert "Scuola dei Laboratori Sociali" in replies.text
+    assert "🔔 Avvisami quando si aprono le iscrizioni" in replies.buttons
 
 
 async def test_deep_link_to_help_and_unknown_payload(bot):
