@@ -3,7 +3,7 @@
 `deliver_due` is the scheduler's job body: it sends every message that is due, marks it sent,
 or records the failure and the next attempt (exponential backoff); after a permanent refusal
 (5xx) or the last attempt, the message is marked failed and `on_failure` tells the staff. One run
-at a time: a second call while one runs returns at once.
+at a time: a call made during a run waits for it.
 """
 
 from __future__ import annotations
@@ -130,9 +130,9 @@ class Outbox:
         self._lock = asyncio.Lock()
 
     async def deliver_due(self) -> DeliveryReport:
+        """Send what is due. Runs one at a time: a call made during a run waits for it, then
+        finds only what is still due."""
         report = DeliveryReport()
-        if self._lock.locked():
-            return report
         async with self._lock:
             for mail in await self.repo.due(self.clock.now()):
                 await self._deliver(mail, report)

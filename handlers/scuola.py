@@ -602,12 +602,13 @@ async def _position_in(conn, signup: Signup) -> int:
 
 
 async def send_calendar(context: Ctx, chat_id: int, edition: Edition) -> None:
+    tz = context.config.scheduler.tz  # local times with their zone: calendars show them right
     entries = [
         {
             "uid": f"scuola-{edition.id}-{n}",
             "title": context.label("scuola.ics_title", title=edition.title, n=n),
-            "start": s.starts_at,
-            "end": s.ends_at,
+            "start": s.starts_at.astimezone(tz),
+            "end": s.ends_at.astimezone(tz),
             "place": s.place,
             "url": s.online_url,
         }

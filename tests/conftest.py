@@ -61,7 +61,8 @@ async def _start(config: Config, clock: ManualClock) -> tuple[Harness, object]:
 
     app.add_error_handler(collect)
     await app.initialize()
-    await app.start()  # the job queue runs, as in production (updates are fed directly)
+    await app.start()  # as in production (updates are fed directly)...
+    app.job_queue.scheduler.pause()  # ...but tests run scheduled jobs themselves: no sleeps
     return harness, app
 
 

@@ -1,0 +1,424 @@
+"""The Scuola: sign-ups that are never lost, forwarded by e-mail to the organisers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.directory import DATA_DIR
+from tests.conftest import STAFF_ID, stop
+from tests.smtp import SmtpServer
+
+EDITION = """
+[[edition]]
+id = "autunno-2026"
+title = "Autunno 2026"
+capacity = {capacity}
+deadline = "15/12/2026"
+
+[[edition.sessions]]
+when = "03/12/2026 17:30-19:30"
+place = "Spazio Q, Piazzale Torino 40, Pavia"
+
+[[edition.sessions]]
+when = "10/12/2026 17:30-19:30"
+online_url = "https://meet.example.org/scuola"
+"""
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def scuola_config(config, tmp_path: Path, smtp: SmtpServer | None, capacity: int = 30):
+    data = tmp_path / "data"
+    if not data.exists():
+        shutil.copytree(DATA_DIR, data)
+    (data / "scuola.toml").write_text(EDITION.format(capacity=capacity), encoding="utf-8")
+    smtp_config = replace(
+        config.smtp,
+        host="127.0.0.1" if smtp else "",
+        port=smtp.port if smtp else 25,
+        security="none",
+        sender="Laboratori Sociali Pavia <bot@laboratorisociali.example>",
+        timeout=5,
+        max_attempts=4,
+        outbox_dir=tmp_path / "outbox",
+    )
+    telegram = replace(config.telegram, staff_chat_id=STAFF_ID)
+    return replace(
+        config,
+        telegram=telegram,
+        smtp=smtp_config,
+        storage=replace(config.storage, data_dir=data),
+    )
+
+
+@pytest.fixture
+async def scuola(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    yield bot
+    await stop(bot.app)
+    assert not bot.handler_errors, bot.handler_errors
+    assert not bot.api.errors, bot.api.errors
+
+
+async def fill(user, *, first="Anna", last="Rossi", email="anna.rossi@example.org", phone=None):
+    """The whole form up to the summary; returns the summary replies."""
+    await user.send("/scuola")
+    replies = await user.press("✍️ Iscriviti: Autunno 2026")
+    assert "Come ti chiami?" in replies.text
+    await user.send(first)
+    await user.send(last)
+    await user.send(email)
+    if phone is None:
+        await user.press("⏭️ Salta")
+    else:
+        await user.send(phone)
+    await user.press("Operatore/operatrice del privato sociale")
+    await user.press("⏭️ Salta")
+    await user.press("⏭️ Salta")
+    return await user.press("✅ Acconsento")
+
+
+async def deliver_all(bot) -> None:
+    while (report := await bot.app.bot_data.outbox.deliver_due()).sent or report.retried:
+        if report.retried and not report.sent:
+            break
+
+
+async def test_a_complete_sign_up_reaches_the_organisers(scuola, smtp, clock):
+    anna = scuola.user(first_name="Anna")
+    await anna.send("/scuola")
+    assert "📚 Edizione Autunno 2026" in anna.last().plain
+    assert "giovedì 3 dicembre 2026, 17:30–19:30 — Spazio Q" in anna.last().plain
+    assert "Passo 1 di 8" in (await anna.press("✍️ Iscriviti: Autunno 2026")).text
+    assert "Passo 2 di 8" in (await anna.send("Anna")).text
+    await anna.send("Rossi")
+    typo = await anna.send("anna.rossi@gmial.com")
+    assert "Forse intendevi anna.rossi@gmail.com?" in typo.text
+    phone = await anna.press("Sì, usa anna.rossi@gmail.com")
+    assert "telefono" in phone.text.lower()
+    assert anna.chat.reply_keyboard["keyboard"][0][0]["request_contact"] is True
+    await anna.share_contact("+39 333 123 4567")
+    await anna.press("Operatore/operatrice di servizi pubblici")
+    await anna.send("Cooperativa <Il Sole> & Co")
+    await anna.send("Vengo solo al primo incontro <b>grazie</b>")
+    consent = anna.last().plain
+    assert "Privacy" in consent and "info@csf.pv.it" in consent
+    summary = await anna.press("✅ Acconsento")
+    assert "E-mail: anna.rossi@gmail.com" in summary.text
+    assert "Organizzazione: Cooperativa <Il Sole> & Co" in summary.text
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "Iscrizione confermata!" in done.text and "SLS-2026-0001" in done.text
+    assert done.kinds == ["text", "document"]
+    ics = done[1].payload["file"]["data"].decode()
+    assert ics.count("BEGIN:VEVENT") == 2 and "DTSTART;TZID=Europe/Rome:20261203T173000" in ics
+    assert done[1].payload["file"]["file_name"] == "scuola-autunno-2026.ics"
+
+    [signup] = await scuola.repo.signups.of_edition("autunno-2026")
+    assert (signup.code, signup.status, signup.phone) == (
+        "SLS-2026-0001",
+        "confirmed",
+        "+39 333 123 4567",
+    )
+    assert smtp.received == []  # the user is answered before any mail is sent
+    await deliver_all(scuola)
+    [mail] = smtp.received
+    assert mail["Subject"] == "Iscrizione Scuola dei Laboratori Sociali – Autunno 2026 – Anna Rossi"
+    assert mail["To"] == "info@csf.pv.it"
+    assert mail["Reply-To"] == "anna.rossi@gmail.com"
+    assert mail["From"] == "Laboratori Sociali Pavia <bot@laboratorisociali.example>"
+    assert mail["Message-ID"].endswith("@laboratorisociali.example>")
+    text = mail.get_body(("plain",)).get_content()
+    for expected in ("SLS-2026-0001", "Anna", "Rossi", "+39 333 123 4567",
+                     "Operatore/operatrice di servizi pubblici", "Cooperativa <Il Sole> & Co",
+                     "Vengo solo al primo incontro <b>grazie</b>", "✅ confermata"):  # fmt: skip
+        assert expected in text, expected
+    html = mail.get_body(("html",)).get_content()
+    assert "Cooperativa &lt;Il Sole&gt; &amp; Co" in html
+    assert smtp.mailbox.envelopes == [("bot@laboratorisociali.example", ["info@csf.pv.it"])]
+    assert (await scuola.repo.outbox.by_status()) == {"sent": 1}
+
+
+async def test_the_mail_server_is_down_when_the_user_confirms(scuola, smtp, clock):
+    smtp.stop()
+    anna = scuola.user()
+    await fill(anna)
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "Iscrizione confermata!" in done.text  # confirmed at once, whatever the mail server
+    report = await scuola.app.bot_data.outbox.deliver_due()
+    assert (report.sent, report.retried) == (0, 1)
+    [pending] = await scuola.repo.outbox.all()
+    assert pending.status == "pending" and pending.attempts == 1
+    assert "ConnectionRefused" in pending.last_error or "Connect" in pending.last_error
+    assert (await scuola.app.bot_data.outbox.deliver_due()).retried == 0  # not due yet
+    smtp.start()
+    clock.advance(timedelta(minutes=2))
+    report = await scuola.app.bot_data.outbox.deliver_due()
+    assert report.sent == 1
+    clock.advance(timedelta(hours=2))
+    await scuola.app.bot_data.outbox.deliver_due()
+    assert len(smtp.received) == 1  # once
+    assert smtp.received[0]["Message-ID"] == pending.message_id
+
+
+async def test_a_temporary_refusal_is_retried_and_a_permanent_one_alerts_staff(scuola, smtp, clock):
+    outbox = scuola.app.bot_data.outbox
+    smtp.mailbox.reply = "451 4.3.0 Try again later"
+    anna = scuola.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    assert (await outbox.deliver_due()).retried == 1
+    smtp.mailbox.reply = "250 OK"
+    clock.advance(timedelta(minutes=1))
+    assert (await outbox.deliver_due()).sent == 1
+
+    smtp.mailbox.reply = "550 5.7.1 Relaying denied for <info@csf.pv.it>"
+    bruno = scuola.user(first_name="Bruno")
+    await fill(bruno, first="Bruno", email="bruno@example.org")
+    await bruno.press("✅ Conferma l'iscrizione")
+    report = await outbox.deliver_due()
+    assert report.failed == 1
+    alert = [m for m in scuola.api.sent if m.chat_id == STAFF_ID][-1].plain
+    assert "non è stata consegnata" in alert and "SLS-2026-0002" in alert
+    assert "550" in alert and "info@csf.pv.it" not in alert
+    failed = [m for m in await scuola.repo.outbox.all() if m.status == "failed"]
+    assert len(failed) == 1
+    assert (await scuola.repo.signups.active("autunno-2026", bruno.id)) is not None  # data kept
+
+
+async def test_giving_up_after_the_last_attempt(scuola, smtp, clock):
+    smtp.stop()
+    anna = scuola.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    outbox = scuola.app.bot_data.outbox
+    for _ in range(3):
+        assert (await outbox.deliver_due()).retried == 1
+        clock.advance(timedelta(hours=1))
+    assert (await outbox.deliver_due()).failed == 1
+    assert any("dopo 4 tentativi" in m.plain for m in scuola.api.sent if m.chat_id == STAFF_ID)
+
+
+async def test_the_bot_restarts_in_the_middle_of_the_form(start_bot, config, tmp_path, smtp):
+    configured = scuola_config(config, tmp_path, smtp)
+    first = await start_bot(configured)
+    anna = first.user(first_name="Anna")
+    await anna.send("/scuola")
+    await anna.press("✍️ Iscriviti: Autunno 2026")
+    await anna.send("Anna")
+    await anna.send("Rossi")
+    await stop(first.app)
+
+    second = await start_bot(configured)  # a new process, the same database
+    second.api.chats = first.api.chats  # the same Telegram chat history
+    anna = second.user(anna.id, first_name="Anna")
+    replies = await anna.send("anna@example.org")
+    assert "telefono" in replies.text.lower()  # it went on at the e-mail step
+    await anna.press("⏭️ Salta")
+    await anna.press("Attivista")
+    await anna.press("⏭️ Salta")
+    await anna.press("⏭️ Salta")
+    summary = await anna.press("✅ Acconsento")
+    assert "Nome: Anna" in summary.text and "Cognome: Rossi" in summary.text
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "SLS-2026-0001" in done.text
+    await stop(second.app)
+
+
+async def test_two_hundred_people_sign_up_at_once(scuola, smtp):
+    users = [scuola.user(500_000 + i, first_name=f"P{i}") for i in range(200)]
+
+    async def one(i: int, user) -> None:
+        await fill(user, first=f"Persona{chr(65 + i % 26)}", last=f"Cognome{chr(65 + i // 26)}",
+                   email=f"persona{i}@example.org")  # fmt: skip
+        await user.press("✅ Conferma l'iscrizione")
+
+    await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
+    signups = await scuola.repo.signups.of_edition("autunno-2026")
+    assert len(signups) == 200
+    assert len({s.code for s in signups}) == 200
+    assert sum(s.status == "confirmed" for s in signups) == 30  # capacity
+    assert sum(s.status == "waiting" for s in signups) == 170
+    await deliver_all(scuola)
+    assert len(smtp.received) == 200
+    assert len({m["Message-ID"] for m in smtp.received}) == 200
+    assert sorted(m.get_body(("plain",)).get_content().split("\n")[2].split()[-1]
+                  for m in smtp.received) == sorted(s.code for s in signups)  # fmt: skip
+
+
+async def test_the_waiting_list_promotes_in_order(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=2))
+    people = [bot.user(600_000 + i, first_name=f"P{i}") for i in range(4)]
+    answers = []
+    for i, person in enumerate(people):
+        await fill(person, first=["Anna", "Bruno", "Carla", "Dario"][i], email=f"p{i}@example.org")
+        answers.append(await person.press("✅ Conferma l'iscrizione"))
+    assert (
+        "Iscrizione confermata!" in answers[0].text and "Iscrizione confermata!" in answers[1].text
+    )
+    assert "lista d'attesa</b>, posizione 1" in answers[2][0].text
+    assert "posizione 2" in answers[3].text
+    assert answers[2].kinds == ["text"]  # no calendar until there is a place
+    staff_alerts = [m.plain for m in bot.api.sent if m.chat_id == STAFF_ID]
+    assert any("raggiunto il 100% dei posti (2 su 2)" in a for a in staff_alerts)
+
+    anna = people[0]
+    listing = await anna.send("/mie_iscrizioni")
+    assert "SLS-2026-0001 · Autunno 2026 · ✅ confermata" in listing.text
+    await anna.press("✖️ Annulla SLS-2026-0001")
+    before = len(bot.api.sent)
+    cancelled = await anna.press("Sì, annulla")
+    assert "SLS-2026-0001" in cancelled.text and "annullata" in cancelled.text
+    carla_news = [m for m in bot.api.sent[before:] if m.chat_id == people[2].id]
+    assert "Si è liberato un posto!" in carla_news[0].plain and carla_news[1].kind == "document"
+    statuses = {s.code: s.status for s in await bot.repo.signups.of_edition("autunno-2026")}
+    assert statuses == {"SLS-2026-0001": "cancelled", "SLS-2026-0002": "confirmed",
+                        "SLS-2026-0003": "confirmed", "SLS-2026-0004": "waiting"}  # fmt: skip
+    assert "posizione 1" in (await people[3].send("/mie_iscrizioni")).text
+    await deliver_all(bot)
+    subjects = [m["Subject"] for m in smtp.received]
+    assert (
+        "Iscrizione annullata – Scuola dei Laboratori Sociali – Autunno 2026 – Anna Rossi"
+        in subjects
+    )
+    assert any(
+        s.startswith("Posto liberato, iscrizione confermata") and "Carla" in s for s in subjects
+    )
+    again = await anna.press_data("scuola:v1:cancelok:1")
+    assert "era già annullata" in again.text
+    await stop(bot.app)
+
+
+@pytest.mark.parametrize(
+    ("step_text", "answer", "complaint"),
+    [
+        ("first", "😀😀", "fatto di lettere"),
+        ("first", "x" * 500, "troppo lungo"),
+        ("first", "R2D2", "numeri o simboli"),
+        ("email", "anna@", "non sembra valido"),
+        ("email", "anna at example dot org", "non sembra valido"),
+        ("phone", "12", "Non riconosco questo numero"),
+    ],
+)
+async def test_bad_answers_get_a_clear_reply_and_the_step_stays(
+    scuola, step_text, answer, complaint
+):
+    anna = scuola.user()
+    await anna.send("/scuola")
+    await anna.press("✍️ Iscriviti: Autunno 2026")
+    if step_text in ("email", "phone"):
+        await anna.send("Anna")
+        await anna.send("Rossi")
+    if step_text == "phone":
+        await anna.send("anna@example.org")
+    replies = await anna.send(answer)
+    assert complaint in replies.text
+    assert scuola.app.bot_data.drafts[anna.id].step == {"first": "first_name"}.get(
+        step_text, step_text
+    )
+
+
+async def test_media_and_commands_in_the_middle_of_the_form(scuola):
+    anna = scuola.user()
+    await anna.send("/scuola")
+    await anna.press("✍️ Iscriviti: Autunno 2026")
+    photo = await anna.send_media("photo")
+    assert "mi serve un testo scritto" in photo.text and "Come ti chiami?" in photo.text
+    paused = await anna.send("/start")
+    assert "Stai compilando l'iscrizione alla Scuola (passo 1 di 8)" in paused.text
+    resumed = await anna.press("▶️ Continua l'iscrizione")
+    assert "Come ti chiami?" in resumed.text
+    helped = await anna.send("/help")
+    assert "Come funziona" in helped.text  # /help still works
+    await anna.send("Anna")
+    assert scuola.app.bot_data.drafts[anna.id].step == "last_name"
+    other = await anna.share_contact("+39 333 000 0000", user_id=999)
+    assert "mi serve un testo" in other.text
+    cancelled = await anna.send("/annulla")
+    assert "iscrizione annullata" in cancelled.text.lower()
+    assert anna.id not in scuola.app.bot_data.drafts
+    assert await scuola.repo.drafts.all() == []
+    assert "Laboratori Sociali" in (await anna.send("/start")).text  # back to normal
+
+
+async def test_old_buttons_and_a_double_confirmation(scuola, smtp):
+    anna = scuola.user()
+    await fill(anna)
+    summary = anna.last()
+    await anna.press("✅ Conferma l'iscrizione")
+    await anna.press_data("scuola:v1:f:summary:confirm", summary)  # the double tap
+    assert anna.callback_answer()["text"] == "Questo pulsante non è più attivo."
+    await anna.press_data("scuola:v1:f:role:attivista", summary)
+    assert anna.callback_answer()["text"] == "Questo pulsante non è più attivo."
+    assert len(await scuola.repo.signups.of_edition("autunno-2026")) == 1
+    await deliver_all(scuola)
+    assert len(smtp.received) == 1
+
+
+async def test_editing_a_field_from_the_summary(scuola):
+    anna = scuola.user()
+    await fill(anna)
+    await anna.press("✏️ Modifica un dato")
+    asked = await anna.press("Cognome")
+    assert "Ora: «Rossi»" in asked.text
+    summary = await anna.send("Bianchi")
+    assert "Cognome: Bianchi" in summary.text and "Controlla i tuoi dati" in summary.text
+
+
+async def test_signing_up_twice_offers_to_update(scuola, smtp):
+    anna = scuola.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    again = await anna.press("✍️ Iscriviti: Autunno 2026")
+    assert "Sei già iscritto/a all'edizione Autunno 2026 (codice SLS-2026-0001)" in again.text
+    summary = await anna.press("✏️ Aggiorna i miei dati")
+    assert "Controlla i tuoi dati" in summary.text
+    await anna.press("✏️ Modifica un dato")
+    await anna.press("Telefono")
+    await anna.send("0382 123456")
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "Iscrizione aggiornata" in done.text and "SLS-2026-0001" in done.text
+    [signup] = await scuola.repo.signups.of_edition("autunno-2026")
+    assert signup.phone == "+39 0382 123456"
+    await deliver_all(scuola)
+    assert [m["Subject"].split(" – ")[0] for m in smtp.received] == [
+        "Iscrizione Scuola dei Laboratori Sociali",
+        "Aggiornamento iscrizione Scuola dei Laboratori Sociali",
+    ]
+
+
+async def test_without_a_mail_server_mail_becomes_eml_files(start_bot, config, tmp_path, caplog):
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    with caplog.at_level("INFO"):
+        assert (await bot.app.bot_data.outbox.deliver_due()).sent == 1
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    assert b"Subject: =?utf-8?" in eml.read_bytes() or b"Subject: Iscrizione" in eml.read_bytes()
+    assert str(eml) in caplog.text
+    assert "anna.rossi@example.org" not in caplog.text  # no personal data in the log
+    await stop(bot.app)
+
+
+async def test_no_open_edition_offers_a_notification(bot):
+    anna = bot.user()
+    replies = await anna.send("/scuola")
+    assert "non sono ancora aperte" in replies.text
+    await anna.press("🔔 Avvisami quando si aprono le iscrizioni")
+    assert await bot.repo.subscriptions.subscribers("scuola") == [anna.id]
+    replies = await anna.send("/scuola")
+    assert "🔕 Non avvisarmi più" in replies.buttons
+    await anna.press("🔕 Non avvisarmi più")
+    assert await bot.repo.subscriptions.subscribers("scuola") == []
+    assert "Non hai iscrizioni" in (await anna.send("/mie_iscrizioni")).text
