@@ -14,6 +14,7 @@ from handlers import (
     menu,
     questions,
     scuola,
+    scuola_staff,
     staff,
     tracking,
 )
@@ -24,6 +25,7 @@ def register_all(app: Application) -> None:
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     mailing.register(app)
     labedit.register(app)  # conversations first: while one is open, it takes its messages
+    scuola_staff.register(app)
     core.register(app)
     menu.register(app)
     labs.register(app)

@@ -83,7 +83,7 @@ def form_button(label: str, step: str, value: object = "x") -> InlineKeyboardBut
     return button(label, "f", step, value)
 
 
-# --- editions -----------------------------------------------------------------------------------
+# --- editions ------------------------------------------------------------------------------------
 
 
 async def open_editions(context: Ctx) -> list[Edition]:
@@ -143,7 +143,7 @@ async def show(update: Update, context: Ctx) -> None:
     )
 
 
-# --- the form -----------------------------------------------------------------------------------
+# --- the form ------------------------------------------------------------------------------------
 
 
 def _draft(context: Ctx, user_id: int) -> Draft | None:
@@ -484,7 +484,7 @@ async def form_button_pressed(
         await ask(update, context, draft)
 
 
-# --- confirming ---------------------------------------------------------------------------------
+# --- confirming ----------------------------------------------------------------------------------
 
 
 def organisers_mail(
@@ -623,7 +623,7 @@ async def send_calendar(context: Ctx, chat_id: int, edition: Edition) -> None:
     )
 
 
-# --- my sign-ups, cancelling ---------------------------------------------------------------
+# --- my sign-ups, cancelling ---------------------------------------------------------------------
 
 
 async def mine(update: Update, context: Ctx) -> None:
@@ -719,7 +719,7 @@ async def tell_promoted(context: Ctx, promoted: Signup, edition: Edition) -> Non
         log.warning("could not tell a promoted person", exc_info=True)
 
 
-# --- buttons outside the form ---------------------------------------------------------------
+# --- buttons outside the form --------------------------------------------------------------------
 
 
 async def on_button(update: Update, context: Ctx) -> None:

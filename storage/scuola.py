@@ -240,6 +240,22 @@ class SignupsRepo:
             await in_transaction(conn, cancelled, promoted)
         return cancelled, promoted
 
+    async def promote(
+        self, signup_id: int, now: datetime, in_transaction: InTransaction
+    ) -> Signup | None:
+        """Move one person from the waiting list to confirmed (None if no longer waiting)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE signups SET status = 'confirmed', updated_at = ? "
+                "WHERE id = ? AND status = 'waiting'",
+                (to_db(now), signup_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            signup = await _get(conn, signup_id)
+            await in_transaction(conn, signup)
+        return signup
+
     async def get(self, signup_id: int) -> Signup | None:
         row = await self._db.fetch_one("SELECT * FROM signups WHERE id = ?", (signup_id,))
         return _signup(row) if row else None

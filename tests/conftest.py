@@ -13,6 +13,7 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Config, StorageConfig, TelegramConfig
 from bot.sandbox import FakeTelegram, Sandbox
+from tests.smtp import SmtpServer
 
 STAFF_ID = 555_001
 
@@ -89,6 +90,14 @@ def start_bot(clock: ManualClock):
         return harness
 
     return starter
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 for the length of a test."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 def with_staff(config: Config, *ids: int) -> Config:

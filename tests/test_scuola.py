@@ -31,13 +31,6 @@ online_url = "https://meet.example.org/scuola"
 """
 
 
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
 def scuola_config(config, tmp_path: Path, smtp: SmtpServer | None, capacity: int = 30):
     data = tmp_path / "data"
     if not data.exists():

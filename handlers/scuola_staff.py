@@ -1,0 +1,539 @@
+"""Staff tools for the Scuola: editions (/edizioni) and sign-ups (/iscrizioni, CSV for Excel).
+
+    /edizioni -> list --edition--> MENU --title/capacity/deadline--> VALUE --> MENU
+                     --new-------> VALUE(title) --> MENU (a closed new edition)
+                                   MENU --add session--> WHEN --> WHERE --> MENU
+                                   MENU --remove session / open / close / done
+
+Editions declared in data/scuola.toml are shown read-only (the file wins for them). Opening an
+edition tells everyone who asked to be notified; adding places promotes from the waiting list.
+Callback data `edizioni:v1:<action>[:<arg>]` and `iscrizioni:v1:csv[:<edition>]`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import CommandSpec, Ctx
+from bot.flows import conversation
+from domain.dates import DateProblem, parse_deadline, parse_span
+from domain.directory import slug
+from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
+from handlers import mailing
+from handlers import scuola as scuola_feature
+from handlers.guards import staff_only
+from handlers.menu import edit_or_send
+from storage.outbox import OutboxRepo
+from storage.scuola import Signup
+
+log = logging.getLogger(__name__)
+
+FEATURE = "edizioni"
+CSV_FEATURE = "iscrizioni"
+MENU, VALUE, WHEN, WHERE = range(4)
+TIMEOUT_S = 30 * 60
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+
+
+def _state(context: Ctx) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(FEATURE, {})
+
+
+async def _edition(context: Ctx) -> Edition | None:
+    edition_id = _state(context).get("edition")
+    return await context.repo.editions.get(edition_id) if edition_id else None
+
+
+# --- the list and the menu -----------------------------------------------------------------------
+
+
+@staff_only
+async def list_editions(update: Update, context: Ctx) -> int:
+    editions = await context.repo.editions.all()
+    lines = [context.t("edizioni.title")]
+    rows = []
+    for edition in editions:
+        counts = await context.repo.signups.counts(edition.id)
+        state = context.label("edizioni.open" if edition.open else "edizioni.closed")
+        lines.append(
+            context.t(
+                "edizioni.line",
+                title=edition.title,
+                state=state,
+                confirmed=counts.confirmed,
+                waiting=counts.waiting,
+                capacity=edition.capacity or "∞",
+            )
+        )
+        rows.append([_button(edition.title, "pick", edition.id)])
+    if not editions:
+        lines.append(context.t("edizioni.none"))
+    rows.append([_button(context.label("edizioni.new"), "new")])
+    _state(context).clear()
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return MENU
+
+
+async def show_menu(update: Update, context: Ctx, edition: Edition, *, edit: bool = False) -> int:
+    tz = context.config.scheduler.tz
+    lines = scuola_feature.edition_lines(context, edition)
+    if not edition.sessions:
+        lines.append(context.t("edizioni.no_sessions"))
+    lines.append(context.label("edizioni.open" if edition.open else "edizioni.closed"))
+    rows: list[list[InlineKeyboardButton]] = []
+    if edition.origin == "file":
+        lines.append(context.t("edizioni.from_file"))
+    else:
+        rows = [
+            [_button(context.label("edizioni.field.title"), "field", "title"),
+             _button(context.label("edizioni.field.capacity"), "field", "capacity")],
+            [_button(context.label("edizioni.field.deadline"), "field", "deadline"),
+             _button(context.label("edizioni.add_session"), "session")],
+        ]  # fmt: skip
+        for n, session in enumerate(edition.sessions, start=1):
+            label = context.label(
+                "edizioni.remove_session",
+                n=n,
+                when=f"{session.starts_at.astimezone(tz):%d/%m %H:%M}",
+            )
+            rows.append([_button(label, "drop", session.id)])
+        rows.append(
+            [
+                _button(
+                    context.label("edizioni.close" if edition.open else "edizioni.open_it"),
+                    "toggle",
+                )
+            ]
+        )
+    rows.append([_button(context.label("edizioni.done"), "done")])
+    text = "\n".join(lines)
+    markup = InlineKeyboardMarkup(rows)
+    if edit:
+        await edit_or_send(update, context, text, markup)
+    else:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return MENU
+
+
+@staff_only
+async def on_menu(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed is None:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return MENU
+    action, args = parsed.action, parsed.args
+    state = _state(context)
+    if action == "pick" and args:
+        edition = await context.repo.editions.get(args[0])
+        if edition is None:
+            await query.answer(context.label("button.stale"), show_alert=True)
+            return MENU
+        await query.answer()
+        state["edition"] = edition.id
+        return await show_menu(update, context, edition, edit=True)
+    if action == "new":
+        await query.answer()
+        state.clear()
+        state["field"] = "new"
+        await context.bot.send_message(query.from_user.id, context.t("edizioni.ask.title"))
+        return VALUE
+    edition = await _edition(context)
+    if edition is None:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    if action == "done":
+        await query.answer()
+        state.clear()
+        await edit_or_send(update, context, context.t("edizioni.bye"), None)
+        return ConversationHandler.END
+    if edition.origin == "file":
+        await query.answer(context.label("edizioni.from_file_alert"), show_alert=True)
+        return MENU
+    await query.answer()
+    if action == "field" and args and args[0] in ("title", "capacity", "deadline"):
+        state["field"] = args[0]
+        rows = []
+        if args[0] in ("capacity", "deadline"):
+            rows = [[_button(context.label(f"edizioni.no_{args[0]}"), "clear", args[0])]]
+        await context.bot.send_message(
+            query.from_user.id,
+            context.t(f"edizioni.ask.{args[0]}"),
+            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+        )
+        return VALUE
+    if action == "clear" and args:
+        if args[0] == "capacity":
+            await _save(update, context, replace(edition, capacity=None))
+        else:
+            await _save(update, context, replace(edition, deadline=None))
+        return await show_menu(update, context, await _edition(context) or edition)
+    if action == "session":
+        await context.bot.send_message(query.from_user.id, context.t("edizioni.ask.when"))
+        return WHEN
+    if action == "drop" and args:
+        sessions = tuple(s for s in edition.sessions if str(s.id) != args[0])
+        await _save(update, context, replace(edition, sessions=sessions))
+        return await show_menu(update, context, await _edition(context) or edition)
+    if action == "toggle":
+        if not edition.open and not edition.sessions:
+            await context.bot.send_message(query.from_user.id, context.t("edizioni.need_session"))
+            return MENU
+        opened = replace(edition, open=not edition.open)
+        await _save(update, context, opened)
+        if opened.open:
+            await announce_opening(context, opened)
+        return await show_menu(update, context, opened)
+    return MENU
+
+
+# --- values --------------------------------------------------------------------------------------
+
+
+@staff_only
+async def got_value(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    state = _state(context)
+    field = state.get("field")
+    text = message.text.strip()
+    now = context.now()
+    tz = context.config.scheduler.tz
+    if field in ("new", "title"):
+        if not any(c.isalnum() for c in text) or len(text) > MAX_TITLE:
+            await message.reply_text(context.t("edizioni.error.title"))
+            return VALUE
+        if field == "new":
+            edition_id = _new_id(text, {e.id for e in await context.repo.editions.all()})
+            edition = Edition(id=edition_id, title=text, year=now.astimezone(tz).year, open=False)
+            await context.repo.editions.save(edition, now)
+            state["edition"] = edition_id
+            log.info("staff created the Scuola edition %s", edition_id)
+            return await show_menu(update, context, edition)
+        edition = await _edition(context)
+        if edition is None:
+            return ConversationHandler.END
+        await _save(update, context, replace(edition, title=text))
+    elif field == "capacity":
+        edition = await _edition(context)
+        if edition is None:
+            return ConversationHandler.END
+        if not text.isdigit() or not 1 <= int(text) <= 10_000:
+            await message.reply_text(context.t("edizioni.error.capacity"))
+            return VALUE
+        await _save(update, context, replace(edition, capacity=int(text)))
+        await promote_to_capacity(context, edition.id)
+    elif field == "deadline":
+        edition = await _edition(context)
+        if edition is None:
+            return ConversationHandler.END
+        try:
+            deadline = parse_deadline(text, tz, now)
+        except DateProblem as problem:
+            await message.reply_text(context.t(f"dates.{problem.code}"))
+            return VALUE
+        await _save(update, context, replace(edition, deadline=deadline))
+    else:
+        return ConversationHandler.END
+    state.pop("field", None)
+    edition = await _edition(context)
+    assert edition is not None
+    return await show_menu(update, context, edition)
+
+
+@staff_only
+async def got_when(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    try:
+        start, end = parse_span(message.text, context.config.scheduler.tz, context.now())
+    except DateProblem as problem:
+        await message.reply_text(context.t(f"dates.{problem.code}"))
+        return WHEN
+    _state(context)["span"] = [start.isoformat(), end.isoformat()]
+    await message.reply_text(context.t("edizioni.ask.where"))
+    return WHERE
+
+
+@staff_only
+async def got_where(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    text = message.text.strip()
+    edition = await _edition(context)
+    span = _state(context).pop("span", None)
+    if edition is None or span is None:
+        return ConversationHandler.END
+    if not text or len(text) > MAX_PLACE:
+        await message.reply_text(context.t("edizioni.error.place"))
+        _state(context)["span"] = span
+        return WHERE
+    start, end = (datetime.fromisoformat(s) for s in span)
+    online = text.startswith("https://")
+    session = Session(start, end, place="" if online else text, online_url=text if online else "")
+    sessions = tuple(sorted((*edition.sessions, session), key=lambda s: s.starts_at))
+    await _save(update, context, replace(edition, sessions=sessions))
+    edition = await _edition(context)
+    assert edition is not None
+    return await show_menu(update, context, edition)
+
+
+@staff_only
+async def waiting_for_text(update: Update, context: Ctx) -> int | None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("edizioni.error.text"))
+    return None
+
+
+async def _save(update: Update, context: Ctx, edition: Edition) -> None:
+    await context.repo.editions.save(edition, context.now())
+    log.info("staff changed the Scuola edition %s", edition.id)
+
+
+def _new_id(title: str, taken: set[str]) -> str:
+    base = slug(title)[:28].strip("-") or "edizione"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+async def cancel(update: Update, context: Ctx) -> int:
+    _state(context).clear()
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("edizioni.bye"))
+    return ConversationHandler.END
+
+
+# --- what follows from a change ------------------------------------------------------------------
+
+
+async def announce_opening(context: Ctx, edition: Edition) -> None:
+    """Tell the people who asked to be notified (a handful: sent here, within Telegram's
+    limits thanks to the rate limiter; blocked users are recorded and skipped next time)."""
+    texts = context.data.texts
+    for user_id in await context.repo.subscriptions.subscribers("scuola"):
+        user = await context.repo.users.get(user_id)
+        lang = user.language if user else "it"
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    scuola_feature.button(
+                        texts.plain(lang, "scuola.join", title=edition.title), "join", edition.id
+                    )
+                ]
+            ]
+        )
+        try:
+            await context.bot.send_message(
+                user_id, texts.text(lang, "scuola.opened", title=edition.title), reply_markup=markup
+            )
+        except Forbidden:
+            await context.repo.users.set_blocked(user_id, True, context.now())
+        except TelegramError as exc:
+            log.warning("could not tell a subscriber about a new edition: %s", exc)
+
+
+async def promote_to_capacity(context: Ctx, edition_id: str) -> None:
+    """More places: the waiting list moves up, in order, each person told and e-mailed."""
+    edition = await context.repo.editions.get(edition_id)
+    if edition is None or edition.capacity is None:
+        return
+    while True:
+        counts = await context.repo.signups.counts(edition_id)
+        if counts.confirmed >= edition.capacity or counts.waiting == 0:
+            return
+        waiting = [
+            s for s in await context.repo.signups.of_edition(edition_id) if s.status == "waiting"
+        ]
+        promoted = await context.repo.signups.promote(
+            waiting[0].id, context.now(), await _promotion_mail(context, edition)
+        )
+        if promoted is not None:
+            mailing.kick(context)
+            await scuola_feature.tell_promoted(context, promoted, edition)
+
+
+async def _promotion_mail(context: Ctx, edition: Edition):
+    now = context.now()
+
+    async def in_transaction(conn, signup: Signup) -> None:
+        message_id, raw = scuola_feature.organisers_mail(context, "promotion", signup, edition, now)
+        await OutboxRepo.add_in(
+            conn, message_id=message_id, kind="promotion", signup_id=signup.id, raw=raw, now=now
+        )
+
+    return in_transaction
+
+
+# --- sign-ups: counts and CSV --------------------------------------------------------------------
+
+
+@staff_only
+async def signups_command(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    editions = await context.repo.editions.all()
+    lines = [context.t("iscrizioni.title")]
+    rows = []
+    for edition in editions:
+        counts = await context.repo.signups.counts(edition.id)
+        lines.append(
+            context.t(
+                "iscrizioni.line",
+                title=edition.title,
+                confirmed=counts.confirmed,
+                waiting=counts.waiting,
+                cancelled=counts.cancelled,
+                capacity=edition.capacity or "∞",
+            )
+        )
+        rows.append([InlineKeyboardButton(
+            context.label("iscrizioni.csv", title=edition.title),
+            callback_data=callbacks.pack(CSV_FEATURE, "csv", edition.id),
+        )])  # fmt: skip
+    if not editions:
+        lines.append(context.t("edizioni.none"))
+    else:
+        rows.append([InlineKeyboardButton(
+            context.label("iscrizioni.csv_all"), callback_data=callbacks.pack(CSV_FEATURE, "csv")
+        )])  # fmt: skip
+    await update.effective_message.reply_text(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+@staff_only
+async def on_csv(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, CSV_FEATURE)
+    if parsed is None or parsed.action != "csv":
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return
+    edition_id = parsed.args[0] if parsed.args else None
+    editions = {e.id: e for e in await context.repo.editions.all()}
+    if edition_id is not None and edition_id not in editions:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return
+    await query.answer()
+    signups = await context.repo.signups.of_edition(edition_id)
+    data = await signups_csv(context, signups, editions)
+    name = f"iscrizioni-{edition_id or 'tutte'}-{context.now():%Y%m%d}.csv"
+    await context.bot.send_document(
+        query.from_user.id, document=data, filename=name,
+        caption=context.t("iscrizioni.csv_caption", count=len(signups)),
+    )  # fmt: skip
+    log.info("staff exported %d sign-ups", len(signups))
+
+
+def _cell(value: str) -> str:
+    """Excel must show text, never run it as a formula."""
+    return f"'{value}" if _FORMULA.match(value) else value
+
+
+async def signups_csv(context: Ctx, signups: list[Signup], editions: dict[str, Edition]) -> bytes:
+    """UTF-8 with BOM and semicolons: what Excel set to Italian opens correctly."""
+    tz = context.config.scheduler.tz
+    texts = context.data.texts
+
+    def when(moment) -> str:
+        return f"{moment.astimezone(tz):%d/%m/%Y %H:%M}" if moment else ""
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([texts.plain("it", f"csv.{c}") for c in (
+        "code", "edition", "status", "position", "first_name", "last_name", "email", "phone",
+        "role", "organisation", "note", "consent", "created", "updated", "cancelled",
+    )])  # fmt: skip
+    for signup in signups:
+        edition = editions.get(signup.edition_id)
+        position = (
+            str(await context.repo.signups.waiting_position(signup))
+            if signup.status == "waiting"
+            else ""
+        )
+        row = [
+            signup.code,
+            edition.title if edition else signup.edition_id,
+            texts.plain("it", f"status.{signup.status}").split(" ", 1)[-1],
+            position,
+            signup.first_name,
+            signup.last_name,
+            signup.email,
+            signup.phone,
+            texts.plain("it", f"role.{signup.role}") if signup.role else "",
+            signup.organisation,
+            signup.note,
+            when(signup.consent_at),
+            when(signup.created_at),
+            when(signup.updated_at),
+            when(signup.cancelled_at),
+        ]
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def register(app: Application) -> None:
+    app.bot_data.commands.extend(
+        [
+            CommandSpec("edizioni", "cmd.edizioni", staff=True),
+            CommandSpec("iscrizioni", "cmd.iscrizioni", staff=True),
+        ]
+    )
+    text = filters.TEXT & ~filters.COMMAND
+    flow = rf"^{FEATURE}:v1:"
+    app.add_handler(
+        conversation(
+            entry_points=[CommandHandler("edizioni", list_editions)],
+            states={
+                MENU: [CallbackQueryHandler(on_menu, pattern=flow)],
+                VALUE: [
+                    MessageHandler(text, got_value),
+                    CallbackQueryHandler(on_menu, pattern=flow),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+                WHEN: [
+                    MessageHandler(text, got_when),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+                WHERE: [
+                    MessageHandler(text, got_where),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+            },
+            fallbacks=[CommandHandler(["annulla", "cancel"], cancel)],
+            allow_reentry=True,
+            conversation_timeout=TIMEOUT_S,
+            name="edizioni",
+        )
+    )
+    app.add_handler(CommandHandler("iscrizioni", signups_command))
+    app.add_handler(CallbackQueryHandler(on_csv, pattern=callbacks.pattern(CSV_FEATURE)))

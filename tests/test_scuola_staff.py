@@ -1,0 +1,164 @@
+"""Staff run the Scuola from the chat: editions, places, the CSV of sign-ups."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.conftest import STAFF_ID, stop
+from tests.test_scuola import deliver_all, fill, scuola_config
+
+
+async def create_edition(staff, title="Primavera 2027") -> None:
+    await staff.send("/edizioni")
+    await staff.press("➕ Nuova edizione")
+    menu = await staff.send(title)
+    assert "Nessun incontro in calendario" in menu.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "complaint"),
+    [
+        ("31/02/2027 17:00-19:00", "Questo giorno non esiste"),
+        ("28/03/2027 02:15-03:30", "gli orologi passano dalle 2:00 alle 3:00"),
+        ("31/10/2027 02:30-04:00", "capita due volte"),
+        ("01/01/2025 17:00-19:00", "già passata"),
+        ("12/03/2027 19:00-17:00", "La fine deve venire dopo l'inizio"),
+        ("giovedì prossimo", "Non riconosco la data"),
+    ],
+)
+async def test_impossible_session_times_are_refused(bot, typed, complaint):
+    staff = bot.user(STAFF_ID)
+    await create_edition(staff)
+    await staff.press("➕ Aggiungi incontro")
+    assert complaint in (await staff.send(typed)).text
+
+
+async def test_staff_create_an_edition_and_subscribers_hear_when_it_opens(bot):
+    citizen = bot.user(first_name="Anna")
+    await citizen.send("/scuola")
+    await citizen.press("🔔 Avvisami quando si aprono le iscrizioni")
+
+    staff = bot.user(STAFF_ID)
+    await create_edition(staff)
+    refused = await staff.press("🟢 Apri le iscrizioni")
+    assert "aggiungi almeno un incontro" in refused.text
+    await staff.press("➕ Aggiungi incontro")
+    await staff.send("12/03/2027 17:30-19:30")
+    menu = await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    assert "venerdì 12 marzo 2027, 17:30–19:30 — Spazio Q" in menu.text
+    await staff.press("👥 Posti")
+    assert "Scrivi un numero" in (await staff.send("tanti")).text
+    await staff.send("25")
+    await staff.press("⏰ Scadenza iscrizioni")
+    await staff.send("01/03/2027")
+    before = len(bot.api.sent)
+    opened = await staff.press("🟢 Apri le iscrizioni")
+    assert "🟢 iscrizioni aperte" in opened.text
+    told = [m for m in bot.api.sent[before:] if m.chat_id == citizen.id]
+    assert "Sono aperte le iscrizioni" in told[0].plain
+    assert "✍️ Iscriviti: Primavera 2027" in told[0].buttons
+    view = await citizen.send("/scuola")
+    assert "Posti: 25" in view.text and "Iscrizioni entro lunedì 1 marzo 2027" in view.text
+    await staff.press("✅ Fine")
+
+
+async def test_more_places_promote_the_waiting_list(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=1))
+    people = [bot.user(700_000 + i) for i in range(3)]
+    for i, person in enumerate(people):
+        await fill(person, first=["Anna", "Bruno", "Carla"][i], email=f"x{i}@example.org")
+        await person.press("✅ Conferma l'iscrizione")
+    editions = await bot.repo.editions.all()
+    # editions from data/scuola.toml are read-only in the chat; make this one a chat edition
+    from dataclasses import replace
+
+    await bot.repo.editions.save(replace(editions[0], origin="chat"), bot.app.bot_data.clock.now())
+    staff = bot.user(STAFF_ID)
+    await staff.send("/edizioni")
+    await staff.press("Autunno 2026")
+    await staff.press("👥 Posti")
+    await staff.send("2")
+    statuses = [s.status for s in await bot.repo.signups.of_edition("autunno-2026")]
+    assert statuses == ["confirmed", "confirmed", "waiting"]
+    assert any(
+        "Si è liberato un posto" in m.plain for m in bot.api.sent if m.chat_id == people[1].id
+    )
+    await deliver_all(bot)
+    assert sum("Posto liberato" in m["Subject"] for m in smtp.received) == 1
+    await stop(bot.app)
+
+
+async def test_editions_from_the_data_file_are_read_only(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    staff = bot.user(STAFF_ID)
+    await staff.send("/edizioni")
+    view = await staff.press("Autunno 2026")
+    assert view == [] and "data/scuola.toml" in staff.last().plain
+    assert "👥 Posti" not in staff.last().buttons
+    await staff.press_data("edizioni:v1:field:capacity", staff.last())
+    assert "nel file" in staff.callback_answer()["text"]
+    await stop(bot.app)
+
+
+async def test_the_csv_opens_in_excel(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=1))
+    anna, bruno = bot.user(800_001), bot.user(800_002)
+    await fill(anna, first="Anna Maria", last="D'Alò", email="anna@example.org")
+    await anna.press("✅ Conferma l'iscrizione")
+    await fill(bruno, first="Bruno", last="Rossi", email="bruno@example.org")
+    await bruno.press("✏️ Modifica un dato")
+    await bruno.press("Nota")
+    await bruno.send('=HYPERLINK("http://x";"clic"); <b>ciao</b>')
+    await bruno.press("✅ Conferma l'iscrizione")
+    staff = bot.user(STAFF_ID)
+    counts = await staff.send("/iscrizioni")
+    assert "Autunno 2026: 1 confermate, 1 in attesa, 0 annullate (posti 1)" in counts.text
+    [document] = await staff.press("📄 CSV Autunno 2026")
+    data = document.payload["file"]["data"]
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Codice", "Edizione", "Stato", "Posizione in attesa"]
+    assert rows[1][:6] == ["SLS-2026-0001", "Autunno 2026", "confermata", "", "Anna Maria", "D'Alò"]
+    assert rows[2][2:4] == ["in lista d'attesa", "1"]
+    assert rows[2][10] == '\'=HYPERLINK("http://x";"clic"); <b>ciao</b>'  # not a formula
+    assert "Contiene dati personali" in document.plain
+    all_csv = await staff.press("📄 CSV di tutte le edizioni")
+    assert all_csv[0].payload["file"]["file_name"].startswith("iscrizioni-tutte-")
+    await stop(bot.app)
+
+
+@pytest.mark.parametrize("command", ["/edizioni", "/iscrizioni"])
+async def test_citizens_cannot_run_the_scuola(bot, command):
+    replies = await bot.user().send(command)
+    assert replies.text == "Questo comando è riservato allo staff della rete."
+
+
+@pytest.mark.parametrize(
+    "data", ["edizioni:v1:new", "edizioni:v1:toggle", "iscrizioni:v1:csv", "iscrizioni:v1:csv:x"]
+)
+async def test_citizens_cannot_press_staff_scuola_buttons(bot, data):
+    citizen = bot.user()
+    await citizen.send("/start")
+    before = len(bot.api.sent)
+    await citizen.press_data(data)
+    assert citizen.callback_answer()["show_alert"] is True
+    assert len(bot.api.sent) == before  # no CSV, no edition
+    assert await bot.repo.editions.all() == []
+
+
+async def test_reload_checks_the_scuola_file_too(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    staff = bot.user(STAFF_ID)
+    scuola_file = tmp_path / "data" / "scuola.toml"
+    good = scuola_file.read_text(encoding="utf-8")
+    scuola_file.write_text(good.replace("03/12/2026 17:30-19:30", "31/11/2026 17:30-19:30"))
+    refused = await staff.send("/ricarica")
+    assert "edition 'Autunno 2026': session 1: when: that day does not exist" in refused.text
+    assert len((await bot.repo.editions.all())[0].sessions) == 2  # unchanged
+    scuola_file.write_text(good.replace('title = "Autunno 2026"', 'title = "Autunno 2026 (Pavia)"'))
+    assert "Dati ricaricati" in (await staff.send("/ricarica")).text
+    assert (await bot.repo.editions.all())[0].title == "Autunno 2026 (Pavia)"
+    await stop(bot.app)
