@@ -81,6 +81,22 @@ def labs_rows() -> list[tuple[str, str]]:
     ]
 
 
+def scuola_rows() -> list[tuple[str, str]]:
+    r = worker("bench.scuola")
+    users, mails = int(r["signup_users"]), int(r["mails"])
+    return [
+        (
+            f"complete sign-up conversations, {users} people at once, per second",
+            f"{r['signups_per_s']:.1f}",
+        ),
+        ("  the same, as updates per second (11 per sign-up)", f"{r['signup_updates_per_s']:.0f}"),
+        (
+            f"outbox → local SMTP server (aiosmtpd), {mails} e-mails, per second",
+            f"{r['mails_per_s']:.0f}",
+        ),
+    ]
+
+
 def dev_set_score() -> str:
     result = subprocess.run(
         [
@@ -116,6 +132,11 @@ def main() -> None:
     print("| find a lab | result |")
     print("| --- | ---: |")
     for label, value in labs_rows():
+        print(f"| {label} | {value} |")
+    print()
+    print("| Scuola | result |")
+    print("| --- | ---: |")
+    for label, value in scuola_rows():
         print(f"| {label} | {value} |")
 
 
