@@ -381,11 +381,10 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
                 draft.data["phone"] = ""
             else:
                 draft.data["phone"] = check_phone(text)
+            phone = draft.data["phone"]
+            ack = context.t("scuola.phone_ok", phone=phone) if phone else None
             await message.reply_text(
-                context.t(
-                    "scuola.phone_ok", phone=draft.data["phone"] or context.label("scuola.empty")
-                ),
-                reply_markup=ReplyKeyboardRemove(),
+                ack or context.t("scuola.phone_skipped"), reply_markup=ReplyKeyboardRemove()
             )
         elif step == "organisation":
             draft.data["organisation"] = check_free_text(text, MAX_ORGANISATION)
