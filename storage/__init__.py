@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database, DatabaseError
+from storage.events import (
+    AttendancesRepo,
+    DeliveriesRepo,
+    EventsRepo,
+    OptoutsRepo,
+    RemindersRepo,
+)
 from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.outbox import OutboxRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
@@ -34,6 +41,11 @@ class Repos:
     drafts: DraftsRepo
     outbox: OutboxRepo
     subscriptions: SubscriptionsRepo
+    events: EventsRepo
+    attendances: AttendancesRepo
+    optouts: OptoutsRepo
+    reminders: RemindersRepo
+    deliveries: DeliveriesRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -47,4 +59,9 @@ class Repos:
             drafts=DraftsRepo(db),
             outbox=OutboxRepo(db),
             subscriptions=SubscriptionsRepo(db),
+            events=EventsRepo(db),
+            attendances=AttendancesRepo(db),
+            optouts=OptoutsRepo(db),
+            reminders=RemindersRepo(db),
+            deliveries=DeliveriesRepo(db),
         )

@@ -151,6 +151,71 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) STRICT
         """,
     ),
+    # 4: events and who said they will come; what people turned off; reminders (one row per
+    # event and offset, the plan) and deliveries (one row per message and person: a reminder or
+    # an announcement is sent to each person at most once, and resumes after a crash).
+    (
+        """
+        CREATE TABLE events (
+            id          TEXT    PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ('assemblea', 'altro')),
+            title       TEXT    NOT NULL,
+            starts_at   TEXT    NOT NULL,
+            ends_at     TEXT    NOT NULL,
+            lab_id      TEXT    NOT NULL DEFAULT '',
+            place       TEXT    NOT NULL DEFAULT '',
+            lat         REAL,
+            lon         REAL,
+            online_url  TEXT    NOT NULL DEFAULT '',
+            description TEXT    NOT NULL DEFAULT '',
+            cancelled   INTEGER NOT NULL DEFAULT 0,
+            origin      TEXT    NOT NULL DEFAULT 'chat',
+            updated_at  TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE attendances (
+            event_id   TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            user_id    INTEGER NOT NULL,
+            share_name INTEGER NOT NULL DEFAULT 0,  -- agreed to show their name to staff
+            name       TEXT    NOT NULL DEFAULT '',
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (event_id, user_id)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE optouts (
+            user_id    INTEGER NOT NULL,
+            scope      TEXT    NOT NULL,  -- topic:scuola, topic:annunci, event:<ref>
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (user_id, scope)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE reminders (
+            key       TEXT PRIMARY KEY,  -- <event ref>|<offset>
+            ref       TEXT NOT NULL,
+            offset    TEXT NOT NULL,
+            due_at    TEXT NOT NULL,
+            status    TEXT NOT NULL DEFAULT 'pending'
+                           CHECK (status IN ('pending', 'done', 'skipped', 'cancelled'))
+        ) STRICT
+        """,
+        "CREATE INDEX reminders_due ON reminders (status, due_at)",
+        """
+        CREATE TABLE deliveries (
+            id         INTEGER PRIMARY KEY,
+            job        TEXT    NOT NULL,  -- reminder:<key> or announcement:<id>
+            user_id    INTEGER NOT NULL,
+            status     TEXT    NOT NULL DEFAULT 'pending'
+                               CHECK (status IN ('pending', 'sent', 'blocked', 'failed')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT    NOT NULL,
+            UNIQUE (job, user_id)
+        ) STRICT
+        """,
+        "CREATE INDEX deliveries_pending ON deliveries (job, status, id)",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
