@@ -91,6 +91,7 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     ):
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.lang: str = DEFAULT_LANGUAGE
+        self.first_contact = False  # set by the user tracker on a person's very first update
 
     @property
     def data(self) -> BotData:

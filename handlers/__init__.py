@@ -12,6 +12,7 @@ from handlers import (
     labs,
     mailing,
     menu,
+    notifications,
     questions,
     scuola,
     scuola_staff,
@@ -29,6 +30,7 @@ def register_all(app: Application) -> None:
     core.register(app)
     menu.register(app)
     labs.register(app)
+    notifications.register(app)
     staff.register(app)
     questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled

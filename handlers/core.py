@@ -53,6 +53,10 @@ async def welcome(update: Update, context: Ctx) -> None:
     await update.effective_message.reply_text(
         context.t("start.welcome", name=name), reply_markup=main_menu(context)
     )
+    if context.first_contact:  # notifications are opt-in: offered once, all off
+        from handlers import notifications
+
+        await notifications.offer(update, context)
 
 
 async def group_hello(update: Update, context: Ctx) -> None:

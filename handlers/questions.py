@@ -134,10 +134,6 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
     elif topic in ("assemblea", "events"):
         markup = InlineKeyboardMarkup([[_menu_button(context, "notify", "menu.notifications")]])
         await message.reply_text(context.t("topic.assemblea", email=mail), reply_markup=markup)
-    elif topic == "notifications":
-        await message.reply_text(
-            context.t("placeholder.notifications"), reply_markup=main_menu(context)
-        )
     elif topic == "contatti":
         await message.reply_text(
             context.t("topic.contatti", email=mail), reply_markup=main_menu(context)

@@ -28,6 +28,7 @@ async def track(update: Update, context: Ctx) -> None:
         user.id, language_for(user.language_code), context.now()
     )
     context.lang = stored.language
+    context.first_contact = first
     if first:
         log.info("new user (total %d)", await context.repo.users.count())
         if context.is_staff(user.id):

@@ -8,10 +8,10 @@ from tests.conftest import STAFF_ID
 async def test_start_greets_in_italian_with_the_main_menu(bot):
     anna = bot.user(first_name="Anna", language_code="it")
     replies = await anna.send("/start")
-    assert len(replies) == 1
+    assert len(replies) == 2  # the welcome, then the (opt-in) offer of notifications
     assert "Ciao Anna!" in replies.text
     assert "Laboratori Sociali" in replies.text
-    assert replies.buttons == [
+    assert replies[0].buttons == [
         "🔎 Trova un laboratorio",
         "🎓 Scuola dei Laboratori",
         "📅 Prossimi incontri",
@@ -19,6 +19,10 @@ async def test_start_greets_in_italian_with_the_main_menu(bot):
         "❓ Aiuto",
         "🌐 English",
     ]
+    assert "Se non scegli nulla, non ti scriverò per primo" in replies[1].plain
+    assert replies[1].buttons == ["⬜ Assemblea di Rete", "⬜ Scuola dei Laboratori Sociali",
+                                  "⬜ Annunci della rete"]  # fmt: skip
+    assert len(await anna.send("/start")) == 1  # offered once
     user = await bot.repo.users.get(anna.id)
     assert user is not None and user.language == "it" and not user.blocked
 
@@ -54,6 +58,7 @@ async def test_language_switch_is_remembered(bot):
 async def test_menu_language_button_toggles(bot):
     anna = bot.user(language_code="it")
     await anna.send("/start")
+    await anna.send("/start")
     await anna.press("🌐 English")
     assert "What would you like to do?" in anna.last().plain
     await anna.press("🌐 Italiano")
@@ -67,8 +72,7 @@ async def test_help_lists_commands_and_contact(bot):
 
 async def test_menu_items_edit_in_place_and_come_back(bot):
     anna = bot.user()
-    await anna.send("/start")
-    menu_message = anna.last()
+    menu_message = (await anna.send("/start"))[0]
     await anna.press("📅 Prossimi incontri")
     assert "Assemblea di Rete" in menu_message.plain
     assert "info@csf.pv.it" in menu_message.plain
@@ -83,6 +87,26 @@ async def test_menu_items_owned_by_a_feature_send_its_view(bot):
     replies = await anna.press("🎓 Scuola dei Laboratori")
     assert "Scuola dei Laboratori Sociali" in replies.text
     assert "🔔 Avvisami quando si aprono le iscrizioni" in replies.buttons
+
+
+async def test_notification_choices_are_opt_in_and_toggle_in_place(bot):
+    anna = bot.user()
+    offer = (await anna.send("/start"))[1]
+    assert await bot.repo.subscriptions.topics(anna.id) == set()
+    await anna.press("⬜ Assemblea di Rete")
+    assert anna.callback_answer()["text"] == "Attivato: Assemblea di Rete"
+    assert offer.buttons[0] == "✅ Assemblea di Rete" and offer.edits == 1
+    await anna.press("⬜ Annunci della rete")
+    assert await bot.repo.subscriptions.topics(anna.id) == {"assemblea", "annunci"}
+    view = await anna.send("/notifiche")
+    assert view.buttons == ["✅ Assemblea di Rete", "⬜ Scuola dei Laboratori Sociali",
+                            "✅ Annunci della rete"]  # fmt: skip
+    await anna.press("✅ Annunci della rete")
+    assert await bot.repo.subscriptions.topics(anna.id) == {"assemblea"}
+    assert await bot.repo.optouts.of_user(anna.id) == {"topic:annunci"}
+    from_menu = await anna.press_data("menu:v1:notify")
+    assert "Notifiche" in from_menu.text
+    assert "Notifiche" in (await anna.send("voglio ricevere le notifiche")).text
 
 
 async def test_deep_link_to_help_and_unknown_payload(bot):

@@ -1,0 +1,94 @@
+"""/notifiche: what each person wants to hear about. Everything is opt-in.
+
+Topics: assemblea (the Assemblea di Rete), scuola (news of the Scuola; for people signed up, also
+its session reminders), annunci (announcements of the network). Turning a topic off also records
+an opt-out, so that nothing of that kind reaches the person even through another route (a
+Scuola sign-up, an announcement to everyone). Callback data `notify:v1:toggle:<topic>`.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.context import BotData, CommandSpec, Ctx
+from handlers.menu import edit_or_send
+
+FEATURE = "notify"
+TOPICS = ("assemblea", "scuola", "annunci")
+
+
+async def choices(context: Ctx, user_id: int) -> set[str]:
+    return await context.repo.subscriptions.topics(user_id) & set(TOPICS)
+
+
+async def set_topic(context: Ctx, user_id: int, topic: str, on: bool) -> None:
+    now = context.now()
+    await context.repo.subscriptions.set(user_id, topic, on, now)
+    await context.repo.optouts.set(user_id, f"topic:{topic}", not on, now)
+
+
+def view(context: Ctx, chosen: set[str], *, first_time: bool) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✅ " if topic in chosen else "⬜ ") + context.label(f"notify.topic.{topic}"),
+                callback_data=callbacks.pack(FEATURE, "toggle", topic),
+            )
+        ]
+        for topic in TOPICS
+    ]
+    key = "notify.offer" if first_time else "notify.title"
+    return context.t(key), InlineKeyboardMarkup(rows)
+
+
+async def show(update: Update, context: Ctx) -> None:
+    user = update.effective_user
+    assert user is not None
+    text, markup = view(context, await choices(context, user.id), first_time=False)
+    await context.bot.send_message(user.id, text, reply_markup=markup)
+
+
+async def offer(update: Update, context: Ctx) -> None:
+    """After the very first /start: the same toggles, all off until the person says so."""
+    user = update.effective_user
+    assert user is not None
+    text, markup = view(context, set(), first_time=True)
+    await context.bot.send_message(user.id, text, reply_markup=markup)
+
+
+async def on_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed is None or parsed.action != "toggle" or parsed.args[:1] not in [(t,) for t in TOPICS]:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return
+    topic = parsed.args[0]
+    user_id = query.from_user.id
+    on = topic not in await choices(context, user_id)
+    await set_topic(context, user_id, topic, on)
+    label = context.label(f"notify.topic.{topic}")
+    await query.answer(context.label("notify.on" if on else "notify.off", topic=label))
+    text, markup = view(context, await choices(context, user_id), first_time=False)
+    await edit_or_send(update, context, text, markup)
+
+
+async def command(update: Update, context: Ctx) -> None:
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        await show(update, context)
+
+
+async def link(update: Update, context: Ctx, _rest: str) -> None:
+    await show(update, context)
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.menu_actions["notify"] = show
+    data.menu_actions["notifications"] = show
+    data.deep_links["notifiche"] = link
+    data.commands.append(CommandSpec("notifiche", "cmd.notifiche", order=30))
+    app.add_handler(CommandHandler(["notifiche", "notifications"], command))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
