@@ -7,6 +7,7 @@ from telegram.ext import Application
 from handlers import (
     core,
     errors,
+    events,
     fallback,
     labedit,
     labs,
@@ -31,6 +32,7 @@ def register_all(app: Application) -> None:
     menu.register(app)
     labs.register(app)
     notifications.register(app)
+    events.register(app)
     staff.register(app)
     questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled

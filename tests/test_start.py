@@ -73,8 +73,8 @@ async def test_help_lists_commands_and_contact(bot):
 async def test_menu_items_edit_in_place_and_come_back(bot):
     anna = bot.user()
     menu_message = (await anna.send("/start"))[0]
-    await anna.press("📅 Prossimi incontri")
-    assert "Assemblea di Rete" in menu_message.plain
+    await anna.press("❓ Aiuto")
+    assert "Come funziona" in menu_message.plain
     assert "info@csf.pv.it" in menu_message.plain
     await anna.press("⬅️ Menu")
     assert menu_message.plain == "Cosa vuoi fare?"

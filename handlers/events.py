@@ -1,0 +1,214 @@
+"""/eventi: what is coming up (events and Scuola sessions), each with a calendar file, the map,
+and "Ci sarò" for events that are not Scuola sessions. Staff see how many are coming and, for
+the Assemblea, the names of those who agreed to share them.
+
+Callback data `ev:v1:<action>:<ref>` with ref `e.<event id>` or `s.<edition>.<session id>`.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.context import BotData, CommandSpec, Ctx
+from domain.calendar import calendar_file
+from domain.dates import say_span
+from domain.events import Occurrence, load_events, timeline
+from handlers.menu import email
+
+FEATURE = "ev"
+MAX_LISTED = 10
+
+
+def _button(label: str, action: str, ref: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, ref))
+
+
+async def upcoming(context: Ctx) -> list[Occurrence]:
+    now = context.now()
+    occurrences = timeline(
+        await context.repo.events.all(),
+        await context.repo.editions.all(),
+        context.data.labs.current,
+        context.data.texts.plain(context.lang, "scuola.ics_name"),
+    )
+    return [o for o in occurrences if o.ends_at > now]
+
+
+def describe(context: Ctx, o: Occurrence) -> str:
+    tz = context.config.scheduler.tz
+    lines = [
+        context.t(f"events.kind.{o.kind}") + f" <b>{context.t('events.title', title=o.title)}</b>",
+        "📅 " + context.t("events.when", when=say_span(o.starts_at, o.ends_at, tz, context.lang)),
+    ]
+    if o.place:
+        lines.append("📍 " + context.t("events.where", where=o.place))
+    if o.online_url:
+        lines.append("💻 " + context.t("events.online", url=o.online_url))
+    if o.description:
+        lines.append(context.t("events.description", text=o.description))
+    return "\n".join(lines)
+
+
+async def card(update: Update, context: Ctx, o: Occurrence) -> None:
+    assert update.effective_chat is not None
+    user = update.effective_user
+    lines = [describe(context, o)]
+    rows = [[_button(context.label("events.calendar"), "ics", o.ref)]]
+    if o.located:
+        rows[0].append(_button(context.label("labs.map"), "map", o.ref))
+    if o.kind != "scuola" and user is not None:
+        event_id = o.ref.removeprefix("e.")
+        coming = await context.repo.attendances.attending(event_id, user.id)
+        action, key = ("leave", "events.not_coming") if coming else ("join", "events.coming")
+        rows.append([_button(context.label(key), action, o.ref)])
+        if context.is_staff(user.id):
+            people = await context.repo.attendances.of_event(event_id)
+            lines.append(context.t("events.count", count=len(people)))
+            names = [p.name for p in people if p.share_name and p.name]
+            if o.kind == "assemblea" and names:
+                lines.append(context.t("events.names", names=", ".join(names)))
+    await context.bot.send_message(
+        update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def show(update: Update, context: Ctx) -> None:
+    assert update.effective_chat is not None
+    found = (await upcoming(context))[:MAX_LISTED]
+    if not found:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        context.label("menu.notifications"),
+                        callback_data=callbacks.pack("menu", "notify"),
+                    )
+                ]
+            ]
+        )
+        await context.bot.send_message(
+            update.effective_chat.id,
+            context.t("events.none", email=email(context)),
+            reply_markup=markup,
+        )
+        return
+    tz = context.config.scheduler.tz
+    lines = [context.t("events.list_title")]
+    rows = []
+    for o in found:
+        when = say_span(o.starts_at, o.ends_at, tz, context.lang)
+        lines.append(context.t("events.line", title=o.title, when=when))
+        rows.append([_button(o.title[:60], "open", o.ref)])
+    await context.bot.send_message(
+        update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def show_assemblea(update: Update, context: Ctx) -> None:
+    """The next Assemblea if one is planned; else that none is, with a way to be told."""
+    nxt = next((o for o in await upcoming(context) if o.kind == "assemblea"), None)
+    if nxt is not None:
+        await card(update, context, nxt)
+        return
+    assert update.effective_chat is not None
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    context.label("menu.notifications"),
+                    callback_data=callbacks.pack("menu", "notify"),
+                )
+            ]
+        ]
+    )
+    await context.bot.send_message(
+        update.effective_chat.id,
+        context.t("topic.assemblea", email=email(context)),
+        reply_markup=markup,
+    )
+
+
+async def on_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    ref = ".".join(parsed.args) if parsed and parsed.args else ""
+    found = {o.ref: o for o in await upcoming(context)}.get(ref)
+    if parsed is None or found is None:
+        await query.answer(context.label("events.gone"), show_alert=True)
+        return
+    user_id = query.from_user.id
+    action = parsed.action
+    if action == "open":
+        await query.answer()
+        await card(update, context, found)
+    elif action == "ics":
+        await query.answer()
+        data = calendar_file(
+            [{"uid": found.ref, "title": found.title,
+              "start": found.starts_at.astimezone(context.config.scheduler.tz),
+              "end": found.ends_at.astimezone(context.config.scheduler.tz),
+              "place": found.place, "url": found.online_url, "description": found.description}],
+            name=found.title, now=context.now(),
+        )  # fmt: skip
+        await context.bot.send_document(user_id, document=data, filename=f"{found.ref}.ics")
+    elif action == "map" and found.lat is not None and found.lon is not None:
+        await query.answer()
+        await context.bot.send_venue(
+            user_id, latitude=found.lat, longitude=found.lon, title=found.title[:100],
+            address=found.place or "Pavia",
+        )  # fmt: skip
+    elif action in ("join", "share", "noname") and found.kind != "scuola":
+        event_id = found.ref.removeprefix("e.")
+        if action == "join" and found.kind == "assemblea":
+            await query.answer()
+            rows = [[_button(context.label("events.share_name"), "share", found.ref)],
+                    [_button(context.label("events.just_count"), "noname", found.ref)]]  # fmt: skip
+            await context.bot.send_message(
+                user_id, context.t("events.ask_name"), reply_markup=InlineKeyboardMarkup(rows)
+            )
+            return
+        name = query.from_user.full_name if action == "share" else ""
+        await context.repo.attendances.set(
+            event_id, user_id, action == "share", name, context.now()
+        )
+        await query.answer(context.label("events.see_you"))
+        await context.bot.send_message(user_id, context.t("events.see_you_long", title=found.title))
+    elif action == "leave" and found.kind != "scuola":
+        await context.repo.attendances.remove(found.ref.removeprefix("e."), user_id)
+        await query.answer(context.label("events.left"))
+    else:
+        await query.answer(context.label("button.stale"), show_alert=True)
+
+
+async def command(update: Update, context: Ctx) -> None:
+    await show(update, context)
+
+
+async def prepare_events(data: BotData):
+    path = data.config.storage.data_dir / "events.toml"
+    events = load_events(path, data.config.scheduler.tz, data.labs.current)
+
+    async def apply() -> None:
+        for event in events:
+            await data.repo.events.save(event, data.clock.now())
+
+    return apply
+
+
+async def startup(data: BotData) -> None:
+    await (await prepare_events(data))()
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.startup.append(startup)  # after the labs: events may name a lab
+    data.reloaders.append(prepare_events)
+    data.menu_actions["events"] = show
+    data.menu_actions["assemblea"] = show_assemblea
+    data.deep_links["eventi"] = lambda u, c, _r: show(u, c)
+    data.commands.append(CommandSpec("eventi", "cmd.eventi", order=25))
+    app.add_handler(CommandHandler(["eventi", "events"], command))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
