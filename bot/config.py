@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
@@ -71,6 +72,12 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    # Before each event: days count on the local calendar (same time of day), hours are exact.
+    offsets: tuple[str, ...] = ("7d", "1d", "2h")
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("var/labbot.sqlite3")
     # The folder with labs.toml and places.toml; the project's own data/ unless set.
@@ -91,6 +98,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     source: str = "defaults"
@@ -212,6 +220,11 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("scheduler", "timezone"): _check_tz,
     ("network", "contact_email"): _check_email,
     ("smtp", "recipient"): _check_email,
+    ("reminders", "offsets"): lambda v: (
+        None
+        if all(re.match(r"^[1-9][0-9]{0,2}[dhm]$", o) for o in v)
+        else "each offset is a number and d, h or m, for example 7d, 1d, 2h"
+    ),
     ("smtp", "port"): _check_port,
     ("smtp", "security"): lambda v: (
         None if v in {"starttls", "tls", "none"} else 'must be "starttls", "tls" or "none"'

@@ -15,6 +15,7 @@ from handlers import (
     menu,
     notifications,
     questions,
+    reminders,
     scuola,
     scuola_staff,
     staff,
@@ -33,6 +34,7 @@ def register_all(app: Application) -> None:
     labs.register(app)
     notifications.register(app)
     events.register(app)
+    reminders.register(app)  # after events: its plan is made from them
     staff.register(app)
     questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled

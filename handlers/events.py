@@ -176,6 +176,13 @@ async def on_button(update: Update, context: Ctx) -> None:
         )
         await query.answer(context.label("events.see_you"))
         await context.bot.send_message(user_id, context.t("events.see_you_long", title=found.title))
+    elif action == "stop":  # "Non ricevere più" on a reminder: one tap, this kind stops
+        now = context.now()
+        await context.repo.optouts.set(user_id, f"event:{found.ref}", True, now)
+        if found.kind in ("assemblea", "scuola"):
+            await context.repo.subscriptions.set(user_id, found.kind, False, now)
+            await context.repo.optouts.set(user_id, f"topic:{found.kind}", True, now)
+        await query.answer(context.label("reminder.stopped"), show_alert=True)
     elif action == "leave" and found.kind != "scuola":
         await context.repo.attendances.remove(found.ref.removeprefix("e."), user_id)
         await query.answer(context.label("events.left"))

@@ -203,7 +203,12 @@ class DeliveriesRepo:
         self._db = db
 
     async def enqueue(
-        self, job: str, user_ids: Iterable[int], now: datetime, *, then: str | None = None
+        self,
+        job: str,
+        user_ids: Iterable[int],
+        now: datetime,
+        *,
+        then: tuple[str, tuple] | None = None,
     ) -> int:
         """Add one pending delivery per person (a person already there is not added twice), in
         one transaction; `then` is an extra statement for the same transaction (marking the
@@ -218,7 +223,7 @@ class DeliveriesRepo:
                 )
                 count += cursor.rowcount
             if then:
-                await conn.execute(then)
+                await conn.execute(*then)
         return count
 
     async def pending(self, job: str, limit: int = 200) -> list[Delivery]:

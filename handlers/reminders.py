@@ -1,0 +1,186 @@
+"""Reminders on a schedule you can trust.
+
+The database is the plan: one `reminders` row per (event, offset), kept in step with the events
+and Scuola sessions by `replan` (at start and whenever they change); scheduler jobs named
+`reminder:<key>` are rebuilt from it at start. When a reminder is due, `tick` turns it into one
+`deliveries` row per person in the same transaction that marks it done, then sends the pending
+rows: each (event, offset, person) goes out at most once, and a restart resumes what was left.
+A reminder that fell due while the bot was down goes out when it comes back only if the event
+has not started; otherwise it is recorded as skipped (and of several that fell due together,
+only the most recent goes out). Tests call `tick` after moving the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot import callbacks
+from bot.context import BotData, Ctx
+from domain.dates import say_span
+from domain.events import Occurrence, reminder_time, timeline
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "reminder:"
+SAFETY_TICK_S = 60
+
+
+async def occurrences(data: BotData) -> dict[str, Occurrence]:
+    found = timeline(
+        await data.repo.events.all(),
+        await data.repo.editions.all(),
+        data.labs.current,
+        data.texts.plain("it", "scuola.ics_name"),
+    )
+    return {o.ref: o for o in found}
+
+
+async def replan(data: BotData, app: Application | None = None) -> list[str]:
+    tz = data.config.scheduler.tz
+    plan = {
+        f"{o.ref}|{offset}": (o.ref, offset, reminder_time(o.starts_at, offset, tz))
+        for o in (await occurrences(data)).values()
+        for offset in data.config.reminders.offsets
+    }
+    moved = await data.repo.reminders.sync(plan)
+    if app is not None and app.job_queue is not None:
+        for job in app.job_queue.jobs():
+            if job.name and job.name.startswith(JOB_PREFIX):
+                job.schedule_removal()
+        now = data.clock.now()
+        for reminder in await data.repo.reminders.pending():
+            if reminder.due_at > now:
+                app.job_queue.run_once(_job, reminder.due_at, name=f"{JOB_PREFIX}{reminder.key}")
+    return moved
+
+
+async def recipients(data: BotData, o: Occurrence) -> list[int]:
+    repo = data.repo
+    people: set[int] = set()
+    scopes = [f"event:{o.ref}"]
+    if o.kind == "scuola":
+        people |= {
+            s.user_id
+            for s in await repo.signups.of_edition(o.edition_id)
+            if s.status == "confirmed"
+        }
+        scopes.append("topic:scuola")
+    else:
+        event_id = o.ref.removeprefix("e.")
+        people |= {a.user_id for a in await repo.attendances.of_event(event_id)}
+        if o.kind == "assemblea":
+            people |= set(await repo.subscriptions.subscribers("assemblea"))
+            scopes.append("topic:assemblea")
+    people -= await repo.optouts.users(scopes)
+    blocked = {uid for uid in people if (u := await repo.users.get(uid)) is not None and u.blocked}
+    return sorted(people - blocked)
+
+
+async def tick(data: BotData, bot: Bot) -> int:
+    """Turn due reminders into deliveries and send what is pending; returns messages sent."""
+    now = data.clock.now()
+    known = await occurrences(data)
+    due = await data.repo.reminders.due(now)  # oldest first
+    latest = {r.ref: r.key for r in due}
+    for reminder in due:
+        o = known.get(reminder.ref)
+        if latest[reminder.ref] != reminder.key:
+            # Several reminders of one event fell due together (the bot was down): only the
+            # most recent is worth sending.
+            await data.repo.reminders.mark(reminder.key, "skipped")
+        elif o is None:
+            await data.repo.reminders.mark(reminder.key, "cancelled")
+        elif o.starts_at <= now:
+            await data.repo.reminders.mark(reminder.key, "skipped")
+            log.info("reminder %s skipped: the event had already started", reminder.key)
+        else:
+            people = await recipients(data, o)
+            await data.repo.deliveries.enqueue(
+                f"{JOB_PREFIX}{reminder.key}", people, now,
+                then=("UPDATE reminders SET status = 'done' WHERE key = ?", (reminder.key,)),
+            )  # fmt: skip
+    sent = 0
+    for job in await data.repo.deliveries.jobs_pending():
+        if not job.startswith(JOB_PREFIX):
+            continue
+        ref = job.removeprefix(JOB_PREFIX).split("|")[0]
+        o = known.get(ref)
+        for delivery in await data.repo.deliveries.pending(job):
+            if o is None or o.starts_at <= data.clock.now():
+                await data.repo.deliveries.mark(delivery.id, "failed", data.clock.now())
+                continue
+            sent += await _send(data, bot, delivery.id, delivery.user_id, o)
+    return sent
+
+
+async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occurrence) -> int:
+    user = await data.repo.users.get(user_id)
+    lang = user.language if user else "it"
+    texts, tz = data.texts, data.config.scheduler.tz
+    when = say_span(o.starts_at, o.ends_at, tz, lang)
+    lines = [
+        texts.text(lang, "reminder.title", title=o.title),
+        "📅 " + texts.text(lang, "events.when", when=when),
+    ]
+    if o.place:
+        lines.append("📍 " + texts.text(lang, "events.where", where=o.place))
+    if o.online_url:
+        lines.append("💻 " + texts.text(lang, "events.online", url=o.online_url))
+    lines.append(texts.text(lang, "reminder.calendar"))
+
+    def button(key: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            texts.plain(lang, key), callback_data=callbacks.pack("ev", action, o.ref)
+        )
+
+    rows = [[button("events.calendar", "ics")]]
+    if o.located:
+        rows[0].append(button("labs.map", "map"))
+    rows.append([button("reminder.stop", "stop")])
+    for _attempt in range(3):
+        try:
+            await bot.send_message(
+                user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+            )
+        except RetryAfter as exc:  # Telegram asks to slow down: wait, then the same message
+            await asyncio.sleep(_seconds(exc.retry_after))
+            continue
+        except Forbidden:
+            await data.repo.deliveries.mark(delivery_id, "blocked", data.clock.now())
+            await data.repo.users.set_blocked(user_id, True, data.clock.now())
+            return 0
+        except TelegramError as exc:
+            log.warning("reminder not delivered: %s", exc)
+            await data.repo.deliveries.mark(delivery_id, "failed", data.clock.now())
+            return 0
+        await data.repo.deliveries.mark(delivery_id, "sent", data.clock.now())
+        return 1
+    await data.repo.deliveries.mark(delivery_id, "failed", data.clock.now())
+    return 0
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+async def _job(context: Ctx) -> None:
+    await tick(context.bot_data, context.bot)
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+
+    async def startup(data: BotData) -> None:
+        await replan(data, app)
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                _job, interval=SAFETY_TICK_S, first=1, name="reminders:tick"
+            )
+
+    data.startup.append(startup)

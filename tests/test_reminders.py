@@ -1,0 +1,139 @@
+"""Reminders at the right local times, exactly once, across restarts and daylight saving."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.directory import DATA_DIR
+from handlers.reminders import tick
+from tests.conftest import stop
+
+ROME = ZoneInfo("Europe/Rome")
+EVENTS = """
+[[event]]
+id = "assemblea-marzo"
+kind = "assemblea"
+title = "Assemblea di Rete"
+when = "28/03/2027 10:00-12:00"
+lab = "spazio-q"
+
+[[event]]
+id = "assemblea-ottobre"
+kind = "assemblea"
+title = "Assemblea d'autunno"
+when = "31/10/2027 10:00-12:00"
+place = "Spazio Q, Pavia"
+"""
+
+
+@pytest.fixture
+def events_config(config, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    (data / "events.toml").write_text(EVENTS, encoding="utf-8")
+    return replace(config, storage=replace(config.storage, data_dir=data))
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ROME)
+
+
+async def test_reminder_times_across_both_daylight_saving_changes(start_bot, events_config):
+    bot = await start_bot(events_config)
+    due = {r.key: r.due_at.astimezone(ROME) for r in await bot.repo.reminders.all()}
+    assert due["e.assemblea-marzo|7d"] == local("2027-03-21T10:00")
+    assert due["e.assemblea-marzo|1d"] == local("2027-03-27T10:00")  # still winter time
+    assert due["e.assemblea-marzo|2h"] == local("2027-03-28T08:00")  # summer time, 2 real hours
+    assert due["e.assemblea-marzo|2h"].utcoffset().total_seconds() == 7200
+    assert due["e.assemblea-ottobre|1d"] == local("2027-10-30T10:00")
+    assert due["e.assemblea-ottobre|1d"].utcoffset().total_seconds() == 7200
+    assert due["e.assemblea-ottobre|2h"] == local("2027-10-31T08:00")
+    assert due["e.assemblea-ottobre|2h"].utcoffset().total_seconds() == 3600
+    jobs = sorted(j.name for j in bot.app.job_queue.jobs() if j.name.startswith("reminder:"))
+    assert jobs[0] == "reminder:e.assemblea-marzo|1d" and len(jobs) == 6
+    await stop(bot.app)
+
+
+async def subscribe(bot, user) -> None:
+    await user.send("/notifiche")
+    await user.press("⬜ Assemblea di Rete")
+
+
+def reminders_for(bot, user) -> list[str]:
+    return [m.plain for m in bot.api.sent if m.chat_id == user.id and "Promemoria" in m.plain]
+
+
+async def test_sent_once_at_the_right_time(start_bot, events_config, clock):
+    bot = await start_bot(events_config)
+    anna = bot.user()
+    await subscribe(bot, anna)
+    clock.set(local("2027-03-21T09:59"))
+    assert await tick(bot.app.bot_data, bot.app.bot) == 0
+    clock.set(local("2027-03-21T10:00"))
+    assert await tick(bot.app.bot_data, bot.app.bot) == 1
+    assert await tick(bot.app.bot_data, bot.app.bot) == 0  # never twice
+    [text] = reminders_for(bot, anna)
+    assert "Promemoria: Assemblea di Rete" in text
+    assert "domenica 28 marzo 2027, 10:00–12:00" in text and "Spazio Q" in text
+    message = [m for m in bot.api.sent if m.chat_id == anna.id][-1]
+    assert message.buttons == [
+        "📅 Aggiungi al calendario",
+        "📍 Mostra sulla mappa",
+        "🔕 Non ricevere più",
+    ]
+    await stop(bot.app)
+
+
+async def test_restart_before_during_and_after_a_due_time(start_bot, events_config, clock):
+    first = await start_bot(events_config)
+    anna = first.user()
+    await subscribe(first, anna)
+    await stop(first.app)  # down from before the 7-day reminder...
+    clock.set(local("2027-03-27T12:00"))  # ...until after the 1-day one: both fell due
+    second = await start_bot(events_config)
+    second.api.chats = first.api.chats
+    assert await tick(second.app.bot_data, second.app.bot) == 1  # the latest of the two
+    await stop(second.app)
+    clock.set(local("2027-03-28T10:30"))  # back after the event started: the 2h one is stale
+    third = await start_bot(events_config)
+    third.api.chats = first.api.chats
+    assert await tick(third.app.bot_data, third.app.bot) == 0
+    status = {r.key: r.status for r in await third.repo.reminders.all()}
+    assert status["e.assemblea-marzo|2h"] == "skipped"
+    assert status["e.assemblea-marzo|7d"] == "skipped"
+    assert status["e.assemblea-marzo|1d"] == "done"
+    rows = await third.repo.deliveries.all("reminder:e.assemblea-marzo|1d")
+    assert [(d.user_id, d.status) for d in rows] == [(anna.id, "sent")]
+    await stop(third.app)
+
+
+async def test_one_tap_stops_them(start_bot, events_config, clock):
+    bot = await start_bot(events_config)
+    anna = bot.user()
+    await subscribe(bot, anna)
+    clock.set(local("2027-03-21T10:00"))
+    await tick(bot.app.bot_data, bot.app.bot)
+    await anna.press("🔕 Non ricevere più")
+    assert "non riceverai più promemoria" in anna.callback_answer()["text"]
+    clock.set(local("2027-03-27T10:00"))
+    assert await tick(bot.app.bot_data, bot.app.bot) == 0
+    assert len(reminders_for(bot, anna)) == 1
+    await stop(bot.app)
+
+
+async def test_people_who_said_they_come_are_reminded(start_bot, events_config, clock):
+    bot = await start_bot(events_config)
+    bruno = bot.user(first_name="Bruno")
+    await bruno.send("/eventi")
+    await bruno.press("Assemblea di Rete")
+    await bruno.press("🙋 Ci sarò")
+    await bruno.press("Contami soltanto")
+    clock.set(datetime(2027, 3, 28, 6, 0, tzinfo=UTC))  # 08:00 in Rome, summer time
+    assert await tick(bot.app.bot_data, bot.app.bot) == 1  # all three due: only the 2h one
+    assert len(reminders_for(bot, bruno)) == 1
+    await stop(bot.app)
