@@ -449,6 +449,9 @@ async def reload_command(update: Update, context: Ctx) -> None:
         return
     for apply in steps:
         await apply()
+    from handlers.reminders import replan  # events and sessions may have moved
+
+    await replan(context.data, context.application)
     current = context.data.labs.current
     await update.effective_message.reply_text(
         context.t("reload.ok", labs=len(current.visible), places=len(current.places))

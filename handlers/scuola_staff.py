@@ -41,6 +41,7 @@ from handlers import mailing
 from handlers import scuola as scuola_feature
 from handlers.guards import staff_only
 from handlers.menu import edit_or_send
+from handlers.reminders import replan
 from storage.outbox import OutboxRepo
 from storage.scuola import Signup
 
@@ -316,6 +317,7 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
 async def _save(update: Update, context: Ctx, edition: Edition) -> None:
     await context.repo.editions.save(edition, context.now())
     log.info("staff changed the Scuola edition %s", edition.id)
+    await replan(context.data, context.application)  # its sessions' reminders follow at once
 
 
 def _new_id(title: str, taken: set[str]) -> str:

@@ -137,3 +137,34 @@ async def test_people_who_said_they_come_are_reminded(start_bot, events_config, 
     assert await tick(bot.app.bot_data, bot.app.bot) == 1  # all three due: only the 2h one
     assert len(reminders_for(bot, bruno)) == 1
     await stop(bot.app)
+
+
+async def test_scuola_sessions_remind_the_people_signed_up(
+    start_bot, config, tmp_path, smtp, clock
+):
+    from tests.test_scuola import fill, scuola_config
+
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    anna, carlo = bot.user(first_name="Anna"), bot.user(first_name="Carlo")
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    await carlo.send("/notifiche")  # not signed up: no session reminders for him
+    clock.set(local("2026-12-02T17:30"))  # one day before the first session
+    assert await tick(bot.app.bot_data, bot.app.bot) == 1
+    [text] = reminders_for(bot, anna)
+    assert "Scuola dei Laboratori Sociali – Autunno 2026 (1)" in text
+    assert "giovedì 3 dicembre 2026, 17:30–19:30" in text
+    assert reminders_for(bot, carlo) == []
+    await stop(bot.app)
+
+
+async def test_a_new_session_is_planned_at_once(bot, clock):
+    staff = bot.user(555_001)
+    await staff.send("/edizioni")
+    await staff.press("➕ Nuova edizione")
+    await staff.send("Primavera 2027")
+    await staff.press("➕ Aggiungi incontro")
+    await staff.send("12/03/2027 17:30-19:30")
+    await staff.send("Spazio Q")
+    keys = {r.key.split("|")[1] for r in await bot.repo.reminders.pending()}
+    assert keys == {"7d", "1d", "2h"}
