@@ -148,6 +148,15 @@ def slug(text: str) -> str:
     return "-".join(normalize(text).split())[:32].strip("-") or "x"
 
 
+def unique_slug(text: str, taken: set[str], fallback: str) -> str:
+    """A slug of `text` that is not in `taken`: "autunno-2027", then "autunno-2027-2"..."""
+    base = slug(text)[:28].strip("-") or fallback
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
 # --- validation shared by the data files and the staff flow -------------------------------------
 
 

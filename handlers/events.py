@@ -78,21 +78,7 @@ async def show(update: Update, context: Ctx) -> None:
     assert update.effective_chat is not None
     found = (await upcoming(context))[:MAX_LISTED]
     if not found:
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        context.label("menu.notifications"),
-                        callback_data=callbacks.pack("menu", "notify"),
-                    )
-                ]
-            ]
-        )
-        await context.bot.send_message(
-            update.effective_chat.id,
-            context.t("events.none", email=email(context)),
-            reply_markup=markup,
-        )
+        await nothing_planned(update, context, "events.none")
         return
     tz = context.config.scheduler.tz
     lines = [context.t("events.list_title")]
@@ -112,21 +98,18 @@ async def show_assemblea(update: Update, context: Ctx) -> None:
     if nxt is not None:
         await card(update, context, nxt)
         return
+    await nothing_planned(update, context, "topic.assemblea")
+
+
+async def nothing_planned(update: Update, context: Ctx, key: str) -> None:
+    """Nothing in the calendar: say so, and offer to be told when there is."""
     assert update.effective_chat is not None
+    notify = callbacks.pack("menu", "notify")
     markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    context.label("menu.notifications"),
-                    callback_data=callbacks.pack("menu", "notify"),
-                )
-            ]
-        ]
+        [[InlineKeyboardButton(context.label("menu.notifications"), callback_data=notify)]]
     )
     await context.bot.send_message(
-        update.effective_chat.id,
-        context.t("topic.assemblea", email=email(context)),
-        reply_markup=markup,
+        update.effective_chat.id, context.t(key, email=email(context)), reply_markup=markup
     )
 
 

@@ -35,7 +35,7 @@ from domain.directory import (
     check_name,
     check_position,
     check_text,
-    slug,
+    unique_slug,
 )
 from handlers import labs
 from handlers.guards import staff_only
@@ -357,12 +357,7 @@ async def discard(update: Update, context: Ctx) -> int:
 
 
 def _unique_id(context: Ctx, name: str) -> str:
-    base = slug(name)[:28].strip("-") or "lab"
-    current = context.data.labs.current
-    candidate, n = base, 2
-    while current.any_lab(candidate) is not None:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
+    return unique_slug(name, {lab.id for lab in context.data.labs.current.labs}, "lab")
 
 
 @staff_only

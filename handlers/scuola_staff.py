@@ -35,7 +35,7 @@ from bot import callbacks
 from bot.context import CommandSpec, Ctx
 from bot.flows import conversation
 from domain.dates import DateProblem, parse_deadline, parse_span
-from domain.directory import slug
+from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
 from handlers import mailing
 from handlers import scuola as scuola_feature
@@ -233,7 +233,9 @@ async def got_value(update: Update, context: Ctx) -> int:
             await message.reply_text(context.t("edizioni.error.title"))
             return VALUE
         if field == "new":
-            edition_id = _new_id(text, {e.id for e in await context.repo.editions.all()})
+            edition_id = unique_slug(
+                text, {e.id for e in await context.repo.editions.all()}, "edizione"
+            )
             edition = Edition(id=edition_id, title=text, year=now.astimezone(tz).year, open=False)
             await context.repo.editions.save(edition, now)
             state["edition"] = edition_id
@@ -318,14 +320,6 @@ async def _save(update: Update, context: Ctx, edition: Edition) -> None:
     await context.repo.editions.save(edition, context.now())
     log.info("staff changed the Scuola edition %s", edition.id)
     await replan(context.data, context.application)  # its sessions' reminders follow at once
-
-
-def _new_id(title: str, taken: set[str]) -> str:
-    base = slug(title)[:28].strip("-") or "edizione"
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
 
 
 async def cancel(update: Update, context: Ctx) -> int:
