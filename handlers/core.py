@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.context import CommandSpec, Ctx
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from handlers import notifications
 from handlers.menu import email, main_menu
 
 FEATURE = "lang"
@@ -54,8 +55,6 @@ async def welcome(update: Update, context: Ctx) -> None:
         context.t("start.welcome", name=name), reply_markup=main_menu(context)
     )
     if context.first_contact:  # notifications are opt-in: offered once, all off
-        from handlers import notifications
-
         await notifications.offer(update, context)
 
 

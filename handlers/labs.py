@@ -46,6 +46,7 @@ from domain.directory import DataError, Lab
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
 from handlers.guards import staff_only
 from handlers.menu import edit_or_send, email
+from handlers.reminders import replan
 
 log = logging.getLogger(__name__)
 
@@ -449,9 +450,7 @@ async def reload_command(update: Update, context: Ctx) -> None:
         return
     for apply in steps:
         await apply()
-    from handlers.reminders import replan  # events and sessions may have moved
-
-    await replan(context.data, context.application)
+    await replan(context.data, context.application)  # events and sessions may have moved
     current = context.data.labs.current
     await update.effective_message.reply_text(
         context.t("reload.ok", labs=len(current.visible), places=len(current.places))

@@ -21,6 +21,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiosqlite
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -64,7 +65,7 @@ from handlers import mailing
 from handlers.menu import email as contact_email
 from handlers.staffchat import tell_staff
 from storage.outbox import OutboxRepo
-from storage.scuola import Signup
+from storage.scuola import InTransaction, Signup, waiting_position_in
 
 log = logging.getLogger(__name__)
 
@@ -550,24 +551,14 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> None:
         await context.bot.send_message(draft.user_id, context.t("scuola.edition_closed"))
         return
 
-    async def queue(kind: str):
-        async def in_transaction(conn, signup: Signup) -> None:
-            position = None
-            if signup.status == "waiting":
-                position = await _position_in(conn, signup)
-            message_id, raw = organisers_mail(context, kind, signup, edition, now, position)
-            await OutboxRepo.add_in(
-                conn, message_id=message_id, kind=kind, signup_id=signup.id, raw=raw, now=now
-            )
-
-        return in_transaction
-
     if update_of is not None:
-        signup = await context.repo.signups.update(int(update_of), data, now, await queue("update"))
+        mail = mail_in_transaction(context, "update", edition, now)
+        signup = await context.repo.signups.update(int(update_of), data, now, mail)
         confirmed_before = None
     else:
+        mail = mail_in_transaction(context, "signup", edition, now)
         signup, confirmed_before = await context.repo.signups.create(
-            edition, draft.user_id, data, now, await queue("signup")
+            edition, draft.user_id, data, now, mail
         )
     await _drop(context, draft.user_id)
     log.info("sign-up %s stored (%s)", signup.code, signup.status)
@@ -591,13 +582,18 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> None:
             )  # fmt: skip
 
 
-async def _position_in(conn, signup: Signup) -> int:
-    async with conn.execute(
-        "SELECT count(*) FROM signups WHERE edition_id = ? AND status = 'waiting' AND id <= ?",
-        (signup.edition_id, signup.id),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+def mail_in_transaction(context: Ctx, kind: str, edition: Edition, now: datetime) -> InTransaction:
+    """The step every change of a sign-up runs inside its transaction: the organisers' e-mail
+    goes into the outbox if and only if the change is stored."""
+
+    async def queue(conn: aiosqlite.Connection, signup: Signup) -> None:
+        position = await waiting_position_in(conn, signup) if signup.status == "waiting" else None
+        message_id, raw = organisers_mail(context, kind, signup, edition, now, position)
+        await OutboxRepo.add_in(
+            conn, message_id=message_id, kind=kind, signup_id=signup.id, raw=raw, now=now
+        )
+
+    return queue
 
 
 async def send_calendar(context: Ctx, chat_id: int, edition: Edition) -> None:
@@ -663,26 +659,13 @@ async def do_cancel(update: Update, context: Ctx, signup_id: int) -> None:
     assert edition is not None
     now = context.now()
 
+    cancellation = mail_in_transaction(context, "cancellation", edition, now)
+    promotion = mail_in_transaction(context, "promotion", edition, now)
+
     async def in_transaction(conn, cancelled: Signup, promoted: Signup | None) -> None:
-        message_id, raw = organisers_mail(context, "cancellation", cancelled, edition, now)
-        await OutboxRepo.add_in(
-            conn,
-            message_id=message_id,
-            kind="cancellation",
-            signup_id=cancelled.id,
-            raw=raw,
-            now=now,
-        )
+        await cancellation(conn, cancelled)
         if promoted is not None:
-            message_id, raw = organisers_mail(context, "promotion", promoted, edition, now)
-            await OutboxRepo.add_in(
-                conn,
-                message_id=message_id,
-                kind="promotion",
-                signup_id=promoted.id,
-                raw=raw,
-                now=now,
-            )
+            await promotion(conn, promoted)
 
     result = await context.repo.signups.cancel(signup_id, now, in_transaction)
     if result is None:

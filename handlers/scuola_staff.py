@@ -42,7 +42,6 @@ from handlers import scuola as scuola_feature
 from handlers.guards import staff_only
 from handlers.menu import edit_or_send
 from handlers.reminders import replan
-from storage.outbox import OutboxRepo
 from storage.scuola import Signup
 
 log = logging.getLogger(__name__)
@@ -371,23 +370,13 @@ async def promote_to_capacity(context: Ctx, edition_id: str) -> None:
             s for s in await context.repo.signups.of_edition(edition_id) if s.status == "waiting"
         ]
         promoted = await context.repo.signups.promote(
-            waiting[0].id, context.now(), await _promotion_mail(context, edition)
+            waiting[0].id,
+            context.now(),
+            scuola_feature.mail_in_transaction(context, "promotion", edition, context.now()),
         )
         if promoted is not None:
             mailing.kick(context)
             await scuola_feature.tell_promoted(context, promoted, edition)
-
-
-async def _promotion_mail(context: Ctx, edition: Edition):
-    now = context.now()
-
-    async def in_transaction(conn, signup: Signup) -> None:
-        message_id, raw = scuola_feature.organisers_mail(context, "promotion", signup, edition, now)
-        await OutboxRepo.add_in(
-            conn, message_id=message_id, kind="promotion", signup_id=signup.id, raw=raw, now=now
-        )
-
-    return in_transaction
 
 
 # --- sign-ups: counts and CSV --------------------------------------------------------------------

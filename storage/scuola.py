@@ -283,13 +283,7 @@ class SignupsRepo:
         return [_signup(r) for r in rows]
 
     async def waiting_position(self, signup: Signup) -> int:
-        return int(
-            await self._db.scalar(
-                "SELECT count(*) FROM signups WHERE edition_id = ? AND status = 'waiting' "
-                "AND id <= ?",
-                (signup.edition_id, signup.id),
-            )
-        )
+        return int(await self._db.scalar(_WAITING_POSITION, (signup.edition_id, signup.id)))
 
     async def counts(self, edition_id: str) -> Counts:
         rows = await self._db.fetch_all(
@@ -350,6 +344,16 @@ class SubscriptionsRepo:
             (topic,),
         )
         return [r["user_id"] for r in rows]
+
+
+_WAITING_POSITION = (
+    "SELECT count(*) FROM signups WHERE edition_id = ? AND status = 'waiting' AND id <= ?"
+)
+
+
+async def waiting_position_in(conn: aiosqlite.Connection, signup: Signup) -> int:
+    """The same as SignupsRepo.waiting_position, inside the caller's transaction."""
+    return await _scalar(conn, _WAITING_POSITION, (signup.edition_id, signup.id))
 
 
 async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple) -> int:
