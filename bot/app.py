@@ -45,10 +45,15 @@ class LabApplication(Application):
             await self._close_database()
             raise
         await publish_profile(self)
+        for hook in data.ready:
+            await hook(data)
         log.info("bot @%s ready (schema %d)", self.bot.username, await data.repo.db.user_version())
 
     async def shutdown(self) -> None:
+        data: BotData = self.bot_data
         try:
+            for hook in data.stopping:
+                await hook(data)
             await super().shutdown()
         finally:
             await self._close_database()
@@ -60,6 +65,18 @@ class LabApplication(Application):
             data.repo = None  # type: ignore[assignment]
             await repo.db.close()
             log.info("database closed")
+
+
+class Limiter(AIORateLimiter):
+    """PTB's rate limiter for everything the bot says, except broadcasts: those pace themselves
+    and wait out a 429 alone, so a long announcement never pauses the answers to people."""
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[no-untyped-def]
+        if rate_limit_args == "broadcast":
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
 
 
 def build_application(
@@ -90,7 +107,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if config.telegram.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(Limiter(max_retries=3))
     app = builder.build()
     data: BotData = app.bot_data
     data.config = config

@@ -78,6 +78,14 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True)
+class BroadcastConfig:
+    # Announcements and change notices: Telegram allows about 30 messages a second in total and
+    # one a second to one chat; staying below leaves room for the replies to people chatting.
+    messages_per_second: int = 25
+    seconds_per_chat: int = 1
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("var/labbot.sqlite3")
     # The folder with labs.toml and places.toml; the project's own data/ unless set.
@@ -99,6 +107,7 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     source: str = "defaults"
@@ -224,6 +233,12 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
         None
         if all(re.match(r"^[1-9][0-9]{0,2}[dhm]$", o) for o in v)
         else "each offset is a number and d, h or m, for example 7d, 1d, 2h"
+    ),
+    ("broadcast", "messages_per_second"): lambda v: (
+        None if 1 <= v <= 30 else "must be between 1 and 30 (Telegram's limit is about 30)"
+    ),
+    ("broadcast", "seconds_per_chat"): lambda v: (
+        None if 1 <= v <= 60 else "must be between 1 and 60"
     ),
     ("smtp", "port"): _check_port,
     ("smtp", "security"): lambda v: (

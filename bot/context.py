@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
     from bot.mail import Outbox
+    from handlers.broadcast import Broadcaster
     from storage import Repos
 
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
@@ -63,6 +64,7 @@ class BotData:
     repo: Repos
     started_at: datetime
     outbox: Outbox
+    broadcaster: Broadcaster
 
     def __init__(self) -> None:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
@@ -70,6 +72,8 @@ class BotData:
         self.commands: list[CommandSpec] = []
         self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
         self.startup: list[StartupHook] = []  # run once the database is open
+        self.ready: list[StartupHook] = []  # run once the bot can send (resuming broadcasts)
+        self.stopping: list[StartupHook] = []  # run before shutdown (background tasks end)
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None
         self.labs = LabsState()

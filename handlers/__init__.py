@@ -5,6 +5,8 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import (
+    announce,
+    broadcast,
     core,
     errors,
     events,
@@ -29,12 +31,14 @@ def register_all(app: Application) -> None:
     mailing.register(app)
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola_staff.register(app)
+    announce.register(app)
     core.register(app)
     menu.register(app)
     labs.register(app)
     notifications.register(app)
     events.register(app)
     reminders.register(app)  # after events: its plan is made from them
+    broadcast.register(app)
     staff.register(app)
     questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.announcements import AnnouncementsRepo
 from storage.db import Database, DatabaseError
 from storage.events import (
     AttendancesRepo,
@@ -46,6 +47,7 @@ class Repos:
     optouts: OptoutsRepo
     reminders: RemindersRepo
     deliveries: DeliveriesRepo
+    announcements: AnnouncementsRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -64,4 +66,5 @@ class Repos:
             optouts=OptoutsRepo(db),
             reminders=RemindersRepo(db),
             deliveries=DeliveriesRepo(db),
+            announcements=AnnouncementsRepo(db),
         )

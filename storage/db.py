@@ -216,6 +216,45 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "CREATE INDEX deliveries_pending ON deliveries (job, status, id)",
     ),
+    (  # 5: announcements; deliveries learn 'sending' (in flight) and 'stopped'
+        """
+        CREATE TABLE announcements (
+            id             INTEGER PRIMARY KEY,
+            token          TEXT    NOT NULL UNIQUE,  -- the draft it came from: sent once
+            author_id      INTEGER NOT NULL,
+            kind           TEXT    NOT NULL CHECK (kind IN ('text', 'photo', 'notice')),
+            body           TEXT    NOT NULL,  -- Telegram HTML, or the notice as JSON
+            photo          TEXT    NOT NULL DEFAULT '',  -- Telegram file_id
+            audience       TEXT    NOT NULL,  -- all, topic:<t>, lab:<id>, area:<name>, ...
+            status         TEXT    NOT NULL CHECK (status IN
+                               ('scheduled', 'sending', 'done', 'stopped', 'cancelled')),
+            send_at        TEXT    NOT NULL,
+            created_at     TEXT    NOT NULL,
+            finished_at    TEXT,
+            status_chat    INTEGER,
+            status_message INTEGER,
+            lang           TEXT    NOT NULL DEFAULT 'it'  -- the sender's, for the report
+        ) STRICT
+        """,
+        "CREATE INDEX announcements_status ON announcements (status, send_at)",
+        """
+        CREATE TABLE deliveries_new (
+            id         INTEGER PRIMARY KEY,
+            job        TEXT    NOT NULL,  -- reminder:<key> or announcement:<id>
+            user_id    INTEGER NOT NULL,
+            status     TEXT    NOT NULL DEFAULT 'pending'
+                               CHECK (status IN ('pending', 'sending', 'sent', 'blocked',
+                                                 'failed', 'stopped')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT    NOT NULL,
+            UNIQUE (job, user_id)
+        ) STRICT
+        """,
+        "INSERT INTO deliveries_new SELECT * FROM deliveries",
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_new RENAME TO deliveries",
+        "CREATE INDEX deliveries_pending ON deliveries (job, status, id)",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

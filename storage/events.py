@@ -240,6 +240,25 @@ class DeliveriesRepo:
             (status, to_db(now), delivery_id),
         )
 
+    async def claim(self, delivery_id: int, now: datetime) -> bool:
+        """Mark a delivery in flight just before sending it; False if it is no longer pending
+        (stopped meanwhile)."""
+        return bool(
+            await self._db.execute(
+                "UPDATE deliveries SET status = 'sending', updated_at = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (to_db(now), delivery_id),
+            )
+        )
+
+    async def requeue_in_flight(self, now: datetime) -> int:
+        """After a crash: messages that were in flight go out again. Telegram cannot say whether
+        they arrived; at most one per broadcast, and a repeat is better than a silent gap."""
+        return await self._db.execute(
+            "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'sending'",
+            (to_db(now),),
+        )
+
     async def counts(self, job: str) -> dict[str, int]:
         rows = await self._db.fetch_all(
             "SELECT status, count(*) AS n FROM deliveries WHERE job = ? GROUP BY status", (job,)

@@ -1,0 +1,437 @@
+"""/annuncio: staff write an announcement, choose who receives it, see it exactly as they will,
+then send it now or at a chosen time. The sending itself is `handlers.broadcast`.
+
+    /annuncio -> BODY (text, or a photo with caption) -> AUDIENCE (buttons) -> CONFIRM
+    CONFIRM --send--> sending (once per draft: a second press finds the first)
+            --later-> WHEN (dd/mm/yyyy hh:mm) -> scheduled
+            --audience-> AUDIENCE      --cancel-> end
+
+Callback data `annuncio:v1:<action>[:<arg>...]` inside the flow; `ann:v1:stop:<id>` (staff) and
+`ann:v1:optout` (anyone: "Non ricevere più") outside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import BotData, CommandSpec, Ctx
+from bot.flows import conversation
+from domain.dates import DateProblem, local, parse_date, parse_time, say_date, say_time
+from handlers import broadcast
+from handlers.guards import staff_only
+from handlers.menu import edit_or_send
+from storage.announcements import Announcement
+
+log = logging.getLogger(__name__)
+
+FEATURE = "annuncio"
+BODY, AUDIENCE, CONFIRM, WHEN = range(4)
+TIMEOUT_S = 60 * 60
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+_MOMENT = re.compile(r"^\s*(\S+)\s+(?:ore\s+|alle\s+)?(\d{1,2}(?:[:.]\d{2})?)\s*$", re.I)
+TOPICS = ("annunci", "assemblea", "scuola")
+
+
+def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+
+
+def _draft(context: Ctx) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(FEATURE, {})
+
+
+def telegram_length(text: str) -> int:
+    """Telegram counts UTF-16 code units: an emoji may count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _preview(context: Ctx, draft: dict[str, Any]) -> Announcement:
+    now = context.now()
+    return Announcement(
+        id=0, token=draft["token"], author_id=0, kind=draft["kind"], body=draft["body"],
+        photo=draft.get("photo", ""), audience=draft.get("audience", ""), status="draft",
+        send_at=now, created_at=now, finished_at=None, status_chat=None, status_message=None,
+        lang=context.lang,
+    )  # fmt: skip
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+@staff_only
+async def start(update: Update, context: Ctx) -> int:
+    assert update.effective_message is not None
+    draft = _draft(context)
+    draft.clear()
+    draft["token"] = secrets.token_urlsafe(9)
+    await update.effective_message.reply_text(context.t("annuncio.ask_body"))
+    return BODY
+
+
+@staff_only
+async def got_body(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    header = context.data.texts.plain(context.lang, "broadcast.header")
+    if message.photo:
+        caption = message.caption or ""
+        limit = MAX_CAPTION - telegram_length(header) - 2
+        if telegram_length(caption) > limit:
+            await message.reply_text(
+                context.t("annuncio.too_long_caption", limit=limit, length=len(caption))
+            )
+            return BODY
+        draft.update(kind="photo", body=message.caption_html or "", photo=message.photo[-1].file_id)
+    elif message.text:
+        limit = MAX_TEXT - telegram_length(header) - 2
+        if telegram_length(message.text) > limit:
+            await message.reply_text(
+                context.t("annuncio.too_long", limit=limit, length=len(message.text))
+            )
+            return BODY
+        if not any(c.isalnum() for c in message.text):
+            await message.reply_text(context.t("annuncio.ask_body"))
+            return BODY
+        draft.update(kind="text", body=message.text_html, photo="")
+    else:
+        await message.reply_text(context.t("annuncio.only_text_or_photo"))
+        return BODY
+    return await ask_audience(update, context)
+
+
+async def ask_audience(update: Update, context: Ctx, *, edit: bool = False) -> int:
+    rows = [[_button(context.label(f"annuncio.aud.topic.{t}"), "aud", "topic", t)] for t in TOPICS]
+    rows.append([_button(context.label("annuncio.aud.near"), "zones")])
+    if await context.repo.editions.all():
+        rows.append([_button(context.label("annuncio.aud.editions"), "editions")])
+    rows.append([_button(context.label("annuncio.aud.all"), "aud", "all")])
+    rows.append([_button(context.label("annuncio.cancel"), "cancel")])
+    text, markup = context.t("annuncio.ask_audience"), InlineKeyboardMarkup(rows)
+    if edit:
+        await edit_or_send(update, context, text, markup)
+    else:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return AUDIENCE
+
+
+def _zones(context: Ctx) -> dict[str, list]:
+    zones: dict[str, list] = {}
+    for lab in context.data.labs.current.visible:
+        zones.setdefault(broadcast.area_key(lab.area or lab.name), []).append(lab)
+    return zones
+
+
+def audience_label(context: Ctx, name: str) -> str:
+    kind, _, arg = name.partition(":")
+    if kind == "topic":
+        return context.label(f"annuncio.aud.topic.{arg}")
+    if kind == "lab":
+        lab = context.data.labs.current.lab(arg)
+        return context.label("annuncio.aud.lab", name=lab.name if lab else arg)
+    if kind == "area":
+        labs = _zones(context).get(arg, [])
+        return context.label("annuncio.aud.area", name=labs[0].area if labs else arg)
+    if kind == "edition":
+        return context.label("annuncio.aud.edition", title=arg)
+    return context.label("annuncio.aud.all")
+
+
+@staff_only
+async def on_audience(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    draft = _draft(context)
+    if parsed is None or "body" not in draft:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END if "body" not in draft else AUDIENCE
+    await query.answer()
+    if parsed.action == "cancel":
+        return await _cancel(update, context)
+    if parsed.action == "zones":
+        rows = [
+            [_button(labs[0].area or labs[0].name, "zone", key)]
+            for key, labs in sorted(_zones(context).items())
+        ]
+        rows.append([_button(context.label("annuncio.back"), "back")])
+        await edit_or_send(
+            update, context, context.t("annuncio.ask_zone"), InlineKeyboardMarkup(rows)
+        )
+        return AUDIENCE
+    if parsed.action == "zone" and parsed.args:
+        labs = _zones(context).get(parsed.args[0], [])
+        rows = [[_button(context.label("annuncio.whole_zone"), "aud", "area", parsed.args[0])]]
+        rows += [[_button(lab.name[:60], "aud", "lab", lab.id)] for lab in labs]
+        rows.append([_button(context.label("annuncio.back"), "back")])
+        await edit_or_send(
+            update, context, context.t("annuncio.ask_lab"), InlineKeyboardMarkup(rows)
+        )
+        return AUDIENCE
+    if parsed.action == "editions":
+        rows = [
+            [_button(e.title[:60], "aud", "edition", e.id)]
+            for e in await context.repo.editions.all()
+        ]
+        rows.append([_button(context.label("annuncio.back"), "back")])
+        await edit_or_send(
+            update, context, context.t("annuncio.ask_edition"), InlineKeyboardMarkup(rows)
+        )
+        return AUDIENCE
+    if parsed.action == "back":
+        return await ask_audience(update, context, edit=True)
+    if parsed.action != "aud" or not parsed.args:
+        return AUDIENCE
+    name = ":".join(parsed.args)
+    people = await broadcast.audience(context.data, name)
+    if not people:
+        await context.bot.send_message(
+            query.from_user.id,
+            context.t("annuncio.empty", audience=audience_label(context, name)),
+        )
+        return await ask_audience(update, context)
+    draft["audience"] = name
+    return await show_preview(update, context, len(people))
+
+
+async def show_preview(update: Update, context: Ctx, count: int) -> int:
+    draft = _draft(context)
+    chat_id = update.effective_user.id if update.effective_user else 0
+    text, markup = broadcast.render(context.data, _preview(context, draft), context.lang)
+    await context.bot.send_message(chat_id, context.t("annuncio.preview_intro"))
+    if draft["kind"] == "photo":
+        await context.bot.send_photo(chat_id, draft["photo"], caption=text, reply_markup=markup)
+    else:
+        await context.bot.send_message(chat_id, text, reply_markup=markup)
+    rows = [
+        [_button(context.label("annuncio.send_now", count=count), "send", draft["token"])],
+        [_button(context.label("annuncio.later"), "later", draft["token"])],
+        [_button(context.label("annuncio.change_audience"), "back"),
+         _button(context.label("annuncio.cancel"), "cancel")],
+    ]  # fmt: skip
+    await context.bot.send_message(
+        chat_id,
+        context.t(
+            "annuncio.confirm", count=count, audience=audience_label(context, draft["audience"])
+        ),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+    return CONFIRM
+
+
+@staff_only
+async def on_confirm(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    draft = _draft(context)
+    if parsed is None:
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return CONFIRM
+    if parsed.action in ("send", "later") and parsed.args[:1] != (draft.get("token"),):
+        return await on_stale(update, context) or CONFIRM
+    if parsed.action == "cancel":
+        await query.answer()
+        return await _cancel(update, context)
+    if parsed.action == "back":
+        await query.answer()
+        return await ask_audience(update, context)
+    if parsed.action == "later":
+        await query.answer()
+        await context.bot.send_message(query.from_user.id, context.t("annuncio.ask_when"))
+        return WHEN
+    if parsed.action != "send":
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return CONFIRM
+    people = await broadcast.audience(context.data, draft["audience"])
+    if not people:
+        await query.answer(context.label("annuncio.empty_now"), show_alert=True)
+        return await ask_audience(update, context)
+    announcement, created = await _create(context, query.from_user.id, draft, context.now(), people)
+    if not created:
+        await query.answer(context.label("annuncio.already"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer(context.label("annuncio.started"))
+    await edit_or_send(update, context, context.t("annuncio.started_long", count=len(people)), None)
+    log.info("announcement %d queued for %d recipients", announcement.id, len(people))
+    draft.clear()
+    context.data.broadcaster.kick()
+    return ConversationHandler.END
+
+
+async def _create(
+    context: Ctx, author_id: int, draft: dict[str, Any], send_at, people: list[int] | None
+) -> tuple[Announcement, bool]:
+    return await context.repo.announcements.create(
+        token=draft["token"], author_id=author_id, kind=draft["kind"],
+        body=draft["body"], photo=draft.get("photo", ""), audience=draft["audience"],
+        send_at=send_at, now=context.now(), lang=context.lang, recipients=people,
+    )  # fmt: skip
+
+
+@staff_only
+async def got_when(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    tz = context.config.scheduler.tz
+    match = _MOMENT.match(message.text)
+    try:
+        if not match:
+            raise DateProblem("format")
+        moment = local(parse_date(match.group(1)), parse_time(match.group(2)), tz)
+        if moment <= context.now():
+            raise DateProblem("past")
+    except DateProblem as problem:
+        await message.reply_text(
+            context.t(f"dates.{problem.code}") + "\n" + context.t("annuncio.ask_when")
+        )
+        return WHEN
+    draft = _draft(context)
+    announcement, created = await _create(context, message.chat_id, draft, moment, None)
+    if not created:
+        await message.reply_text(context.t("annuncio.already"))
+        return ConversationHandler.END
+    draft.clear()
+    if context.job_queue is not None:
+        context.job_queue.run_once(
+            broadcast._tick, moment, name=f"announcement:{announcement.id}:start"
+        )
+    rows = [[InlineKeyboardButton(
+        context.label("annuncio.unschedule"),
+        callback_data=callbacks.pack(broadcast.FEATURE, "stop", announcement.id),
+    )]]  # fmt: skip
+    await message.reply_text(
+        context.t(
+            "annuncio.scheduled", date=say_date(moment, tz, context.lang),
+            time=say_time(moment, tz), audience=audience_label(context, announcement.audience),
+        ),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )  # fmt: skip
+    log.info("announcement %d scheduled", announcement.id)
+    return ConversationHandler.END
+
+
+@staff_only
+async def waiting_for_text(update: Update, context: Ctx) -> int | None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("annuncio.use_buttons"))
+    return None
+
+
+async def _cancel(update: Update, context: Ctx) -> int:
+    _draft(context).clear()
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, context.t("annuncio.cancelled"))
+    return ConversationHandler.END
+
+
+async def cancel_command(update: Update, context: Ctx) -> int:
+    return await _cancel(update, context)
+
+
+# --- buttons outside the flow ---------------------------------------------------------------------
+
+
+async def on_stale(update: Update, context: Ctx) -> int | None:
+    """A flow button pressed after the flow ended: already sent, or simply old."""
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed and parsed.action in ("send", "later") and parsed.args:
+        found = await context.repo.db.fetch_one(
+            "SELECT id FROM announcements WHERE token = ?", (parsed.args[0],)
+        )
+        if found is not None:
+            await query.answer(context.label("annuncio.already"), show_alert=True)
+            return None
+    await query.answer(context.label("button.stale"), show_alert=True)
+    return None
+
+
+async def on_broadcast_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, broadcast.FEATURE)
+    if parsed is not None and parsed.action == "optout":
+        now = context.now()
+        await context.repo.subscriptions.set(query.from_user.id, "annunci", False, now)
+        await context.repo.optouts.set(query.from_user.id, "topic:annunci", True, now)
+        await query.answer(context.label("broadcast.opted_out"), show_alert=True)
+        return
+    if parsed is not None and parsed.action == "stop" and parsed.args[:1]:
+        await stop(update, context, parsed.args[0])
+        return
+    await query.answer(context.label("button.stale"), show_alert=True)
+
+
+@staff_only
+async def stop(update: Update, context: Ctx, announcement_id: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    found = (
+        await context.repo.announcements.get(int(announcement_id))
+        if announcement_id.isdigit()
+        else None
+    )
+    if found is None or not await context.repo.announcements.stop(found.id, context.now()):
+        await query.answer(context.label("broadcast.already_over"), show_alert=True)
+        return
+    log.info("announcement %d stopped by staff", found.id)
+    await query.answer(context.label("broadcast.stopping"))
+    if found.status == "scheduled":
+        await edit_or_send(update, context, context.t("annuncio.unscheduled"), None)
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.commands.append(CommandSpec("annuncio", "cmd.annuncio", staff=True))
+    flow = rf"^{FEATURE}:v1:"
+    app.add_handler(
+        conversation(
+            entry_points=[CommandHandler(["annuncio", "announce"], start)],
+            states={
+                BODY: [
+                    MessageHandler((filters.TEXT | filters.PHOTO) & ~filters.COMMAND, got_body),
+                    MessageHandler(~filters.COMMAND, got_body),
+                ],
+                AUDIENCE: [
+                    CallbackQueryHandler(on_audience, pattern=flow),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(on_confirm, pattern=flow),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+                WHEN: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, got_when),
+                    CallbackQueryHandler(on_confirm, pattern=flow),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+            },
+            fallbacks=[CommandHandler(["annulla", "cancel"], cancel_command)],
+            allow_reentry=True,
+            conversation_timeout=TIMEOUT_S,
+            name="annuncio",
+        )
+    )
+    app.add_handler(CallbackQueryHandler(staff_only(on_stale), pattern=flow))
+    app.add_handler(
+        CallbackQueryHandler(on_broadcast_button, pattern=callbacks.pattern(broadcast.FEATURE))
+    )

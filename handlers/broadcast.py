@@ -1,0 +1,376 @@
+"""Sending one message to many people: staff announcements and notices that an event changed.
+
+Each (announcement, person) is a row of `deliveries`, queued in the transaction that starts the
+announcement. One background task sends the pending rows at the pace of `[broadcast]` (so many
+messages a second in total, a gap between two messages to one chat); a 429 pauses that task only,
+never the replies to people chatting with the bot. A row is marked in flight before its message
+goes out and sent right after, so a restart resumes where it stopped: nobody is skipped, and at
+most the one message in flight at a crash is sent again (Telegram cannot tell whether it
+arrived). People who blocked the bot (403) are recorded and left out of later sends.
+
+The sender gets a status message, edited as the sending goes on, with a stop button, and a final
+report. Tests and the benchmark drive time through the injectable clock (`Clock.sleep`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel.numbers import format_decimal
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot import callbacks
+from bot.context import BotData
+from domain.dates import say_span
+from domain.directory import slug
+from storage.announcements import Announcement
+
+log = logging.getLogger(__name__)
+
+FEATURE = "ann"
+JOB = "broadcast:tick"
+TICK_S = 30
+STATUS_EVERY_S = 3.0
+BATCH = 100
+MAX_TRIES = 5
+# Passed to the rate limiter (bot.app.Limiter): this request is paced here, 429 included.
+BROADCAST = "broadcast"
+
+
+def _seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+class Pacer:
+    """At most `per_second` messages a second in total, `per_chat` seconds apart in one chat."""
+
+    def __init__(self, data: BotData):
+        self._data = data
+        self._next = 0.0
+        self._last: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        clock, settings = self._data.clock, self._data.config.broadcast
+        at = max(self._next, self._last.get(chat_id, float("-inf")) + settings.seconds_per_chat)
+        now = _seconds(clock.now())
+        if at > now:
+            await clock.sleep(at - now)
+            now = _seconds(clock.now())
+        self._next = now + 1 / settings.messages_per_second
+        self._last[chat_id] = now
+        if len(self._last) > 10_000:  # only recent chats matter
+            horizon = now - settings.seconds_per_chat
+            self._last = {c: t for c, t in self._last.items() if t > horizon}
+
+    def hold(self, seconds: float) -> None:
+        """Telegram said to slow down: nothing goes out for `seconds`."""
+        self._next = max(self._next, _seconds(self._data.clock.now()) + seconds)
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    sent: int = 0
+    unreachable: int = 0
+    stopped: int = 0
+
+    @classmethod
+    def of(cls, counts: dict[str, int]) -> Progress:
+        return cls(
+            total=sum(counts.values()),
+            sent=counts.get("sent", 0),
+            unreachable=counts.get("blocked", 0) + counts.get("failed", 0),
+            stopped=counts.get("stopped", 0),
+        )
+
+    @property
+    def left(self) -> int:
+        return self.total - self.sent - self.unreachable - self.stopped
+
+
+class Broadcaster:
+    """The one task that sends announcements. `kick()` after queueing; `idle()` to wait."""
+
+    def __init__(self, app: Application):
+        self.app = app
+        self.data: BotData = app.bot_data
+        self.pacer = Pacer(self.data)
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._status_at: dict[int, float] = {}
+        self._where: dict[int, tuple[int | None, int | None]] = {}  # status message per id
+
+    def kick(self) -> None:
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="broadcast")
+
+    async def idle(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.wait([self._task])
+
+    async def _run(self) -> None:
+        repo = self.data.repo
+        while True:
+            self._wake.clear()
+            try:
+                await self.start_due()
+                active = await repo.announcements.with_status("sending")
+                for announcement in active:
+                    await self._send_all(announcement)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The rows say what is left; the next tick (or restart) goes on from there.
+                log.exception("broadcast interrupted")
+                self.data.last_error = "broadcast interrupted"
+                return
+            if not active and not self._wake.is_set():
+                return
+
+    async def start_due(self) -> None:
+        """Scheduled announcements whose time has come: their audience is counted now."""
+        repo, now = self.data.repo, self.data.clock.now()
+        for announcement in await repo.announcements.due(now):
+            people = await audience(self.data, announcement.audience)
+            if await repo.announcements.start(announcement.id, people, now):
+                log.info("announcement %d started: %d recipients", announcement.id, len(people))
+
+    async def _send_all(self, announcement: Announcement) -> None:
+        repo, clock = self.data.repo, self.data.clock
+        await self._status(announcement, force=True)
+        while batch := await repo.deliveries.pending(announcement.job, BATCH):
+            for delivery in batch:
+                await self.pacer.wait(delivery.user_id)
+                if not await repo.deliveries.claim(delivery.id, clock.now()):
+                    continue  # stopped meanwhile
+                outcome = await self._deliver(announcement, delivery.user_id)
+                await repo.deliveries.mark(delivery.id, outcome, clock.now())
+                await self._status(announcement)
+        await repo.announcements.finish(announcement.id, clock.now())
+        final = await repo.announcements.get(announcement.id)
+        assert final is not None
+        progress = Progress.of(await repo.deliveries.counts(final.job))
+        log.info(
+            "announcement %d %s: %d sent, %d unreachable, %d not sent",
+            final.id, final.status, progress.sent, progress.unreachable, progress.stopped,
+        )  # fmt: skip
+        await self._status(final, force=True)
+
+    async def _deliver(self, announcement: Announcement, user_id: int) -> str:
+        repo, clock = self.data.repo, self.data.clock
+        user = await repo.users.get(user_id)
+        lang = user.language if user else "it"
+        text, markup = render(self.data, announcement, lang)
+        extra = {"rate_limit_args": BROADCAST} if self.app.bot.rate_limiter else {}
+        for attempt in range(MAX_TRIES):
+            try:
+                if announcement.kind == "photo":
+                    await self.app.bot.send_photo(
+                        user_id, announcement.photo, caption=text, reply_markup=markup, **extra
+                    )
+                else:
+                    await self.app.bot.send_message(user_id, text, reply_markup=markup, **extra)
+                return "sent"
+            except RetryAfter as exc:
+                wait = _retry_seconds(exc.retry_after)
+                log.info("Telegram asked to slow down for %.1f s", wait)
+                self.pacer.hold(wait)
+                await self.pacer.wait(user_id)
+            except Forbidden:
+                await repo.users.set_blocked(user_id, True, clock.now())
+                return "blocked"
+            except BadRequest as exc:  # chat gone, user deactivated: trying again will not help
+                log.warning("announcement %d not delivered: %s", announcement.id, exc)
+                return "failed"
+            except NetworkError as exc:  # includes time-outs: wait a little, then again
+                log.warning("announcement %d: network problem (%s), retrying", announcement.id, exc)
+                await clock.sleep(2**attempt)
+            except TelegramError as exc:
+                log.warning("announcement %d not delivered: %s", announcement.id, exc)
+                return "failed"
+        return "failed"
+
+    async def _status(self, announcement: Announcement, *, force: bool = False) -> None:
+        """The sender's status message: sent at the start, edited every few seconds."""
+        now = _seconds(self.data.clock.now())
+        if not force and now - self._status_at.get(announcement.id, 0.0) < STATUS_EVERY_S:
+            return
+        self._status_at[announcement.id] = now
+        repo = self.data.repo
+        progress = Progress.of(await repo.deliveries.counts(announcement.job))
+        text, markup = status_view(self.data, announcement, progress)
+        bot = self.app.bot
+        chat_id, message_id = self._where.get(
+            announcement.id, (announcement.status_chat, announcement.status_message)
+        )
+        try:
+            if chat_id is None or message_id is None:
+                message = await bot.send_message(announcement.author_id, text, reply_markup=markup)
+                self._where[announcement.id] = (message.chat_id, message.message_id)
+                await repo.announcements.set_status_message(
+                    announcement.id, message.chat_id, message.message_id
+                )
+            else:
+                await bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                log.warning("status of announcement %d not updated: %s", announcement.id, exc)
+        except TelegramError as exc:  # the report must never stop the sending
+            log.warning("status of announcement %d not updated: %s", announcement.id, exc)
+
+
+def _retry_seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+def number(value: int, lang: str) -> str:
+    return format_decimal(value, locale="it_IT" if lang == "it" else "en_GB")
+
+
+def status_view(
+    data: BotData, announcement: Announcement, progress: Progress
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    lang, texts = announcement.lang, data.texts
+    values = {
+        "id": announcement.id,
+        "sent": number(progress.sent, lang),
+        "total": number(progress.total, lang),
+        "unreachable": number(progress.unreachable, lang),
+        "stopped": number(progress.stopped, lang),
+    }
+    if announcement.status == "sending":
+        seconds = progress.left / data.config.broadcast.messages_per_second
+        eta = (
+            texts.plain(lang, "broadcast.eta_minutes", minutes=round(seconds / 60))
+            if seconds >= 90
+            else texts.plain(lang, "broadcast.eta_soon")
+        )
+        stop = InlineKeyboardButton(
+            texts.plain(lang, "broadcast.stop"),
+            callback_data=callbacks.pack(FEATURE, "stop", announcement.id),
+        )
+        text = texts.text(lang, "broadcast.progress", eta=eta, **values)
+        return text, InlineKeyboardMarkup([[stop]])
+    key = "broadcast.stopped" if announcement.status == "stopped" else "broadcast.done"
+    return texts.text(lang, key, **values), None
+
+
+def render(
+    data: BotData, announcement: Announcement, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The message as one recipient sees it (the preview uses this too)."""
+    texts = data.texts
+    if announcement.kind == "notice":
+        notice = json.loads(announcement.body)
+        text = notice_text(data, notice, lang)
+        stop = callbacks.pack("ev", "stop", notice["ref"])
+    else:
+        text = texts.text(lang, "broadcast.header") + "\n\n" + announcement.body
+        stop = callbacks.pack(FEATURE, "optout")
+    button = InlineKeyboardButton(texts.plain(lang, "reminder.stop"), callback_data=stop)
+    return text, InlineKeyboardMarkup([[button]])
+
+
+def notice_text(data: BotData, notice: dict, lang: str) -> str:
+    """What changed in an event, in the recipient's language."""
+    texts, tz = data.texts, data.config.scheduler.tz
+
+    def span(prefix: str) -> str:
+        start = datetime.fromisoformat(notice[f"{prefix}_start"])
+        end = datetime.fromisoformat(notice[f"{prefix}_end"])
+        return say_span(start, end, tz, lang)
+
+    if notice["change"] == "cancelled":
+        return texts.text(lang, "notice.cancelled", title=notice["title"], when=span("old"))
+    lines = [texts.text(lang, "notice.changed", title=notice["title"])]
+    if notice.get("old_start") != notice.get("new_start") or notice.get("old_end") != notice.get(
+        "new_end"
+    ):
+        lines.append(texts.text(lang, "notice.when", old=span("old"), new=span("new")))
+    if notice.get("old_place") != notice.get("new_place"):
+        lines.append(
+            texts.text(
+                lang, "notice.where", old=notice.get("old_place") or "–",
+                new=notice.get("new_place") or "–",
+            )
+        )  # fmt: skip
+    lines.append(texts.text(lang, "notice.more"))
+    return "\n".join(lines)
+
+
+# --- who receives an announcement ----------------------------------------------------------------
+
+
+async def audience(data: BotData, name: str) -> list[int]:
+    """The people an audience names today, less those who opted out of announcements and
+    those who blocked the bot. Names: all, topic:<t>, lab:<id>, area:<slug>, edition:<id>,
+    people:<id>,<id>... (a notice to the people concerned by an event)."""
+    repo = data.repo
+    kind, _, arg = name.partition(":")
+    people: set[int]
+    if kind == "all":
+        rows = await repo.db.fetch_all("SELECT id FROM users WHERE blocked = 0")
+        people = {r["id"] for r in rows}
+    elif kind == "topic":
+        people = set(await repo.subscriptions.subscribers(arg))
+    elif kind == "lab":
+        people = set(await repo.subscriptions.subscribers(f"lab:{arg}"))
+    elif kind == "area":
+        people = set()
+        for lab in data.labs.current.visible:
+            if area_key(lab.area) == arg:
+                people |= set(await repo.subscriptions.subscribers(f"lab:{lab.id}"))
+    elif kind == "edition":
+        people = {
+            s.user_id
+            for s in await repo.signups.of_edition(arg)
+            if s.status in ("confirmed", "waiting")
+        }
+    else:
+        return []
+    people -= await repo.optouts.users(["topic:annunci"])
+    if people:
+        marks = ",".join("?" * len(people))
+        rows = await repo.db.fetch_all(
+            f"SELECT id FROM users WHERE blocked = 1 AND id IN ({marks})", sorted(people)
+        )
+        people -= {r["id"] for r in rows}
+    return sorted(people)
+
+
+def area_key(area: str) -> str:
+    return slug(area)[:40]
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    broadcaster = Broadcaster(app)
+    data.broadcaster = broadcaster
+
+    async def ready(data: BotData) -> None:
+        await data.repo.deliveries.requeue_in_flight(data.clock.now())
+        broadcaster.kick()  # resume what a restart interrupted
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(_tick, interval=TICK_S, first=TICK_S, name=JOB)
+
+    data.ready.append(ready)
+    data.stopping.append(lambda _data: broadcaster.close())
+
+
+async def _tick(context) -> None:
+    context.bot_data.broadcaster.kick()
