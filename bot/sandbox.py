@@ -4,7 +4,10 @@
 calls it would send over HTTPS, and it answers like Telegram does, keeping chats, messages, edits,
 keyboards, callback answers and files, and refusing what Telegram refuses with Telegram's own
 error descriptions (too long, empty, bad callback_data, malformed HTML, edits of missing or
-unchanged messages, blocked users). `Sandbox` plays the users: it builds updates as Telegram
+unchanged messages, blocked users). With `limits` it also enforces Telegram's flood limits (about
+30 messages a second in total, about one a second per chat after a short burst) and answers 429
+with `retry_after`, timed by its clock (a `ScaledClock` speeds that up for the benchmark).
+`Sandbox` plays the users: it builds updates as Telegram
 would deliver them and feeds them to the real `Application`.
 
 The tests, the benchmarks and the terminal chat (`make run` without a token) all use it.
@@ -38,6 +41,35 @@ MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_ANSWER = 200
 MAX_COMMANDS = 100
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+@dataclass
+class Limits:
+    """Telegram's flood limits as token buckets: `per_second` in total (bursts up to that many),
+    `per_chat` a second in one chat after a burst of `chat_burst`."""
+
+    per_second: float = 30.0
+    per_chat: float = 1.0
+    chat_burst: int = 3
+    _total: tuple[float, float] | None = None  # (tokens, at)
+    _chats: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def take(self, chat_id: int, now: float) -> float:
+        """0 if a message may go now (and count it), else the seconds to wait."""
+        total = _refill(self._total, self.per_second, self.per_second, now)
+        chat = _refill(self._chats.get(chat_id), self.per_chat, self.chat_burst, now)
+        if total < 1 or chat < 1:
+            return max((1 - total) / self.per_second, (1 - chat) / self.per_chat, 0.001)
+        self._total = (total - 1, now)
+        self._chats[chat_id] = (chat - 1, now)
+        return 0.0
+
+
+def _refill(bucket: tuple[float, float] | None, rate: float, capacity: float, now: float) -> float:
+    if bucket is None:
+        return capacity
+    tokens, at = bucket
+    return min(capacity, tokens + (now - at) * rate)
 
 
 class ApiError(Exception):
@@ -130,8 +162,11 @@ class FakeTelegram(BaseRequest):
         clock: Clock | None = None,
         files_dir: Path | None = None,
         username: str = BOT_USERNAME,
+        limits: Limits | None = None,
     ):
         self.clock = clock or SystemClock()
+        self.limits = limits
+        self.throttled = 0  # 429 answers given
         self.files_dir = files_dir
         self.me = {
             "id": BOT_ID,
@@ -190,6 +225,9 @@ class FakeTelegram(BaseRequest):
         try:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
+            counted = api_method.startswith("send") and api_method != "sendChatAction"
+            if self.limits is not None and counted and "chat_id" in params:
+                self._check_flood(params["chat_id"])
             result = await handler(params, files)
         except ApiError as exc:
             self.errors.append((api_method, exc))
@@ -202,6 +240,18 @@ class FakeTelegram(BaseRequest):
                 body["parameters"] = exc.parameters
             return exc.code, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _check_flood(self, chat_id: Any) -> None:
+        assert self.limits is not None
+        wait = self.limits.take(int(chat_id), self.clock.now().timestamp())
+        if wait:
+            self.throttled += 1
+            retry_after = max(1, round(wait + 0.499))  # Telegram says whole seconds
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                {"retry_after": retry_after},
+            )
 
     # --- state helpers --------------------------------------------------------------------
 

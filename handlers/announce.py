@@ -376,15 +376,17 @@ async def on_broadcast_button(update: Update, context: Ctx) -> None:
         await query.answer(context.label("broadcast.opted_out"), show_alert=True)
         return
     if parsed is not None and parsed.action == "stop" and parsed.args[:1]:
-        await stop(update, context, parsed.args[0])
+        await stop(update, context)
         return
     await query.answer(context.label("button.stale"), show_alert=True)
 
 
 @staff_only
-async def stop(update: Update, context: Ctx, announcement_id: str) -> None:
+async def stop(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
+    parsed = callbacks.parse(query.data, broadcast.FEATURE)
+    announcement_id = parsed.args[0] if parsed and parsed.args else ""
     found = (
         await context.repo.announcements.get(int(announcement_id))
         if announcement_id.isdigit()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import callbacks
 from bot.context import BotData
@@ -184,7 +186,7 @@ class Broadcaster:
                     await self.app.bot.send_message(user_id, text, reply_markup=markup, **extra)
                 return "sent"
             except RetryAfter as exc:
-                wait = _retry_seconds(exc.retry_after)
+                wait = retry_seconds(exc)
                 log.info("Telegram asked to slow down for %.1f s", wait)
                 self.pacer.hold(wait)
                 await self.pacer.wait(user_id)
@@ -233,9 +235,14 @@ class Broadcaster:
             log.warning("status of announcement %d not updated: %s", announcement.id, exc)
 
 
-def _retry_seconds(value: object) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked to wait (PTB 22 warns that the type will become a timedelta:
+    both are understood here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+    return float(total()) if callable(total) else float(value)
 
 
 def number(value: int, lang: str) -> str:

@@ -109,6 +109,8 @@ def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMa
         )
     if first:
         rows.append(first)
+    if not lab.hidden:
+        rows.append([button(context.label("labs.follow"), "follow", lab.id)])
     if context.is_staff_user:
         rows.append(
             [
@@ -331,11 +333,24 @@ async def on_button(update: Update, context: Ctx) -> None:
             await send_nearest(update, context, place.lat, place.lon, place.name)
         else:
             await send_list(update, context)
+    elif action == "follow" and args and (lab := labs.lab(args[0])) is not None:
+        await follow(update, context, lab)
     elif action == "loc":
         await query.answer()
         await ask_location(update, context)
     else:
         await query.answer(context.label("button.stale"), show_alert=True)
+
+
+async def follow(update: Update, context: Ctx, lab: Lab) -> None:
+    """News of one lab (announcements staff send to the people following it): a toggle."""
+    query = update.callback_query
+    assert query is not None
+    topic = f"lab:{lab.id}"
+    on = topic not in await context.repo.subscriptions.topics(query.from_user.id)
+    await context.repo.subscriptions.set(query.from_user.id, topic, on, context.now())
+    key = "labs.followed" if on else "labs.unfollowed"
+    await query.answer(context.label(key, name=lab.name[:80]), show_alert=True)
 
 
 async def lab_link(update: Update, context: Ctx, rest: str) -> None:

@@ -23,6 +23,7 @@ from bot import callbacks
 from bot.context import BotData, Ctx
 from domain.dates import say_span
 from domain.events import Occurrence, reminder_time, timeline
+from handlers.broadcast import retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
                 user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
             )
         except RetryAfter as exc:  # Telegram asks to slow down: wait, then the same message
-            await asyncio.sleep(_seconds(exc.retry_after))
+            await asyncio.sleep(retry_seconds(exc))
             continue
         except Forbidden:
             await data.repo.deliveries.mark(delivery_id, "blocked", data.clock.now())
@@ -162,11 +163,6 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
         return 1
     await data.repo.deliveries.mark(delivery_id, "failed", data.clock.now())
     return 0
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
 async def _job(context: Ctx) -> None:
