@@ -30,6 +30,11 @@ class BotApiServer:
         self._next_update = 1
         self._next_message = 1
         self._lock = threading.Lock()
+        # `hold(method, params)` -> True: that request is never answered (as if Telegram never
+        # got it); the bot is killed while it waits. Held calls are kept apart from `calls`.
+        self.hold: Any = None
+        self.held: list[tuple[str, dict[str, Any]]] = []
+        self._never = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +58,11 @@ class BotApiServer:
                     )
                 method = path[len(prefix) :]
                 params = server.decode(body, self.headers.get("Content-Type", ""))
+                if server.hold is not None and server.hold(method, params):
+                    with server._lock:
+                        server.held.append((method, params))
+                    server._never.wait()
+                    return None
                 with server._lock:
                     server.calls.append((method, params))
                 result = server.handle(method, params)
@@ -64,7 +74,10 @@ class BotApiServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot process was killed while it waited: that is the test
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -77,6 +90,7 @@ class BotApiServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._never.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

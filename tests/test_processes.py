@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,91 @@ def test_a_token_telegram_refuses(tmp_path, code):
     assert result.returncode == 2
     assert "Telegram refused the bot token" in result.stderr
     assert TOKEN not in result.stderr and "Traceback" not in result.stderr
+
+
+def _seed_announcement(db_path: Path, recipients: list[int]) -> None:
+    """An announcement that staff just sent: queued, nothing delivered yet."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from storage import Database, Repos
+
+    async def seed() -> None:
+        repo = Repos.over(await Database.open(db_path))
+        now = datetime.now(UTC)
+        try:
+            await repo.announcements.create(
+                token="kill-test", author_id=42, kind="text", body="Festa a Spazio Q",
+                photo="", audience="all", send_at=now, now=now, lang="it",
+                recipients=recipients,
+            )  # fmt: skip
+        finally:
+            await repo.db.close()
+
+    asyncio.run(seed())
+
+
+def test_an_announcement_resumes_after_the_process_is_killed(tmp_path):
+    db_path = tmp_path / "bot.sqlite3"
+    people = list(range(1000, 1060))
+    _seed_announcement(db_path, people)
+
+    def announcements(api: BotApiServer) -> list[int]:
+        return [int(m["chat_id"]) for m in api.sent() if "Rete dei Laboratori" in m.get("text", "")]
+
+    def run(api: BotApiServer) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env(
+                BOT_TOKEN=TOKEN,
+                LABBOT_TELEGRAM_BASE_URL=api.base_url,
+                LABBOT_STORAGE_PATH=str(db_path),
+                LABBOT_TELEGRAM_STAFF_IDS="42",
+                LABBOT_BROADCAST_MESSAGES_PER_SECOND="30",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    with BotApiServer(TOKEN) as api:
+        # 1. Killed while the 21st message is in flight (Telegram never answered it).
+        api.hold = lambda method, params: (
+            method == "sendMessage"
+            and "Rete dei Laboratori" in params.get("text", "")
+            and len(announcements(api)) >= 20
+        )
+        first = run(api)
+        assert api.wait_for(lambda: api.held), "the first run did not get to the 21st message"
+        first.kill()
+        first.communicate(timeout=30)
+        api.hold = None
+        assert len(announcements(api)) == 20
+        # 2. Killed again at an arbitrary moment, without warning.
+        second = run(api)
+        assert api.wait_for(lambda: len(announcements(api)) >= 40)
+        second.send_signal(signal.SIGKILL)
+        second.communicate(timeout=30)
+        # 3. The last run finishes the job.
+        third = run(api)
+        try:
+            assert api.wait_for(lambda: set(announcements(api)) == set(people), timeout=60)
+            assert api.wait_for(
+                lambda: any(
+                    "inviato: 60 / 60" in m.get("text", "") for m in api.sent("editMessageText")
+                ),
+                timeout=30,
+            )
+        finally:
+            third.send_signal(signal.SIGTERM)
+            _, err = third.communicate(timeout=30)
+        assert third.returncode == 0, err
+    sent = announcements(api)
+    assert sorted(set(sent)) == people  # nobody skipped
+    assert [p for p, n in Counter(sent).items() if n > 1] == []  # nobody twice
+    assert api.held[0][1]["chat_id"] in {str(p) for p in people} | set(people)
+    with sqlite3.connect(db_path) as conn:
+        statuses = dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
+        assert statuses == {"sent": 60}
+        assert conn.execute("SELECT status FROM announcements").fetchone()[0] == "done"
