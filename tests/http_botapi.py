@@ -7,6 +7,7 @@ base_url, the token in the path, polling, webhooks, signals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -73,11 +74,10 @@ class BotApiServer:
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
+                # The bot process may have been killed while it waited: that is the test.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.end_headers()
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the bot process was killed while it waited: that is the test
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
