@@ -9,6 +9,7 @@ from handlers import (
     broadcast,
     core,
     errors,
+    eventedit,
     events,
     fallback,
     labedit,
@@ -32,6 +33,7 @@ def register_all(app: Application) -> None:
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola_staff.register(app)
     announce.register(app)
+    eventedit.register(app)
     core.register(app)
     menu.register(app)
     labs.register(app)

@@ -64,6 +64,10 @@ async def card(update: Update, context: Ctx, o: Occurrence) -> None:
         action, key = ("leave", "events.not_coming") if coming else ("join", "events.coming")
         rows.append([_button(context.label(key), action, o.ref)])
         if context.is_staff(user.id):
+            rows.append([InlineKeyboardButton(
+                context.label("events.edit"),
+                callback_data=callbacks.pack("evedit", "edit", event_id),
+            )])  # fmt: skip
             people = await context.repo.attendances.of_event(event_id)
             lines.append(context.t("events.count", count=len(people)))
             names = [p.name for p in people if p.share_name and p.name]
@@ -87,6 +91,7 @@ async def show(update: Update, context: Ctx) -> None:
         when = say_span(o.starts_at, o.ends_at, tz, context.lang)
         lines.append(context.t("events.line", title=o.title, when=when))
         rows.append([_button(o.title[:60], "open", o.ref)])
+    rows += _staff_rows(context)
     await context.bot.send_message(
         update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -105,12 +110,18 @@ async def nothing_planned(update: Update, context: Ctx, key: str) -> None:
     """Nothing in the calendar: say so, and offer to be told when there is."""
     assert update.effective_chat is not None
     notify = callbacks.pack("menu", "notify")
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(context.label("menu.notifications"), callback_data=notify)]]
-    )
+    first = InlineKeyboardButton(context.label("menu.notifications"), callback_data=notify)
+    markup = InlineKeyboardMarkup([[first], *_staff_rows(context)])
     await context.bot.send_message(
         update.effective_chat.id, context.t(key, email=email(context)), reply_markup=markup
     )
+
+
+def _staff_rows(context: Ctx) -> list[list[InlineKeyboardButton]]:
+    if not context.is_staff_user:
+        return []
+    new = callbacks.pack("evedit", "new")
+    return [[InlineKeyboardButton(context.label("events.new"), callback_data=new)]]
 
 
 async def on_button(update: Update, context: Ctx) -> None:
@@ -119,6 +130,11 @@ async def on_button(update: Update, context: Ctx) -> None:
     parsed = callbacks.parse(query.data, FEATURE)
     ref = ".".join(parsed.args) if parsed and parsed.args else ""
     found = {o.ref: o for o in await upcoming(context)}.get(ref)
+    if parsed is not None and parsed.action == "stop" and found is None and ref:
+        # "Non ricevere più" under a notice of an event that is over or cancelled: still one tap.
+        await context.repo.optouts.set(query.from_user.id, f"event:{ref}", True, context.now())
+        await query.answer(context.label("reminder.stopped"), show_alert=True)
+        return
     if parsed is None or found is None:
         await query.answer(context.label("events.gone"), show_alert=True)
         return

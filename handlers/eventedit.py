@@ -1,0 +1,412 @@
+"""Staff plan events in the chat: create, edit, cancel, always with a preview.
+
+    /evento, or "➕ Nuovo evento" under /eventi -> kind -> title -> when -> where -> description
+        -> MENU (the card as people will see it; change any field; publish)
+    "✏️ Modifica" on an event card (staff) -> MENU (change fields; save; cancel the event)
+
+When a saved event moves (time or place) or is cancelled, its reminders follow at once
+(`reminders.replan`) and everyone concerned (who said "Ci sarò", the Assemblea's subscribers)
+gets one notice through the broadcaster, in their language. Events declared in
+data/events.toml are shown read-only. Callback data `evedit:v1:<action>[:<arg>]`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import CommandSpec, Ctx
+from bot.flows import conversation
+from domain.dates import DateProblem, parse_span
+from domain.directory import unique_slug
+from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
+from domain.text import normalize
+from handlers import events as events_feature
+from handlers.guards import staff_only
+from handlers.menu import edit_or_send
+from handlers.reminders import recipients, replan
+
+log = logging.getLogger(__name__)
+
+FEATURE = "evedit"
+MENU, VALUE = range(2)
+TIMEOUT_S = 30 * 60
+MAX_PLACE = 200
+FIELDS = ("title", "when", "where", "description")
+
+
+def button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+
+
+def _draft(context: Ctx) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(FEATURE, {})
+
+
+def _event(draft: dict[str, Any]) -> Event:
+    return Event(
+        id=draft.get("id") or "draft", kind=draft["kind"], title=draft.get("title", ""),
+        starts_at=datetime.fromisoformat(draft["start"]),
+        ends_at=datetime.fromisoformat(draft["end"]), lab_id=draft.get("lab_id", ""),
+        place=draft.get("place", ""), online_url=draft.get("online_url", ""),
+        description=draft.get("description", ""),
+    )  # fmt: skip
+
+
+def _draft_of(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id, "kind": event.kind, "title": event.title,
+        "start": event.starts_at.isoformat(), "end": event.ends_at.isoformat(),
+        "lab_id": event.lab_id, "place": event.place, "online_url": event.online_url,
+        "description": event.description,
+    }  # fmt: skip
+
+
+# --- entry points ---------------------------------------------------------------------------------
+
+
+@staff_only
+async def new(update: Update, context: Ctx) -> int:
+    if update.callback_query:
+        await update.callback_query.answer()
+    draft = _draft(context)
+    draft.clear()
+    draft["steps"] = list(FIELDS)  # asked one after the other the first time
+    rows = [
+        [button(context.label("evedit.kind.assemblea"), "kind", "assemblea")],
+        [button(context.label("evedit.kind.altro"), "kind", "altro")],
+    ]
+    assert update.effective_user is not None
+    await context.bot.send_message(
+        update.effective_user.id,
+        context.t("evedit.ask_kind"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+    return MENU
+
+
+@staff_only
+async def edit(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    event_id = parsed.args[0] if parsed and parsed.args else ""
+    event = await context.repo.events.get(event_id)
+    if event is None or event.cancelled or event.ends_at <= context.now():
+        await query.answer(context.label("events.gone"), show_alert=True)
+        return ConversationHandler.END
+    if event.origin == "file":
+        await query.answer(context.label("evedit.from_file"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    draft = _draft(context)
+    draft.clear()
+    draft.update(_draft_of(event))
+    return await show(update, context)
+
+
+# --- the preview and its menu ---------------------------------------------------------------------
+
+
+async def show(update: Update, context: Ctx) -> int:
+    draft = _draft(context)
+    occurrence = timeline([_event(draft)], [], context.data.labs.current, "")[0]
+    lines = [context.t("evedit.preview"), "", events_feature.describe(context, occurrence)]
+    existing = bool(draft.get("id"))
+    rows = [
+        [button(context.label("evedit.field.title"), "field", "title"),
+         button(context.label("evedit.field.when"), "field", "when")],
+        [button(context.label("evedit.field.where"), "field", "where"),
+         button(context.label("evedit.field.description"), "field", "description")],
+        [button(context.label("evedit.save" if existing else "evedit.publish"), "save")],
+    ]  # fmt: skip
+    if existing:
+        rows.append([button(context.label("evedit.cancel_event"), "drop")])
+    rows.append([button(context.label("evedit.close"), "close")])
+    assert update.effective_user is not None
+    await context.bot.send_message(
+        update.effective_user.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return MENU
+
+
+async def ask(update: Update, context: Ctx, field: str) -> int:
+    draft = _draft(context)
+    draft["field"] = field
+    rows = []
+    if field in ("where", "description"):
+        rows = [[button(context.label(f"evedit.no_{field}"), "empty", field)]]
+    assert update.effective_user is not None
+    await context.bot.send_message(
+        update.effective_user.id,
+        context.t(f"evedit.ask.{field}"),
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    )
+    return VALUE
+
+
+async def next_step(update: Update, context: Ctx) -> int:
+    """While creating: the next unanswered field; then the preview."""
+    steps = _draft(context).get("steps") or []
+    if steps:
+        return await ask(update, context, steps.pop(0))
+    return await show(update, context)
+
+
+@staff_only
+async def on_menu(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    draft = _draft(context)
+    if parsed is None or (parsed.action != "kind" and "kind" not in draft):
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    action, args = parsed.action, parsed.args
+    if action == "kind" and args and args[0] in ("assemblea", "altro") and "steps" in draft:
+        await query.answer()
+        draft["kind"] = args[0]
+        await edit_or_send(update, context, context.label(f"evedit.kind.{args[0]}"), None)
+        return await next_step(update, context)
+    if action == "field" and args and args[0] in FIELDS and "start" in draft:
+        await query.answer()
+        return await ask(update, context, args[0])
+    if action == "empty" and args and args[0] in ("where", "description"):
+        await query.answer()
+        if args[0] == "where":
+            draft.update(lab_id="", place="", online_url="")
+        else:
+            draft["description"] = ""
+        draft.pop("field", None)
+        return await next_step(update, context)
+    if action == "close":
+        await query.answer()
+        draft.clear()
+        await edit_or_send(update, context, context.t("evedit.closed"), None)
+        return ConversationHandler.END
+    if action == "save" and "start" in draft:
+        return await save(update, context)
+    if action == "drop" and draft.get("id"):
+        await query.answer()
+        rows = [[button(context.label("evedit.confirm_cancel"), "dropyes", draft["id"])],
+                [button(context.label("evedit.keep"), "keep")]]  # fmt: skip
+        await context.bot.send_message(
+            query.from_user.id, context.t("evedit.sure_cancel", title=draft["title"]),
+            reply_markup=InlineKeyboardMarkup(rows),
+        )  # fmt: skip
+        return MENU
+    if action == "dropyes" and args and draft.get("id") == args[0]:
+        return await cancel_event(update, context)
+    if action == "keep":
+        await query.answer()
+        return await show(update, context)
+    await query.answer(context.label("button.stale"), show_alert=True)
+    return MENU
+
+
+# --- typed values ---------------------------------------------------------------------------------
+
+
+@staff_only
+async def got_value(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    draft = _draft(context)
+    field, text = draft.get("field"), message.text.strip()
+    if field == "title":
+        if not any(c.isalnum() for c in text) or len(text) > MAX_TITLE:
+            await message.reply_text(context.t("evedit.error.title", limit=MAX_TITLE))
+            return VALUE
+        draft["title"] = text
+    elif field == "when":
+        try:
+            start, end = parse_span(text, context.config.scheduler.tz, context.now())
+        except DateProblem as problem:
+            await message.reply_text(
+                context.t(f"dates.{problem.code}") + "\n" + context.t("evedit.ask.when")
+            )
+            return VALUE
+        draft.update(start=start.isoformat(), end=end.isoformat())
+    elif field == "where":
+        if len(text) > MAX_PLACE or not any(c.isalnum() for c in text):
+            await message.reply_text(context.t("evedit.error.where", limit=MAX_PLACE))
+            return VALUE
+        draft.update(where(context, text))
+    elif field == "description":
+        if len(text) > MAX_DESCRIPTION:
+            await message.reply_text(context.t("evedit.error.description", limit=MAX_DESCRIPTION))
+            return VALUE
+        draft["description"] = text
+    else:
+        return ConversationHandler.END
+    draft.pop("field", None)
+    return await next_step(update, context)
+
+
+def where(context: Ctx, text: str) -> dict[str, str]:
+    """A lab of the directory by its name, an online link, or an address as typed."""
+    if text.startswith("https://"):
+        return {"lab_id": "", "place": "", "online_url": text}
+    wanted = normalize(text)
+    for lab in context.data.labs.current.visible:
+        if wanted in {normalize(lab.name), normalize(lab.id), *map(normalize, lab.aliases)}:
+            return {"lab_id": lab.id, "place": "", "online_url": ""}
+    return {"lab_id": "", "place": text, "online_url": ""}
+
+
+@staff_only
+async def waiting_for_text(update: Update, context: Ctx) -> int | None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("evedit.error.text"))
+    return None
+
+
+# --- saving and telling people --------------------------------------------------------------------
+
+
+async def save(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    draft = _draft(context)
+    now = context.now()
+    if datetime.fromisoformat(draft["start"]) <= now:
+        await query.answer(context.label("evedit.now_past"), show_alert=True)
+        return await ask(update, context, "when")
+    old = await context.repo.events.get(draft["id"]) if draft.get("id") else None
+    if draft.get("id") and (old is None or old.cancelled):
+        await query.answer(context.label("events.gone"), show_alert=True)
+        draft.clear()
+        return ConversationHandler.END
+    await query.answer()
+    if old is None:
+        taken = {e.id for e in await context.repo.events.all()}
+        event = replace(_event(draft), id=unique_slug(draft["title"], taken, "evento")[:32])
+    else:
+        event = replace(_event(draft), id=old.id)
+    concerned = await _concerned(context, old) if old else []
+    await context.repo.events.save(event, now)
+    await replan(context.data, context.application)
+    log.info("staff %s the event %s", "changed" if old else "created", event.id)
+    draft.clear()
+    told = 0
+    if old is not None and concerned and _moved(context, old, event):
+        told = await _notify(context, query.from_user.id, old, event, concerned, "changed")
+    key = "evedit.saved_told" if told else ("evedit.saved" if old else "evedit.published")
+    await edit_or_send(update, context, context.t(key, title=event.title, count=told), None)
+    return ConversationHandler.END
+
+
+async def cancel_event(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    draft = _draft(context)
+    old = await context.repo.events.get(draft["id"])
+    draft.clear()
+    if old is None or old.cancelled:
+        await query.answer(context.label("events.gone"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    concerned = await _concerned(context, old)
+    await context.repo.events.save(replace(old, cancelled=True), context.now())
+    await replan(context.data, context.application)  # its reminders are cancelled
+    log.info("staff cancelled the event %s", old.id)
+    told = await _notify(context, query.from_user.id, old, old, concerned, "cancelled")
+    await edit_or_send(
+        update, context, context.t("evedit.cancelled", title=old.title, count=told), None
+    )
+    return ConversationHandler.END
+
+
+async def _concerned(context: Ctx, event: Event) -> list[int]:
+    found = timeline([event], [], context.data.labs.current, "")
+    return await recipients(context.data, found[0]) if found else []
+
+
+def _place(context: Ctx, event: Event) -> str:
+    found = timeline([replace(event, cancelled=False)], [], context.data.labs.current, "")
+    return (found[0].place or found[0].online_url) if found else ""
+
+
+def _moved(context: Ctx, old: Event, new: Event) -> bool:
+    return (old.starts_at, old.ends_at) != (new.starts_at, new.ends_at) or _place(
+        context, old
+    ) != _place(context, new)
+
+
+async def _notify(
+    context: Ctx, author: int, old: Event, new: Event, people: list[int], change: str
+) -> int:
+    """One notice to each person concerned, through the broadcaster (paced, resumable)."""
+    if not people:
+        return 0
+    now = context.now()
+    notice = {
+        "ref": event_ref(old.id), "change": change, "title": new.title,
+        "old_start": old.starts_at.isoformat(), "old_end": old.ends_at.isoformat(),
+        "new_start": new.starts_at.isoformat(), "new_end": new.ends_at.isoformat(),
+        "old_place": _place(context, old), "new_place": _place(context, new),
+    }  # fmt: skip
+    token = f"{change}:{old.id}:{now.isoformat()}"
+    _announcement, created = await context.repo.announcements.create(
+        token=token, author_id=author, kind="notice", body=json.dumps(notice),
+        photo="", audience=f"event:{event_ref(old.id)}", send_at=now, now=now,
+        lang=context.lang, recipients=people,
+    )  # fmt: skip
+    if created:
+        context.data.broadcaster.kick()
+    return len(people)
+
+
+async def cancel_command(update: Update, context: Ctx) -> int:
+    _draft(context).clear()
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("evedit.closed"))
+    return ConversationHandler.END
+
+
+def register(app: Application) -> None:
+    app.bot_data.commands.append(CommandSpec("evento", "cmd.evento", staff=True))
+    text = filters.TEXT & ~filters.COMMAND
+    flow = rf"^{FEATURE}:v1:"
+    app.add_handler(
+        conversation(
+            entry_points=[
+                CommandHandler(["evento", "event"], new),
+                CallbackQueryHandler(new, pattern=rf"^{FEATURE}:v1:new$"),
+                CallbackQueryHandler(edit, pattern=rf"^{FEATURE}:v1:edit:"),
+            ],
+            states={
+                MENU: [CallbackQueryHandler(on_menu, pattern=flow)],
+                VALUE: [
+                    MessageHandler(text, got_value),
+                    CallbackQueryHandler(on_menu, pattern=flow),
+                    MessageHandler(~filters.COMMAND, waiting_for_text),
+                ],
+            },
+            fallbacks=[CommandHandler(["annulla", "cancel"], cancel_command)],
+            allow_reentry=True,
+            conversation_timeout=TIMEOUT_S,
+            name="evedit",
+        )
+    )
+    app.add_handler(CallbackQueryHandler(staff_only(_stale), pattern=callbacks.pattern(FEATURE)))
+
+
+async def _stale(update: Update, context: Ctx) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.label("button.stale"), show_alert=True)
