@@ -351,13 +351,7 @@ async def audience(data: BotData, name: str) -> list[int]:
     else:
         return []
     people -= await repo.optouts.users(["topic:annunci"])
-    if people:
-        marks = ",".join("?" * len(people))
-        rows = await repo.db.fetch_all(
-            f"SELECT id FROM users WHERE blocked = 1 AND id IN ({marks})", sorted(people)
-        )
-        people -= {r["id"] for r in rows}
-    return sorted(people)
+    return sorted(people - await repo.users.blocked_among(people))
 
 
 def area_key(area: str) -> str:

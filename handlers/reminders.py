@@ -78,8 +78,7 @@ async def recipients(data: BotData, o: Occurrence) -> list[int]:
             people |= set(await repo.subscriptions.subscribers("assemblea"))
             scopes.append("topic:assemblea")
     people -= await repo.optouts.users(scopes)
-    blocked = {uid for uid in people if (u := await repo.users.get(uid)) is not None and u.blocked}
-    return sorted(people - blocked)
+    return sorted(people - await repo.users.blocked_among(people))
 
 
 async def tick(data: BotData, bot: Bot) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +74,16 @@ class UsersRepo:
             "UPDATE users SET blocked = ?, blocked_at = ? WHERE id = ?",
             (int(blocked), to_db(now) if blocked else None, user_id),
         )
+
+    async def blocked_among(self, user_ids: set[int]) -> set[int]:
+        """Which of these people blocked the bot (one query, however many they are)."""
+        if not user_ids:
+            return set()
+        rows = await self._db.fetch_all(
+            "SELECT value AS id FROM json_each(?) JOIN users u ON u.id = value WHERE u.blocked = 1",
+            (json.dumps(sorted(user_ids)),),
+        )
+        return {r["id"] for r in rows}
 
     async def count(self) -> int:
         return int(await self._db.scalar("SELECT count(*) FROM users"))

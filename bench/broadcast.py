@@ -1,0 +1,196 @@
+"""Broadcast and reminder benchmarks. Run as `python -m bench.broadcast`; prints one JSON line.
+
+1. An announcement to 5,000 people, written and sent by a staff member through the real flow,
+   into the sandbox set to enforce Telegram's limits (30 messages a second in total, one a second
+   per chat after a burst of 3, a 429 with retry_after beyond). Time is scaled: the bot and the
+   sandbox share a `ScaledClock` running SCALE times faster than the wall clock, so 200 seconds
+   of sending take about 200 / SCALE. Rates are reported in the clock's (Telegram's) seconds.
+   Meanwhile other people send /start, one every half second; their latency is wall-clock.
+2. Reminder planning: 1,000 events planned (3 offsets each), then one due reminder of an event
+   followed by 10,000 subscribers turned into per-person deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import shutil
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import build_application
+from bot.clock import ScaledClock
+from bot.config import Config, StorageConfig, TelegramConfig
+from bot.sandbox import FakeTelegram, Limits, Sandbox
+from domain.directory import DATA_DIR
+from domain.events import Event
+
+RECIPIENTS = 5000
+SCALE = 10.0
+STAFF = 777_000
+HEADER = "📣 Rete dei Laboratori Sociali"
+EVENTS = 1000
+SUBSCRIBERS = 10_000
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def seed_subscribers(repo, first_id: int, n: int, topic: str, now) -> list[int]:
+    ids = list(range(first_id, first_id + n))
+    stamp = now.isoformat()
+    async with repo.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, 'it', ?, ?)",
+            [(i, stamp, stamp) for i in ids],
+        )
+        await conn.executemany(
+            "INSERT INTO subscriptions (user_id, topic, created_at) VALUES (?, ?, ?)",
+            [(i, topic, stamp) for i in ids],
+        )
+    return ids
+
+
+async def announcement(folder: Path) -> dict[str, float]:
+    clock = ScaledClock(SCALE)
+    api = FakeTelegram(clock=clock, limits=Limits())
+    config = Config(
+        telegram=TelegramConfig(staff_ids=(STAFF,), rate_limit=True),
+        storage=StorageConfig(path=folder / "broadcast.sqlite3", data_dir=folder / "data"),
+    )
+    app = build_application(config, request=api, clock=clock)
+    sandbox = Sandbox(app, api)
+    api.ensure_private_chat({"id": STAFF, "is_bot": False, "first_name": "Staff"})
+    await app.initialize()
+    await app.start()  # as in production: the job queue runs (conversation time-outs)
+    data = app.bot_data
+    people = await seed_subscribers(data.repo, 1_000_000, RECIPIENTS, "annunci", clock.now())
+    for person in people:  # they have written to the bot before: Telegram knows their chats
+        api.ensure_private_chat({"id": person, "is_bot": False, "first_name": "Utente"})
+    staff = sandbox.user(STAFF)
+    await staff.send("/annuncio")
+    await staff.send("Festa di fine anno in tutti i laboratori: vi aspettiamo!")
+    await staff.press("Chi ha chiesto gli annunci")
+    times: list[float] = []
+    api.listeners.append(
+        lambda m: times.append(clock.now().timestamp()) if HEADER in m.plain else None
+    )
+    throttled_before = api.throttled
+    await staff.press(f"📤 Invia ora a {RECIPIENTS}")
+    latencies: list[float] = []
+    citizen_ids = iter(range(2_000_000, 3_000_000))
+
+    async def citizens() -> None:
+        while True:
+            user = sandbox.user(next(citizen_ids))
+            t0 = time.perf_counter()
+            await user.send("/start")
+            latencies.append((time.perf_counter() - t0) * 1000)
+            await clock.sleep(0.5)
+
+    chatting = asyncio.create_task(citizens())
+    wall = time.perf_counter()
+    await data.broadcaster.idle()
+    wall = time.perf_counter() - wall
+    chatting.cancel()
+    received = Counter(m.chat_id for m in api.sent if HEADER in m.plain and m.chat_id != STAFF)
+    span = times[-1] - times[0]
+    per_second = Counter(int(t - times[0]) for t in times)
+    result = {
+        "recipients": RECIPIENTS,
+        "scale": SCALE,
+        "clock_seconds": span,
+        "wall_seconds": wall,
+        "rate_per_s": (len(times) - 1) / span,
+        "rate_fraction_of_30": (len(times) - 1) / span / 30,
+        "busiest_second": max(per_second.values()),
+        "throttled_429": api.throttled - throttled_before,
+        "duplicates": sum(1 for n in received.values() if n > 1),
+        "missed": sum(1 for p in people if received[p] == 0),
+        "start_during_n": len(latencies),
+        "start_during_p50_ms": percentile(latencies, 50),
+        "start_during_p99_ms": percentile(latencies, 99),
+    }
+    await app.stop()
+    await app.shutdown()
+    return result
+
+
+async def planning(folder: Path) -> dict[str, float]:
+    from handlers.reminders import recipients, replan, tick  # noqa: F401  (the real code paths)
+
+    config = Config(
+        telegram=TelegramConfig(rate_limit=False),
+        storage=StorageConfig(path=folder / "plan.sqlite3", data_dir=folder / "data"),
+    )
+    api = FakeTelegram()
+    app = build_application(config, request=api)
+    await app.initialize()
+    data = app.bot_data
+    now = data.clock.now()
+    start = now + timedelta(days=30)
+    for n in range(EVENTS):
+        moment = start + timedelta(hours=5 * n)
+        await data.repo.events.save(
+            Event(id=f"e{n}", kind="assemblea" if n == 0 else "altro", title=f"Evento {n}",
+                  starts_at=moment, ends_at=moment + timedelta(hours=2)),
+            now,
+        )  # fmt: skip
+    await seed_subscribers(data.repo, 5_000_000, SUBSCRIBERS, "assemblea", now)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    await replan(data, app)
+    plan_s = time.perf_counter() - t0
+    _, plan_peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    rows = len(await data.repo.reminders.all())
+    first = min((await data.repo.reminders.pending()), key=lambda r: r.due_at)
+    # The Assemblea's first reminder falls due: 10,000 deliveries queued in one transaction.
+    known = {o.ref: o for o in (await _occurrences(data))}
+    t0 = time.perf_counter()
+    people = await recipients(data, known[first.ref])
+    await data.repo.deliveries.enqueue(f"reminder:{first.key}", people, now)
+    enqueue_s = time.perf_counter() - t0
+    _, enqueue_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    await app.shutdown()
+    return {
+        "events": EVENTS,
+        "reminder_rows": rows,
+        "plan_ms": plan_s * 1000,
+        "plan_peak_mb": plan_peak / 2**20,
+        "subscribers": len(people),
+        "enqueue_ms": enqueue_s * 1000,
+        "enqueue_peak_mb": enqueue_peak / 2**20,
+        "rss_growth_mb": (rss_after - rss_before) / 1024,
+    }
+
+
+async def _occurrences(data):
+    from handlers.reminders import occurrences
+
+    return list((await occurrences(data)).values())
+
+
+async def main() -> dict[str, float]:
+    folder = Path(tempfile.mkdtemp(prefix="labbot-bench-"))
+    shutil.copytree(DATA_DIR, folder / "data")
+    try:
+        results = await announcement(folder)
+        results.update(await planning(folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main())))
