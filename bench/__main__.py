@@ -97,6 +97,42 @@ def scuola_rows() -> list[tuple[str, str]]:
     ]
 
 
+def broadcast_rows() -> list[tuple[str, str]]:
+    r = worker("bench.broadcast")
+    n = int(r["recipients"])
+    return [
+        (
+            f"announcement to {n:,} people through the rate-limited sandbox "
+            f"(time × {r['scale']:.0f}), messages/s",
+            f"{r['rate_per_s']:.1f}",
+        ),
+        (
+            "  as a fraction of Telegram's 30/s (configured: 25/s)",
+            f"{r['rate_fraction_of_30']:.2f}",
+        ),
+        ("  busiest second, messages", f"{r['busiest_second']:.0f}"),
+        (
+            "  429 received / duplicates / missed",
+            (f"{r['throttled_429']:.0f} / {r['duplicates']:.0f} / {r['missed']:.0f}"),
+        ),
+        (
+            f"  /start by others meanwhile (n={r['start_during_n']:.0f}), p50 / p99 ms",
+            f"{r['start_during_p50_ms']:.1f} / {r['start_during_p99_ms']:.1f}",
+        ),
+        (
+            f"plan reminders: {r['events']:.0f} events × 3 offsets "
+            f"({r['reminder_rows']:.0f} rows and jobs), ms",
+            f"{r['plan_ms']:.0f}",
+        ),
+        ("  peak Python memory while planning, MB", f"{r['plan_peak_mb']:.1f}"),
+        (
+            f"one reminder due for {r['subscribers']:,} subscribers → deliveries queued, ms",
+            f"{r['enqueue_ms']:.0f}",
+        ),
+        ("  peak Python memory while queueing, MB", f"{r['enqueue_peak_mb']:.1f}"),
+    ]
+
+
 def dev_set_score() -> str:
     result = subprocess.run(
         [
@@ -137,6 +173,11 @@ def main() -> None:
     print("| Scuola | result |")
     print("| --- | ---: |")
     for label, value in scuola_rows():
+        print(f"| {label} | {value} |")
+    print()
+    print("| announcements and reminders | result |")
+    print("| --- | ---: |")
+    for label, value in broadcast_rows():
         print(f"| {label} | {value} |")
 
 

@@ -31,7 +31,7 @@ from domain.directory import DATA_DIR
 from domain.events import Event
 
 RECIPIENTS = 5000
-SCALE = 10.0
+SCALE = 4.0
 STAFF = 777_000
 HEADER = "📣 Rete dei Laboratori Sociali"
 EVENTS = 1000

@@ -64,7 +64,11 @@ class Pacer:
         if at > now:
             await clock.sleep(at - now)
             now = _seconds(clock.now())
-        self._next = now + 1 / settings.messages_per_second
+        # Keep the cadence (a sleep that overran does not slow the next one down) unless the
+        # sending fell behind by a whole interval: then count from now, never in a burst.
+        interval = 1 / settings.messages_per_second
+        # (Rounded to the microsecond, the clocks' resolution, so no float drift creeps in.)
+        self._next = round((at if at > now - interval else now) + interval, 6)
         self._last[chat_id] = now
         if len(self._last) > 10_000:  # only recent chats matter
             horizon = now - settings.seconds_per_chat

@@ -143,6 +143,7 @@ class RemindersRepo:
         """Make the stored plan match `plan` (key -> (ref, offset, due)): pending reminders move
         with their event, new ones are added, those of events that are gone are cancelled.
         Sent and skipped ones stay as they are. Returns the keys whose time changed."""
+        added: list[tuple] = []
         moved: list[str] = []
         async with self._db.transaction() as conn:
             async with conn.execute("SELECT * FROM reminders") as cursor:
@@ -150,23 +151,20 @@ class RemindersRepo:
             for key, (ref, offset, due) in plan.items():
                 old = stored.get(key)
                 if old is None:
-                    await conn.execute(
-                        "INSERT INTO reminders (key, ref, offset, due_at) VALUES (?, ?, ?, ?)",
-                        (key, ref, offset, to_db(due)),
-                    )
+                    added.append((key, ref, offset, to_db(due)))
                 elif old.status in ("pending", "cancelled") and (
                     old.due_at != due or old.status != "pending"
                 ):
-                    await conn.execute(
-                        "UPDATE reminders SET due_at = ?, status = 'pending' WHERE key = ?",
-                        (to_db(due), key),
-                    )
                     moved.append(key)
-            for key, old in stored.items():
-                if key not in plan and old.status == "pending":
-                    await conn.execute(
-                        "UPDATE reminders SET status = 'cancelled' WHERE key = ?", (key,)
-                    )
+            gone = [(k,) for k, old in stored.items() if k not in plan and old.status == "pending"]
+            await conn.executemany(
+                "INSERT INTO reminders (key, ref, offset, due_at) VALUES (?, ?, ?, ?)", added
+            )
+            await conn.executemany(
+                "UPDATE reminders SET due_at = ?, status = 'pending' WHERE key = ?",
+                [(to_db(plan[key][2]), key) for key in moved],
+            )
+            await conn.executemany("UPDATE reminders SET status = 'cancelled' WHERE key = ?", gone)
         return moved
 
     async def due(self, now: datetime) -> list[Reminder]:
@@ -214,14 +212,13 @@ class DeliveriesRepo:
         one transaction; `then` is an extra statement for the same transaction (marking the
         reminder done, say)."""
         stamp = to_db(now)
-        count = 0
         async with self._db.transaction() as conn:
-            for user_id in user_ids:
-                cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO deliveries (job, user_id, updated_at) VALUES (?, ?, ?)",
-                    (job, user_id, stamp),
-                )
-                count += cursor.rowcount
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (job, user_id, updated_at) VALUES (?, ?, ?)",
+                [(job, user_id, stamp) for user_id in user_ids],
+            )
+            count = conn.total_changes - before
             if then:
                 await conn.execute(*then)
         return count
