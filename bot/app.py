@@ -118,12 +118,14 @@ def build_application(
 
 
 def sandbox_config(config: Config, staff_id: int) -> Config:
-    """The configuration the local sandbox runs with: its own database, a demo staff member."""
+    """The configuration the local sandbox runs with: its own database, a demo staff member who
+    is also an administrator (so every staff tool, /staff included, can be tried)."""
     path = config.storage.path
     sandbox_path = path.with_name(f"{path.stem}.sandbox{path.suffix}")
     staff = tuple(dict.fromkeys((*config.telegram.staff_ids, staff_id)))
+    admins = tuple(dict.fromkeys((*config.telegram.admin_ids, staff_id)))
     return replace(
         config,
-        telegram=replace(config.telegram, staff_ids=staff, rate_limit=False),
+        telegram=replace(config.telegram, staff_ids=staff, admin_ids=admins, rate_limit=False),
         storage=replace(config.storage, path=sandbox_path),
     )

@@ -35,6 +35,7 @@ class TelegramConfig:
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     staff_ids: tuple[int, ...] = ()
+    admin_ids: tuple[int, ...] = ()  # staff who may also add and remove staff from the chat
     staff_chat_id: int = 0
     mode: str = "polling"
     webhook_url: str = ""
@@ -224,6 +225,7 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("telegram", "base_url"): _check_url,
     ("telegram", "base_file_url"): _check_url,
     ("telegram", "staff_ids"): _check_ids,
+    ("telegram", "admin_ids"): _check_ids,
     ("telegram", "mode"): _check_mode,
     ("telegram", "webhook_port"): _check_port,
     ("scheduler", "timezone"): _check_tz,

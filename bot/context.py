@@ -78,10 +78,20 @@ class BotData:
         self.last_error: str | None = None
         self.labs = LabsState()
         self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database
+        self.chat_staff: frozenset[int] = frozenset()  # added with /staff, mirrored in the database
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        return frozenset(self.config.telegram.admin_ids)
+
+    @property
+    def config_staff(self) -> frozenset[int]:
+        """Staff named in config.toml (administrators are staff too)."""
+        return frozenset(self.config.telegram.staff_ids) | self.admin_ids
 
     @property
     def staff_ids(self) -> frozenset[int]:
-        return frozenset(self.config.telegram.staff_ids)
+        return self.config_staff | self.chat_staff
 
 
 class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
@@ -122,6 +132,9 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.bot_data.staff_ids
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.bot_data.admin_ids
 
     @property
     def is_staff_user(self) -> bool:

@@ -65,3 +65,13 @@ async def publish_staff_menu(app: Application, staff_id: int) -> None:
             )
     except TelegramError as exc:
         log.warning("no staff menu yet for one staff member: %s", exc)
+
+
+async def withdraw_staff_menu(app: Application, user_id: int) -> None:
+    """Back to the citizens' menu in the chat of someone who is no longer staff."""
+    try:
+        for lang in LANGUAGES:
+            code = None if lang == DEFAULT_LANGUAGE else lang
+            await app.bot.delete_my_commands(scope=BotCommandScopeChat(user_id), language_code=code)
+    except TelegramError as exc:
+        log.warning("could not withdraw a staff menu: %s", exc)

@@ -362,7 +362,10 @@ class FakeTelegram(BaseRequest):
                         raise bad_request("keyboard button text is empty")
                     if (
                         isinstance(button, dict)
-                        and (button.get("request_location") or button.get("request_contact"))
+                        and any(
+                            button.get(k)
+                            for k in ("request_location", "request_contact", "request_users")
+                        )
                         and chat is not None
                         and chat.type != "private"
                     ):
@@ -892,6 +895,12 @@ class SandboxUser:
         _, body = self._message("contact", "", {"contact": contact})
         return await self.sandbox.deliver(self.sandbox.update(message=body))
 
+    async def share_user(self, user_id: int, request_id: int = 1) -> Replies:
+        """Pick a person with a `request_users` keyboard button."""
+        shared = {"request_id": request_id, "users": [{"user_id": user_id}]}
+        _, body = self._message("users_shared", "", {"users_shared": shared})
+        return await self.sandbox.deliver(self.sandbox.update(message=body))
+
     async def edit(self, message_id: int, text: str) -> Replies:
         msg = self.chat.messages[message_id]
         msg.text = msg.plain = text
@@ -939,6 +948,8 @@ class SandboxUser:
                 raise NoSuchButton("this button shares a location: use share_location()")
             if button.get("request_contact"):
                 raise NoSuchButton("this button shares a contact: use share_contact()")
+            if button.get("request_users"):
+                raise NoSuchButton("this button picks a person: use share_user()")
             return await self.send(button["text"])
         if "callback_data" not in button:
             raise NoSuchButton(f"button {label!r} is not a callback button: {button}")

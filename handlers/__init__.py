@@ -19,6 +19,7 @@ from handlers import (
     notifications,
     questions,
     reminders,
+    roles,
     scuola,
     scuola_staff,
     staff,
@@ -34,6 +35,7 @@ def register_all(app: Application) -> None:
     scuola_staff.register(app)
     announce.register(app)
     eventedit.register(app)
+    roles.register(app)
     core.register(app)
     menu.register(app)
     labs.register(app)

@@ -16,23 +16,32 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Update, Ctx], Awaitable[Any]]
 
 
-def staff_only(callback: Callback) -> Callback:
-    """Run `callback` only for staff; everyone else gets a polite refusal and nothing changes."""
-
+def _guard(callback: Callback, allowed: Callable[[Ctx, int | None], bool], refusal: str):
     @functools.wraps(callback)
     async def guarded(update: Update, context: Ctx) -> Any:
         user = update.effective_user
-        if context.is_staff(user.id if user else None):
+        if allowed(context, user.id if user else None):
             return await callback(update, context)
-        log.info("refused %s to a non-staff user", callback.__name__)
+        log.info("refused %s to a user without the role", callback.__name__)
         if update.callback_query:
-            await update.callback_query.answer(context.label("staff.only"), show_alert=True)
+            await update.callback_query.answer(context.label(refusal), show_alert=True)
         elif (
             update.effective_message
             and update.effective_chat
             and update.effective_chat.type == "private"
         ):
-            await update.effective_message.reply_text(context.t("staff.only"))
+            await update.effective_message.reply_text(context.t(refusal))
         return None
 
+    guarded.role = refusal.removesuffix(".only")  # type: ignore[attr-defined]  # for the role test
     return guarded
+
+
+def staff_only(callback: Callback) -> Callback:
+    """Run `callback` only for staff; everyone else gets a polite refusal and nothing changes."""
+    return _guard(callback, lambda context, uid: context.is_staff(uid), "staff.only")
+
+
+def admin_only(callback: Callback) -> Callback:
+    """Run `callback` only for administrators (config.toml `admin_ids`)."""
+    return _guard(callback, lambda context, uid: context.is_admin(uid), "admin.only")

@@ -16,6 +16,7 @@ from storage.events import (
 from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.outbox import OutboxRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
+from storage.staff import StaffRepo
 from storage.users import User, UsersRepo
 
 __all__ = [
@@ -48,6 +49,7 @@ class Repos:
     reminders: RemindersRepo
     deliveries: DeliveriesRepo
     announcements: AnnouncementsRepo
+    staff: StaffRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -67,4 +69,5 @@ class Repos:
             reminders=RemindersRepo(db),
             deliveries=DeliveriesRepo(db),
             announcements=AnnouncementsRepo(db),
+            staff=StaffRepo(db),
         )

@@ -255,6 +255,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE deliveries_new RENAME TO deliveries",
         "CREATE INDEX deliveries_pending ON deliveries (job, status, id)",
     ),
+    # 6: staff added from the chat by an administrator (those of config.toml are not here).
+    (
+        """
+        CREATE TABLE staff (
+            user_id  INTEGER PRIMARY KEY,
+            added_by INTEGER NOT NULL,
+            added_at TEXT    NOT NULL
+        ) STRICT
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -80,8 +80,9 @@ async def bot(config: Config, clock: ManualClock) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-def start_bot(clock: ManualClock):
-    """For tests that restart the bot or change its configuration: `await start_bot(config)`."""
+async def start_bot(clock: ManualClock):
+    """For tests that restart the bot or change its configuration: `await start_bot(config)`.
+    Whatever a test left running is stopped at its end."""
     running: list = []
 
     async def starter(config: Config) -> Harness:
@@ -89,7 +90,10 @@ def start_bot(clock: ManualClock):
         running.append(app)
         return harness
 
-    return starter
+    yield starter
+    for app in running:
+        if app.bot_data.repo is not None:
+            await stop(app)
 
 
 @pytest.fixture

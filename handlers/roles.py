@@ -1,0 +1,235 @@
+"""/staff: administrators add and remove staff from the chat.
+
+Staff and administrators named in config.toml stay as they are (they are changed only there);
+people added here are kept in the `staff` table and get the staff menu at once. Every staff
+handler checks the role itself (`handlers.guards`), so adding or removing someone takes effect on
+their very next update, whatever menu their Telegram app still shows.
+
+    /staff -> list with "➕ Aggiungi" and "➖ Togli <id>" buttons
+    ➕ -> ADDING: a "choose the person" button (Telegram's user picker) or their numeric id typed
+    ➖ -> "Sì, togli" / "No" -> list
+
+Callback data `staff:v1:<action>[:<user id>]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import BotData, CommandSpec, Ctx
+from bot.flows import conversation
+from bot.i18n import Html
+from bot.profile import publish_staff_menu, withdraw_staff_menu
+from handlers.guards import admin_only
+from handlers.menu import edit_or_send
+
+log = logging.getLogger(__name__)
+
+FEATURE = "staff"
+ADDING = 0
+REQUEST_ID = 1
+TIMEOUT_S = 15 * 60
+_ID = re.compile(r"^\s*(\d{4,15})\s*$")
+
+
+def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+
+
+def _person(user_id: int) -> str:
+    """A link that Telegram shows as the person's name; the bot itself stores no name."""
+    return f'<a href="tg://user?id={user_id}">{user_id}</a>'
+
+
+def _id_html(user_id: int) -> Html:
+    return Html(_person(user_id))
+
+
+async def refresh(data: BotData) -> None:
+    data.chat_staff = await data.repo.staff.ids()
+
+
+async def _list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
+    data = context.data
+    lines = [context.t("roles.title"), "", context.t("roles.from_config")]
+    for user_id in sorted(data.config_staff):
+        role = context.label("roles.admin") if user_id in data.admin_ids else ""
+        lines.append(f"• {_person(user_id)} {role}".rstrip())
+    if not data.config_staff:
+        lines.append(context.t("roles.nobody"))
+    lines += ["", context.t("roles.from_chat")]
+    members = [m for m in await context.repo.staff.all() if m.user_id not in data.config_staff]
+    rows = [[_button(context.label("roles.add"), "add")]]
+    for member in members:
+        lines.append(f"• {_person(member.user_id)}")
+        rows.append(
+            [_button(context.label("roles.remove", id=member.user_id), "rm", member.user_id)]
+        )
+    if not members:
+        lines.append(context.t("roles.nobody"))
+    # The lines above are built from texts already escaped and numeric ids.
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+@admin_only
+async def show(update: Update, context: Ctx) -> int:
+    text, markup = await _list_view(context)
+    await edit_or_send(update, context, text, markup)
+    return ConversationHandler.END
+
+
+@admin_only
+async def ask_person(update: Update, context: Ctx) -> int:
+    if update.callback_query:
+        await update.callback_query.answer()
+    assert update.effective_chat is not None
+    picker = KeyboardButton(
+        context.label("roles.pick"),
+        request_users=KeyboardButtonRequestUsers(REQUEST_ID, user_is_bot=False, max_quantity=1),
+    )
+    markup = ReplyKeyboardMarkup(
+        [[picker], [context.label("roles.cancel")]], resize_keyboard=True, one_time_keyboard=True
+    )
+    await context.bot.send_message(
+        update.effective_chat.id, context.t("roles.ask_person"), reply_markup=markup
+    )
+    return ADDING
+
+
+@admin_only
+async def got_person(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    if message.users_shared and message.users_shared.users:
+        user_id = message.users_shared.users[0].user_id
+    elif message.text and (match := _ID.match(message.text)):
+        user_id = int(match.group(1))
+    elif message.text == context.label("roles.cancel"):
+        return await cancel(update, context)
+    else:
+        await message.reply_text(context.t("roles.not_an_id"))
+        return ADDING
+    done = ReplyKeyboardRemove()
+    if user_id in context.data.staff_ids:
+        await message.reply_text(
+            context.t("roles.already", person=_id_html(user_id)), reply_markup=done
+        )
+        return ConversationHandler.END
+    await context.repo.staff.add(user_id, update.effective_user.id, context.now())
+    await refresh(context.data)
+    log.info("an administrator added a staff member")
+    await publish_staff_menu(context.application, user_id)
+    try:
+        known = await context.repo.users.get(user_id)
+        lang = known.language if known else "it"
+        await context.bot.send_message(user_id, context.data.texts.text(lang, "roles.welcome"))
+        told = context.t("roles.added", person=_id_html(user_id))
+    except TelegramError:
+        told = context.t("roles.added_not_told", person=_id_html(user_id))
+    await message.reply_text(told, reply_markup=done)
+    text, markup = await _list_view(context)
+    await message.reply_text(text, reply_markup=markup)
+    return ConversationHandler.END
+
+
+@admin_only
+async def cancel(update: Update, context: Ctx) -> int:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t("roles.cancelled"), reply_markup=ReplyKeyboardRemove()
+    )
+    return ConversationHandler.END
+
+
+@admin_only
+async def on_button(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data, FEATURE)
+    if parsed is None or (parsed.action in ("rm", "rmyes") and not parsed.args):
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    if parsed.action == "add":  # the flow takes this one; here only when it could not
+        return await ask_person(update, context)
+    if parsed.action == "list":
+        await query.answer()
+        return await show(update, context)
+    try:
+        user_id = int(parsed.args[0])
+    except (IndexError, ValueError):
+        await query.answer(context.label("button.stale"), show_alert=True)
+        return ConversationHandler.END
+    if user_id in context.data.config_staff:
+        await query.answer(context.label("roles.in_config"), show_alert=True)
+        return ConversationHandler.END
+    if parsed.action == "rm":
+        await query.answer()
+        markup = InlineKeyboardMarkup(
+            [
+                [_button(context.label("roles.remove_yes"), "rmyes", user_id)],
+                [_button(context.label("roles.remove_no"), "list")],
+            ]
+        )
+        await edit_or_send(
+            update, context, context.t("roles.remove_ask", person=_id_html(user_id)), markup
+        )
+        return ConversationHandler.END
+    if parsed.action == "rmyes":
+        removed = await context.repo.staff.remove(user_id)
+        await refresh(context.data)
+        await query.answer(
+            context.label("roles.removed" if removed else "roles.not_staff"), show_alert=False
+        )
+        if removed:
+            log.info("an administrator removed a staff member")
+            await withdraw_staff_menu(context.application, user_id)
+        return await show(update, context)
+    await query.answer(context.label("button.stale"), show_alert=True)
+    return ConversationHandler.END
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.commands.append(CommandSpec("staff", "cmd.staff", staff=True, order=90))
+    data.startup.append(refresh)
+    private = filters.ChatType.PRIVATE
+    app.add_handler(
+        conversation(
+            entry_points=[
+                CallbackQueryHandler(ask_person, pattern=rf"^{FEATURE}:v1:add$"),
+            ],
+            states={
+                ADDING: [
+                    MessageHandler(private & filters.StatusUpdate.USERS_SHARED, got_person),
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, got_person),
+                ],
+            },
+            fallbacks=[CommandHandler(["annulla", "cancel"], cancel)],
+            conversation_timeout=TIMEOUT_S,
+            allow_reentry=True,
+            name="staff",
+        )
+    )
+    app.add_handler(CommandHandler("staff", show))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))

@@ -1,0 +1,197 @@
+"""Roles: administrators manage staff from the chat; every staff surface refuses everyone else.
+
+The role test below does not list the staff buttons by hand: a staff member walks through every
+staff tool, each callback button shown to them and not to a citizen walking the same way is
+collected, and then a citizen presses every one of them (and sends every staff command). The
+database must not change, and every guarded handler of the application must have been reached.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from bot import callbacks
+from tests.conftest import STAFF_ID, with_staff
+
+ADMIN_ID = 555_900
+
+
+def admin_config(config):
+    from dataclasses import replace
+
+    return replace(config, telegram=replace(config.telegram, admin_ids=(ADMIN_ID,)))
+
+
+async def snapshot(bot) -> dict[str, list[tuple]]:
+    """Every table but `users` (which records that the intruder wrote, and when)."""
+    db = bot.repo.db
+    names = [
+        r["name"]
+        for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if r["name"] != "users"
+    ]
+    return {n: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {n}")] for n in names}
+
+
+async def test_an_admin_adds_and_removes_staff(start_bot, config):
+    bot = await start_bot(admin_config(config))
+    admin = bot.user(ADMIN_ID)
+    newcomer = bot.user(first_name="Giulia")
+    await newcomer.send("/start")
+    assert "riservato" in (await newcomer.send("/stato")).text
+
+    listing = await admin.send("/staff")
+    assert "Da config.toml" in listing.text and str(STAFF_ID) in listing.text
+    await admin.press("➕ Aggiungi una persona")
+    assert "👤 Scegli la persona" in admin.visible_buttons()
+    assert "solo cifre" in (await admin.send("Giulia")).text  # not an id: asked again
+    replies = await admin.share_user(newcomer.id)
+    assert "è nello staff e gliel'ho scritto" in replies.text
+    assert "Ora fai parte dello staff" in newcomer.last().plain
+    assert await bot.repo.staff.ids() == {newcomer.id}
+    menu = bot.api.commands[(f"chat:{newcomer.id}", "")]
+    assert "stato" in [c["command"] for c in menu]
+    assert "Stato del bot" in (await newcomer.send("/stato")).text  # at once
+
+    await admin.send("/staff")
+    await admin.press(f"➖ Togli {newcomer.id}")
+    await admin.press("✅ Sì, togli")
+    assert await bot.repo.staff.ids() == set()
+    assert "riservato" in (await newcomer.send("/stato")).text  # at once, whatever the menu
+    assert (f"chat:{newcomer.id}", "") not in bot.api.commands
+
+    # Typing the id works as well; people of config.toml cannot be removed from the chat.
+    await admin.send("/staff")
+    await admin.press("➕ Aggiungi una persona")
+    assert "è nello staff" in (await admin.send(str(newcomer.id))).text
+    await admin.press_data(callbacks.pack("staff", "rmyes", STAFF_ID))
+    assert "config.toml" in admin.callback_answer()["text"]
+    assert STAFF_ID in bot.app.bot_data.staff_ids
+
+
+async def test_staff_who_are_not_admins_cannot_manage_staff(start_bot, config):
+    bot = await start_bot(admin_config(config))
+    staff = bot.user(STAFF_ID)
+    assert "amministratori" in (await staff.send("/staff")).text
+    for data in (
+        callbacks.pack("staff", "add"),
+        callbacks.pack("staff", "rmyes", STAFF_ID),
+        callbacks.pack("staff", "list"),
+    ):
+        await staff.press_data(data)
+        assert staff.callback_answer()["show_alert"]
+    assert await bot.repo.staff.ids() == set()
+    assert STAFF_ID in bot.app.bot_data.staff_ids
+
+
+async def tour(person, *, staff: bool) -> None:
+    """Every tool a staff member has, walked far enough to show its buttons. A citizen walks the
+    same way: what they are shown is public, the rest is staff-only."""
+    await person.send("/start")
+    await person.send("/laboratori")
+    await person.press("Spazio Q")
+    await person.send("/scuola")
+    if not staff:  # the staff walked first: their event is there to open
+        await person.send("/eventi")
+        await person.press("Assemblea di prova")
+        return
+    await person.press_data(callbacks.pack("lab", "open", "spazio-q"))
+    await person.press("✏️ Modifica")
+    await person.press("Orari")
+    await person.send("Lunedì 10-12")
+    await person.send("/annulla")
+    await person.send("/qr")
+    await person.send("/annuncio")
+    await person.send("Festa di quartiere")
+    await person.press("Chi segue un laboratorio o una zona")
+    await person.send("/annulla")
+    await person.send("/evento")
+    await person.press("🗓️ Assemblea di Rete")
+    await person.send("Assemblea di prova")
+    await person.send("20/03/2027 10:00-12:30")
+    await person.send("Spazio Q")
+    await person.press("⏭️ Nessuna descrizione")
+    await person.press("✅ Pubblica")
+    await person.send("/eventi")
+    await person.press("Assemblea di prova")
+    await person.press("✏️ Modifica o annulla")
+    await person.send("/annulla")
+    await person.send("/edizioni")
+    await person.press("➕ Nuova edizione")
+    await person.send("Primavera 2027")
+    await person.press("➕ Aggiungi incontro")
+    await person.send("12/03/2027 17:30-19:30")
+    await person.send("Spazio Q")
+    await person.send("/annulla")
+    await person.send("/iscrizioni")
+    await person.send("/domande")
+    await person.send("/stato")
+    await person.send("/staff")
+
+
+def _buttons_seen(person) -> set[str]:
+    return {
+        b["callback_data"]
+        for m in person.chat.messages.values()
+        if m.from_bot
+        for b in m.inline_buttons
+        if "callback_data" in b
+    }
+
+
+def _guarded(handlers) -> list:
+    """Every handler in the application (conversations opened up) whose callback checks a role."""
+    found = []
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            nested = [*handler.entry_points, *handler.fallbacks]
+            for state in handler.states.values():
+                nested += state
+            found += _guarded(nested)
+        elif getattr(handler.callback, "role", None):
+            found.append(handler)
+    return found
+
+
+async def test_no_staff_surface_works_for_anyone_else(start_bot, config):
+    bot = await start_bot(with_staff(admin_config(config), STAFF_ID))
+    staff = bot.user(STAFF_ID)
+    await tour(staff, staff=True)
+    citizen = bot.user()
+    await tour(citizen, staff=False)
+    staff_only = sorted(_buttons_seen(staff) - _buttons_seen(citizen))
+    # Admin tools too: the administrator's /staff list.
+    admin = bot.user(ADMIN_ID)
+    await admin.send("/staff")
+    staff_only += sorted(_buttons_seen(admin))
+    # Staff buttons checked inside a shared handler: stopping an announcement.
+    staff_only.append(callbacks.pack("ann", "stop", 1))
+    assert len(staff_only) > 20
+
+    data = bot.app.bot_data
+    commands = [spec.name for spec in data.commands if spec.staff]
+    guarded = _guarded(h for group in bot.app.handlers.values() for h in group)
+    for handler in guarded:
+        if isinstance(handler, CommandHandler):
+            assert set(handler.commands) & {*commands, "annulla", "cancel"}, handler.commands
+        elif isinstance(handler, CallbackQueryHandler):
+            prefix = handler.pattern.pattern.lstrip("^").split(":")[0]
+            assert any(d.startswith(f"{prefix}:") for d in staff_only), (
+                f"the tour never showed a button of {prefix!r}: extend it"
+            )
+
+    intruder = bot.user(first_name="Intrusa")
+    await intruder.send("/start")
+    before = await snapshot(bot)
+    sent_before = {m.chat_id for m in bot.api.sent}
+    for command in commands:
+        for text in (f"/{command}", f"/{command} spazio-q 1"):
+            replies = await intruder.send(text)
+            assert "riservato" in replies.text, text
+    for button in staff_only:
+        await intruder.press_data(button)
+        answer = intruder.callback_answer()
+        assert answer.get("show_alert"), (button, answer)
+    assert await snapshot(bot) == before
+    others = {m.chat_id for m in bot.api.sent} - sent_before - {intruder.id}
+    assert others == set(), "the intruder's presses made the bot write to someone else"
