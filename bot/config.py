@@ -87,6 +87,21 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    # Who is responsible for the data (the GDPR "titolare del trattamento") and how to reach them.
+    controller: str = "Rete dei Laboratori Sociali di Pavia (progetto Fare #BeneComune)"
+    contact: str = "info@csf.pv.it"
+    # How long data is kept. Sign-ups: months after the last session of their edition (then
+    # only anonymised counts stay). Unanswered questions' text: days. Records of messages and
+    # e-mails sent, abandoned forms, who came to past events: days. People who have nothing
+    # else stored and have not written for this many months are forgotten.
+    signups_months: int = 24
+    questions_days: int = 90
+    messages_days: int = 60
+    inactive_months: int = 24
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("var/labbot.sqlite3")
     # The folder with labs.toml and places.toml; the project's own data/ unless set.
@@ -109,6 +124,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     source: str = "defaults"
@@ -231,6 +247,12 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("scheduler", "timezone"): _check_tz,
     ("network", "contact_email"): _check_email,
     ("smtp", "recipient"): _check_email,
+    ("privacy", "contact"): _check_email,
+    ("privacy", "controller"): lambda v: None if v else "must name who is responsible for the data",
+    ("privacy", "signups_months"): lambda v: None if 1 <= v <= 120 else "between 1 and 120",
+    ("privacy", "questions_days"): lambda v: None if 1 <= v <= 3650 else "between 1 and 3650",
+    ("privacy", "messages_days"): lambda v: None if 1 <= v <= 3650 else "between 1 and 3650",
+    ("privacy", "inactive_months"): lambda v: None if 1 <= v <= 120 else "between 1 and 120",
     ("reminders", "offsets"): lambda v: (
         None
         if all(re.match(r"^[1-9][0-9]{0,2}[dhm]$", o) for o in v)

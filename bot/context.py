@@ -79,6 +79,8 @@ class BotData:
         self.labs = LabsState()
         self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database
         self.chat_staff: frozenset[int] = frozenset()  # added with /staff, mirrored in the database
+        # Updates that must not start a record of someone unknown (privacy requests).
+        self.quiet: list[Callable[[object], bool]] = []
 
     @property
     def admin_ids(self) -> frozenset[int]:

@@ -17,6 +17,7 @@ from handlers import (
     mailing,
     menu,
     notifications,
+    privacy,
     questions,
     reminders,
     roles,
@@ -44,6 +45,7 @@ def register_all(app: Application) -> None:
     reminders.register(app)  # after events: its plan is made from them
     broadcast.register(app)
     staff.register(app)
+    privacy.register(app)
     questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled
     errors.register(app)

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import warnings
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,25 +51,30 @@ def _seconds(moment: datetime) -> float:
 
 
 class Pacer:
-    """At most `per_second` messages a second in total, `per_chat` seconds apart in one chat."""
+    """At most `per_second` messages in any one second in total, evenly spaced, and
+    `per_chat` seconds apart in one chat."""
 
     def __init__(self, data: BotData):
         self._data = data
         self._next = 0.0
         self._last: dict[int, float] = {}
+        self._window: deque[float] = deque(maxlen=data.config.broadcast.messages_per_second)
 
     async def wait(self, chat_id: int) -> None:
         clock, settings = self._data.clock, self._data.config.broadcast
         at = max(self._next, self._last.get(chat_id, float("-inf")) + settings.seconds_per_chat)
+        if len(self._window) == self._window.maxlen:  # a hard cap over any one-second window
+            at = max(at, self._window[0] + 1.0)
         now = _seconds(clock.now())
         if at > now:
             await clock.sleep(at - now)
             now = _seconds(clock.now())
         # Keep the cadence (a sleep that overran does not slow the next one down) unless the
-        # sending fell behind by a whole interval: then count from now, never in a burst.
+        # sending fell behind by a whole interval: then count from now. Rounded to the
+        # microsecond, the clocks' resolution, so no float drift creeps in.
         interval = 1 / settings.messages_per_second
-        # (Rounded to the microsecond, the clocks' resolution, so no float drift creeps in.)
         self._next = round((at if at > now - interval else now) + interval, 6)
+        self._window.append(now)
         self._last[chat_id] = now
         if len(self._last) > 10_000:  # only recent chats matter
             horizon = now - settings.seconds_per_chat

@@ -24,6 +24,11 @@ async def track(update: Update, context: Ctx) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
+    if any(quiet(update) for quiet in context.data.quiet):
+        known = await context.repo.users.get(user.id)
+        if known is None:  # asking what is stored, or to be forgotten, stores nothing
+            context.lang = language_for(user.language_code)
+            return
     stored, first = await context.repo.users.seen(
         user.id, language_for(user.language_code), context.now()
     )

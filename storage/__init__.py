@@ -15,6 +15,7 @@ from storage.events import (
 )
 from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.outbox import OutboxRepo
+from storage.privacy import PrivacyRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
 from storage.staff import StaffRepo
 from storage.users import User, UsersRepo
@@ -50,6 +51,7 @@ class Repos:
     deliveries: DeliveriesRepo
     announcements: AnnouncementsRepo
     staff: StaffRepo
+    privacy: PrivacyRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -70,4 +72,5 @@ class Repos:
             deliveries=DeliveriesRepo(db),
             announcements=AnnouncementsRepo(db),
             staff=StaffRepo(db),
+            privacy=PrivacyRepo(db),
         )

@@ -19,7 +19,7 @@ async def test_menus_and_descriptions_are_published_per_language(bot):
     public_en = api.commands[("default", "en")]
     assert public_it == [
         "start", "laboratori", "vicino", "scuola", "mie_iscrizioni", "eventi", "notifiche", "help",
-        "lingua",
+        "lingua", "privacy", "miei_dati", "cancellami",
         "annulla",
     ]  # fmt: skip
     assert {"command": "lingua", "description": "Change language (italiano / English)"} in public_en

@@ -1,0 +1,185 @@
+"""Everything the bot stores about one person: exported on request, erased on request, and
+trimmed on a schedule (retention).
+
+The list of tables that hold a person's data is written once, here; `tests/test_privacy.py`
+checks every table of the schema, so a new table that stores a user id cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database
+from storage.times import to_db
+
+# Signup fields that identify the person; the edition, the role and the dates stay for counts.
+_PERSONAL = ("first_name", "last_name", "email", "phone", "organisation", "note")
+
+
+@dataclass(frozen=True)
+class Erased:
+    rows: int  # rows deleted or anonymised, in every table
+    anonymised_signups: int
+
+
+class PrivacyRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Every row about the person, table by table (internal ids left out)."""
+
+        async def rows(sql: str) -> list[dict[str, Any]]:
+            return [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
+
+        users = await rows(
+            "SELECT language, language_explicit, first_seen, last_seen, interactions, blocked, "
+            "blocked_at FROM users WHERE id = ?"
+        )
+        return {
+            "user": users[0] if users else None,
+            "staff": await rows("SELECT added_at FROM staff WHERE user_id = ?"),
+            "notifications": await rows(
+                "SELECT topic, created_at FROM subscriptions WHERE user_id = ? ORDER BY topic"
+            ),
+            "turned_off": await rows(
+                "SELECT scope, created_at FROM optouts WHERE user_id = ? ORDER BY scope"
+            ),
+            "scuola_signups": await rows(
+                "SELECT code, edition_id, first_name, last_name, email, phone, role, "
+                "organisation, note, status, consent_at, created_at, updated_at, cancelled_at "
+                "FROM signups WHERE user_id = ? ORDER BY id"
+            ),
+            "scuola_form_in_progress": await rows(
+                "SELECT step, data, updated_at FROM signup_drafts WHERE user_id = ?"
+            ),
+            "events_attending": await rows(
+                "SELECT event_id, share_name, name, created_at FROM attendances "
+                "WHERE user_id = ? ORDER BY event_id"
+            ),
+            "messages_sent_to_you": await rows(
+                "SELECT job, status, updated_at FROM deliveries WHERE user_id = ? ORDER BY id"
+            ),
+        }
+
+    async def erase(
+        self,
+        user_id: int,
+        past_editions: set[str],
+        now: datetime,
+        in_transaction: Any = None,
+    ) -> Erased:
+        """Delete everything about the person in one transaction. Sign-ups to editions that are
+        over are kept for counts, anonymised; every e-mail about their sign-ups leaves the
+        outbox. `in_transaction(conn)` queues the organisers' notice in the same transaction."""
+        async with self._db.transaction() as conn:
+            total = 0
+
+            async def run(sql: str, params: tuple = (user_id,)) -> int:
+                nonlocal total
+                cursor = await conn.execute(sql, params)
+                total += max(cursor.rowcount, 0)
+                return cursor.rowcount
+
+            await run(
+                "DELETE FROM outbox WHERE signup_id IN (SELECT id FROM signups WHERE user_id = ?)"
+            )
+            marks = ",".join("?" * len(past_editions))
+            anonymised = 0
+            if past_editions:
+                blank = ", ".join(f"{f} = ''" for f in _PERSONAL)
+                anonymised = await run(
+                    f"UPDATE signups SET {blank}, user_id = -id, code = 'ANON-' || id, "
+                    f"updated_at = ? WHERE user_id = ? AND edition_id IN ({marks})",
+                    (to_db(now), user_id, *sorted(past_editions)),
+                )
+            await run("DELETE FROM signups WHERE user_id = ?")
+            for table in ("signup_drafts", "subscriptions", "optouts", "attendances", "staff"):
+                await run(f"DELETE FROM {table} WHERE user_id = ?")
+            await run("DELETE FROM deliveries WHERE user_id = ?")
+            # Staff work stays (who changed a lab, who sent an announcement), without the person.
+            await run("UPDATE lab_edits SET staff_id = 0 WHERE staff_id = ?")
+            await run(
+                "UPDATE announcements SET author_id = 0, status_chat = NULL, status_message = NULL "
+                "WHERE author_id = ?"
+            )
+            await run("DELETE FROM users WHERE id = ?")
+            if in_transaction is not None:
+                await in_transaction(conn)
+        return Erased(rows=total, anonymised_signups=anonymised)
+
+    # --- retention ----------------------------------------------------------------------------
+
+    async def trim(
+        self,
+        *,
+        ended_editions: set[str],
+        questions_before: datetime,
+        messages_before: datetime,
+        users_before: datetime,
+        events_ended: set[str],
+    ) -> dict[str, int]:
+        """Apply the retention periods; returns how many rows each step touched."""
+        done: dict[str, int] = {}
+        async with self._db.transaction() as conn:
+
+            async def run(name: str, sql: str, params: tuple) -> None:
+                cursor = await conn.execute(sql, params)
+                done[name] = done.get(name, 0) + max(cursor.rowcount, 0)
+
+            if ended_editions:
+                marks = ",".join("?" * len(ended_editions))
+                editions = tuple(sorted(ended_editions))
+                await run(
+                    "outbox",
+                    "DELETE FROM outbox WHERE signup_id IN "
+                    f"(SELECT id FROM signups WHERE user_id > 0 AND edition_id IN ({marks}))",
+                    editions,
+                )
+                blank = ", ".join(f"{f} = ''" for f in _PERSONAL)
+                await run(
+                    "signups",
+                    f"UPDATE signups SET {blank}, user_id = -id, code = 'ANON-' || id "
+                    f"WHERE user_id > 0 AND edition_id IN ({marks})",
+                    editions,
+                )
+            await run(
+                "questions",
+                "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?",
+                (to_db(questions_before),),
+            )
+            cutoff = (to_db(messages_before),)
+            await run(
+                "outbox",
+                "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?",
+                cutoff,
+            )
+            await run(
+                "deliveries",
+                "DELETE FROM deliveries WHERE status NOT IN ('pending', 'sending') "
+                "AND updated_at < ?",
+                cutoff,
+            )
+            await run("signup_drafts", "DELETE FROM signup_drafts WHERE updated_at < ?", cutoff)
+            if events_ended:
+                marks = ",".join("?" * len(events_ended))
+                await run(
+                    "attendances",
+                    f"DELETE FROM attendances WHERE event_id IN ({marks})",
+                    tuple(sorted(events_ended)),
+                )
+            await run(
+                "users",
+                "DELETE FROM users WHERE last_seen < ? "
+                "AND id NOT IN (SELECT user_id FROM subscriptions) "
+                "AND id NOT IN (SELECT user_id FROM signups) "
+                "AND id NOT IN (SELECT user_id FROM attendances) "
+                "AND id NOT IN (SELECT user_id FROM staff)",
+                (to_db(users_before),),
+            )
+            await run(
+                "optouts", "DELETE FROM optouts WHERE user_id NOT IN (SELECT id FROM users)", ()
+            )
+        return done

@@ -1,0 +1,178 @@
+"""Privacy: the notice, a copy of one's data, erasure that leaves nothing behind, retention."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+from handlers.privacy import apply_retention
+from tests.conftest import STAFF_ID, stop
+from tests.test_scuola import deliver_all, fill, scuola_config
+
+ANNA = {"first": "Annalisa", "last": "Brambillasca", "email": "annalisa.b@example.org"}
+PHONE = "+39 333 765 4321"
+
+
+async def every_value(bot) -> list[tuple[str, str, object]]:
+    """(table, column, value) for every cell of every table of the database."""
+    db = bot.repo.db
+    found = []
+    for table in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        for row in await db.fetch_all(f"SELECT * FROM {table['name']}"):
+            for column in row.keys():  # noqa: SIM118  (sqlite3.Row has keys(), no iteration)
+                found.append((table["name"], column, row[column]))
+    return found
+
+
+def traces(cells, person_id: int, words: list[str]) -> list[tuple[str, str, object]]:
+    """Cells that hold the person's id, or any of their words (name, e-mail, phone)."""
+    hits = []
+    for table, column, value in cells:
+        if isinstance(value, int) and value == person_id:
+            hits.append((table, column, value))
+        elif isinstance(value, str | bytes):
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            if str(person_id) in text or any(w.lower() in text.lower() for w in words):
+                hits.append((table, column, text[:80]))
+    return hits
+
+
+def exported(replies) -> dict:
+    [doc] = [m for m in replies if m.kind == "document"]
+    assert doc.payload["file"]["file_name"] == "miei-dati-laboratori-sociali.json"
+    return json.loads(doc.payload["file"]["data"])
+
+
+async def test_the_notice_names_the_controller_and_the_periods_in_both_languages(bot):
+    anna = bot.user()
+    notice = await anna.send("/privacy")
+    for expected in ("titolare del trattamento", "Rete dei Laboratori Sociali di Pavia",
+                     "info@csf.pv.it", "24 mesi", "90", "Garante", "Non teniamo",
+                     "/cancellami"):  # fmt: skip
+        assert expected in notice.text, expected
+    assert notice.buttons == ["📦 Mandami i miei dati", "🗑️ Cancella i miei dati"]
+    john = bot.user(language_code="en")
+    assert "data controller" in (await john.send("/privacy")).text
+
+
+async def test_asking_about_privacy_stores_nothing(bot):
+    stranger = bot.user()
+    await stranger.send("/privacy")
+    replies = await stranger.press("📦 Mandami i miei dati")
+    data = exported(replies)
+    assert data["user"] is None and data["scuola_signups"] == []
+    assert "Non conserviamo nessun dato" in replies[0].plain
+    await stranger.send("/cancellami")
+    assert await bot.repo.users.get(stranger.id) is None
+    assert traces(await every_value(bot), stranger.id, []) == []
+
+
+async def test_in_a_group_nothing_personal_is_shown(bot):
+    group = bot.group()
+    anna = bot.user()
+    await anna.send("/notifiche")
+    for command in ("/miei_dati", "/cancellami", "/privacy"):
+        replies = await anna.send(command, chat=group)
+        assert [m.kind for m in replies] == ["text"]
+        assert "in privato" in replies.text
+        assert replies[0].inline_buttons[0]["url"].endswith("?start=privacy")
+    notice = await anna.send("/start privacy")
+    assert "titolare del trattamento" in notice.text
+
+
+async def test_erasure_leaves_nothing_that_identifies_the_person(start_bot, config, tmp_path, smtp):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=1))
+    anna = bot.user(first_name=ANNA["first"], username="annalisa_b")
+    await anna.send("/start")
+    await anna.press("⬜ Assemblea di Rete")
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"], phone=PHONE)
+    await anna.press("✅ Conferma l'iscrizione")
+    bruno = bot.user(first_name="Bruno")
+    await fill(bruno, first="Bruno", last="Verdi", email="bruno@example.org")
+    await bruno.press("✅ Conferma l'iscrizione")  # waiting list: the one place is Anna's
+    await anna.share_location(45.18912, 9.16543)  # used for the answer, never stored
+    await deliver_all(bot)
+    staff = bot.user(STAFF_ID)
+    await staff.send("/annuncio")
+    await staff.send("Festa di fine anno")
+    await staff.press("Chi segue l'Assemblea di Rete")
+    await staff.press("📤 Invia ora a 1")
+    await bot.app.bot_data.broadcaster.idle()
+
+    before = exported(await anna.send("/miei_dati"))
+    assert before["scuola_signups"][0]["email"] == ANNA["email"]
+    assert before["scuola_signups"][0]["phone"] == PHONE
+    assert [n["topic"] for n in before["notifications"]] == ["assemblea"]
+    assert before["messages_sent_to_you"][0]["job"].startswith("announcement:")
+    words = [ANNA["first"], ANNA["last"], ANNA["email"], "765 4321", "annalisa_b"]
+    assert traces(await every_value(bot), anna.id, words)  # the probe finds what is there
+    assert traces(await every_value(bot), anna.id, ["45.189", "9.165"]) == traces(
+        await every_value(bot), anna.id, []
+    )  # the shared location is nowhere
+
+    ask = await anna.send("/cancellami")
+    assert "1 iscrizione/i alla Scuola ancora attiva/e" in ask.text
+    await anna.press("↩️ No, lascia tutto com'è")
+    assert await bot.repo.users.get(anna.id) is not None
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    assert "ritirato 1 iscrizione/i" in anna.last().plain
+    assert any("Si è liberato un posto" in m.plain for m in bruno.messages())  # Bruno's now
+
+    after = exported(await anna.send("/miei_dati"))
+    assert after["user"] is None
+    assert all(v in (None, []) for k, v in after.items() if k not in ("about", "generated_at"))
+    assert traces(await every_value(bot), anna.id, words) == []
+
+    await deliver_all(bot)
+    erasure = [m for m in smtp.received if "cancellazione dei dati" in m["Subject"]]
+    assert len(erasure) == 1
+    body = erasure[0].get_body(("plain",)).get_content()
+    assert "SLS-2026-0001" in body and ANNA["last"] not in body and ANNA["email"] not in body
+    assert erasure[0]["Reply-To"] is None
+    await stop(bot.app)
+
+
+async def test_sign_ups_of_past_editions_stay_only_as_anonymous_counts(
+    start_bot, config, tmp_path, clock
+):
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user()
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"])
+    await anna.press("✅ Conferma l'iscrizione")
+    clock.advance(timedelta(days=30))  # the edition is over
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    assert "Fatto: ho cancellato tutto" in anna.last().plain
+    [kept] = await bot.repo.signups.of_edition("autunno-2026")
+    assert kept.user_id < 0 and kept.email == "" and kept.first_name == ""
+    assert kept.status == "confirmed" and kept.role == "privato_sociale"
+    assert traces(await every_value(bot), anna.id, [ANNA["last"], ANNA["email"]]) == []
+    await stop(bot.app)
+
+
+async def test_retention_runs_on_the_schedule(start_bot, config, tmp_path, clock):
+    settings = replace(config.privacy, signups_months=2, questions_days=10, messages_days=5)
+    bot = await start_bot(replace(scuola_config(config, tmp_path, None), privacy=settings))
+    anna = bot.user()
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"])
+    await anna.press("✅ Conferma l'iscrizione")
+    await deliver_all(bot)  # the organisers' e-mail is written (.eml: no SMTP server here)
+    await anna.send("qual è il colore preferito del sindaco?")  # not understood: text kept
+    [question] = await bot.repo.questions.not_understood()
+    assert "sindaco" in question.text
+    assert [j.name for j in bot.app.job_queue.jobs() if j.name == "privacy:retention"]
+
+    clock.advance(timedelta(days=11))
+    await apply_retention(bot.app.bot_data)
+    assert await bot.repo.questions.not_understood() == []
+    assert await bot.repo.signups.of_user(anna.id)  # its edition ended only days ago
+    assert [m for m in await bot.repo.outbox.all()] == []  # sent e-mails (with the form) gone
+
+    clock.advance(timedelta(days=70))
+    await apply_retention(bot.app.bot_data)
+    assert await bot.repo.signups.of_user(anna.id) == []
+    [kept] = await bot.repo.signups.of_edition("autunno-2026")
+    assert kept.email == "" and kept.user_id < 0
+    await stop(bot.app)
