@@ -87,6 +87,15 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True)
+class AbuseConfig:
+    # One person sending more than `flood_updates` messages or taps in `flood_seconds` gets one
+    # polite message; what they send in the next `pause_seconds` is ignored. 0 turns it off.
+    flood_updates: int = 20
+    flood_seconds: int = 10
+    pause_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class PrivacyConfig:
     # Who is responsible for the data (the GDPR "titolare del trattamento") and how to reach them.
     controller: str = "Rete dei Laboratori Sociali di Pavia (progetto Fare #BeneComune)"
@@ -125,6 +134,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    abuse: AbuseConfig = field(default_factory=AbuseConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     source: str = "defaults"
@@ -247,6 +257,9 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("scheduler", "timezone"): _check_tz,
     ("network", "contact_email"): _check_email,
     ("smtp", "recipient"): _check_email,
+    ("abuse", "flood_updates"): lambda v: None if 0 <= v <= 1000 else "between 0 (off) and 1000",
+    ("abuse", "flood_seconds"): lambda v: None if 1 <= v <= 3600 else "between 1 and 3600",
+    ("abuse", "pause_seconds"): lambda v: None if 1 <= v <= 86400 else "between 1 and 86400",
     ("privacy", "contact"): _check_email,
     ("privacy", "controller"): lambda v: None if v else "must name who is responsible for the data",
     ("privacy", "signups_months"): lambda v: None if 1 <= v <= 120 else "between 1 and 120",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
     from bot.mail import Outbox
+    from handlers.abuse import FloodGuard
     from handlers.broadcast import Broadcaster
     from storage import Repos
 
@@ -65,6 +66,7 @@ class BotData:
     started_at: datetime
     outbox: Outbox
     broadcaster: Broadcaster
+    flood_guard: FloodGuard
 
     def __init__(self) -> None:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
@@ -81,6 +83,7 @@ class BotData:
         self.chat_staff: frozenset[int] = frozenset()  # added with /staff, mirrored in the database
         # Updates that must not start a record of someone unknown (privacy requests).
         self.quiet: list[Callable[[object], bool]] = []
+        self.known_commands: frozenset[str] | None = None  # found once, for the group guard
 
     @property
     def admin_ids(self) -> frozenset[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import (
+    abuse,
     announce,
     broadcast,
     core,
@@ -29,6 +30,7 @@ from handlers import (
 
 
 def register_all(app: Application) -> None:
+    abuse.register(app)  # groups -20 (flood) and -15 (groups): before anything else runs
     tracking.register(app)  # group -10: know the user and their language before anything else
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     mailing.register(app)

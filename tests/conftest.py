@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import build_application
 from bot.clock import ManualClock
-from bot.config import Config, StorageConfig, TelegramConfig
+from bot.config import AbuseConfig, Config, StorageConfig, TelegramConfig
 from bot.sandbox import FakeTelegram, Sandbox
 from tests.smtp import SmtpServer
 
@@ -28,6 +28,8 @@ def config(tmp_path: Path) -> Config:
     return Config(
         telegram=TelegramConfig(staff_ids=(STAFF_ID,), rate_limit=False),
         storage=StorageConfig(path=tmp_path / "bot.sqlite3"),
+        # Tests play many updates at one instant of their clock: the flood guard has its own.
+        abuse=AbuseConfig(flood_updates=0),
         source="tests",
     )
 

@@ -76,7 +76,7 @@ async def test_in_a_group_nothing_personal_is_shown(bot):
         replies = await anna.send(command, chat=group)
         assert [m.kind for m in replies] == ["text"]
         assert "in privato" in replies.text
-        assert replies[0].inline_buttons[0]["url"].endswith("?start=privacy")
+        assert "t.me/LabSocialiPaviaBot?start=" in replies[0].inline_buttons[0]["url"]
     notice = await anna.send("/start privacy")
     assert "titolare del trattamento" in notice.text
 

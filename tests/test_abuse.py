@@ -1,0 +1,45 @@
+"""A flood from one person is paused politely; groups never see personal data or staff tools."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from tests.conftest import STAFF_ID
+
+
+async def test_a_burst_gets_one_polite_answer_and_others_are_unaffected(start_bot, config, clock):
+    bot = await start_bot(replace(config, abuse=replace(config.abuse, flood_updates=20)))
+    flooder, neighbour = bot.user(), bot.user()
+    for n in range(20):
+        assert await flooder.send(f"spazio q {n}")  # answered: within the limit
+        clock.advance(timedelta(milliseconds=100))
+    slow_down = await flooder.send("ancora")
+    assert [m.plain for m in slow_down] == [
+        "🐢 Piano piano! Mi stanno arrivando troppi messaggi tutti insieme: per 60 secondi non "
+        "rispondo, poi riprendiamo con calma."
+    ]
+    interactions = (await bot.repo.users.get(flooder.id)).last_seen
+    for _ in range(30):
+        assert await flooder.send("ancora") == []  # ignored, not even stored
+    await flooder.press_data("lab:v1:list")
+    assert (await bot.repo.users.get(flooder.id)).last_seen == interactions
+    assert "Spazio Q" in (await neighbour.send("orari di spazio q")).text  # nobody else waits
+    clock.advance(timedelta(seconds=61))
+    assert "Spazio Q" in (await flooder.send("orari di spazio q")).text  # the pause is over
+
+
+async def test_groups_get_a_link_instead_of_anything_personal(bot):
+    group = bot.group()
+    staff = bot.user(STAFF_ID)
+    anna = bot.user()
+    for command in ("/mie_iscrizioni", "/notifiche", "/scuola", "/iscrizioni", "/annuncio",
+                    "/domande", "/stato", "/miei_dati@LabSocialiPaviaBot"):  # fmt: skip
+        for person in (anna, staff):
+            replies = await person.send(command, chat=group)
+            assert [m.kind for m in replies] == ["text"], command
+            assert "scrivimi in privato" in replies.text, command
+            assert "?start=" in replies[0].inline_buttons[0]["url"]
+    assert [m.kind for m in await anna.send("/laboratori", chat=group)]  # public: answered
+    assert await anna.send("/stato@AltroBot", chat=group) == []  # another bot's command
+    assert await bot.repo.signups.of_user(anna.id) == []
