@@ -1,7 +1,8 @@
-"""`python -m bot [run | check-config] [--config PATH]`.
+"""`python -m bot [run | check-config | backup PATH] [--config PATH]`.
 
 `run` (the default) talks to Telegram when a token is configured, else opens the local sandbox in
-the terminal. A configuration or database problem is printed plainly and exits with status 2.
+the terminal. `backup PATH` writes a consistent copy of the live database (the bot may keep
+running). A configuration or database problem is printed plainly and exits with status 2.
 """
 
 from __future__ import annotations
@@ -28,8 +29,13 @@ EXIT_CONFIG = 2
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "check-config"], help="what to do"
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "check-config", "backup"],
+        help="what to do",
     )
+    parser.add_argument("target", nargs="?", type=Path, help="backup: the copy's file name")
     parser.add_argument("--config", type=Path, help="configuration file (default config.toml)")
     return parser.parse_args(argv)
 
@@ -42,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
+    if args.command == "backup":
+        return run_backup(config, args.target)
     if args.command == "check-config":
         try:
             labs = directory.load(config.storage.data_dir)
@@ -58,6 +66,27 @@ def main(argv: list[str] | None = None) -> int:
     if not config.telegram.has_token:
         return run_sandbox(config)
     return run_telegram(config)
+
+
+def run_backup(config: Config, target: Path | None) -> int:
+    from datetime import datetime
+
+    from storage.db import backup
+
+    source = config.storage.path
+    if target is None:
+        print("usage: python -m bot backup PATH (a file name, or a folder)", file=sys.stderr)
+        return EXIT_CONFIG
+    if target.is_dir():
+        target = target / f"{source.stem}-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}"
+    try:
+        version = backup(source, target)
+    except DatabaseError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    size = target.stat().st_size
+    print(f"backup OK: {target} ({size / 1024:.0f} KB, schema {version}, integrity checked)")
+    return 0
 
 
 def run_sandbox(config: Config) -> int:

@@ -379,6 +379,39 @@ class Database:
             return await self._scalar(sql, params)
 
 
+def backup(source: Path, target: Path) -> int:
+    """A consistent copy of the live database with SQLite's online backup API (safe while the
+    bot runs and writes), checked before it is put in place. Returns the copy's schema version.
+    The copy is written beside `target` and renamed, so a failed backup leaves no half file."""
+    if not source.is_file():
+        raise DatabaseError(f"{source}: no database there (is [storage] path right?)")
+    if target.is_dir():
+        raise DatabaseError(f"{target}: is a folder; give the backup's file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            version = int(dst.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(_explain(source, exc)) from None
+    finally:
+        src.close()
+    if check != "ok":
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(f"{source}: the copy failed its integrity check: {check}")
+    partial.replace(target)
+    return version
+
+
 def _check_path(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -111,3 +111,27 @@ async def test_users_are_tracked(tmp_path):
         assert await users.get(7) is None
     finally:
         await db.close()
+
+
+async def test_backup_of_the_live_database_while_the_bot_writes(bot, tmp_path, capsys):
+    from bot.__main__ import main
+
+    people = [bot.user() for _ in range(5)]
+    for person in people:
+        await person.send("/start")
+    config_file = tmp_path / "backup.toml"
+    config_file.write_text(f'[storage]\npath = "{bot.repo.db.path}"\n', encoding="utf-8")
+    # The bot holds the database open (WAL, uncheckpointed writes): the copy must have them.
+    assert main(["backup", str(tmp_path / "one.sqlite3"), "--config", str(config_file)]) == 0
+    (tmp_path / "copies").mkdir()
+    assert main(["backup", str(tmp_path / "copies"), "--config", str(config_file)]) == 0
+    assert "backup OK" in capsys.readouterr().out
+    [copy] = (tmp_path / "copies").glob("*.sqlite3")
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert not list((tmp_path / "copies").glob(".*partial"))
+    await people[0].send("/notifiche")  # the bot goes on as if nothing happened
+    missing = tmp_path / "nowhere.toml"
+    missing.write_text(f'[storage]\npath = "{tmp_path / "none.sqlite3"}"\n', encoding="utf-8")
+    assert main(["backup", str(tmp_path / "x.sqlite3"), "--config", str(missing)]) == 2
