@@ -38,6 +38,9 @@ async def status(update: Update, context: Ctx) -> None:
     db = context.repo.db
     size = sum(p.stat().st_size for p in db.files() if p.exists())
     mode = "sandbox" if not context.config.telegram.has_token else context.config.telegram.mode
+    mail = await context.repo.outbox.by_status()
+    sending = await context.repo.announcements.with_status("sending")
+    scheduled = await context.repo.announcements.with_status("scheduled")
     await update.effective_message.reply_text(
         context.t(
             "status.text",
@@ -46,6 +49,11 @@ async def status(update: Update, context: Ctx) -> None:
             users=await context.repo.users.count(),
             db_size=human_size(size),
             mode=mode,
+            mail_waiting=mail.get("pending", 0),
+            mail_failed=mail.get("failed", 0),
+            sending=len(sending),
+            scheduled=len(scheduled),
+            last_error=context.data.last_error or "—",
         )
     )
 
