@@ -16,6 +16,12 @@ from storage.times import to_db
 
 # Signup fields that identify the person; the edition, the role and the dates stay for counts.
 _PERSONAL = ("first_name", "last_name", "email", "phone", "organisation", "note")
+# What anonymising a sign-up means, in erasure and in retention alike.
+_ANONYMISE = (
+    "UPDATE signups SET "
+    + ", ".join(f"{f} = ''" for f in _PERSONAL)
+    + ", user_id = -id, code = 'ANON-' || id"
+)
 
 
 @dataclass(frozen=True)
@@ -89,10 +95,8 @@ class PrivacyRepo:
             marks = ",".join("?" * len(past_editions))
             anonymised = 0
             if past_editions:
-                blank = ", ".join(f"{f} = ''" for f in _PERSONAL)
                 anonymised = await run(
-                    f"UPDATE signups SET {blank}, user_id = -id, code = 'ANON-' || id, "
-                    f"updated_at = ? WHERE user_id = ? AND edition_id IN ({marks})",
+                    f"{_ANONYMISE}, updated_at = ? WHERE user_id = ? AND edition_id IN ({marks})",
                     (to_db(now), user_id, *sorted(past_editions)),
                 )
             await run("DELETE FROM signups WHERE user_id = ?")
@@ -138,11 +142,9 @@ class PrivacyRepo:
                     f"(SELECT id FROM signups WHERE user_id > 0 AND edition_id IN ({marks}))",
                     editions,
                 )
-                blank = ", ".join(f"{f} = ''" for f in _PERSONAL)
                 await run(
                     "signups",
-                    f"UPDATE signups SET {blank}, user_id = -id, code = 'ANON-' || id "
-                    f"WHERE user_id > 0 AND edition_id IN ({marks})",
+                    f"{_ANONYMISE} WHERE user_id > 0 AND edition_id IN ({marks})",
                     editions,
                 )
             await run(
