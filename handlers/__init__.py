@@ -25,6 +25,7 @@ from handlers import (
     scuola,
     scuola_staff,
     staff,
+    stats,
     tracking,
 )
 
@@ -47,6 +48,7 @@ def register_all(app: Application) -> None:
     reminders.register(app)  # after events: its plan is made from them
     broadcast.register(app)
     staff.register(app)
+    stats.register(app)
     privacy.register(app)
     questions.register(app)  # free text that no command or conversation took
     fallback.register(app)  # last in group 0: whatever nobody else handled

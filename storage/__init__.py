@@ -18,6 +18,7 @@ from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
 from storage.staff import StaffRepo
+from storage.stats import StatsRepo
 from storage.users import User, UsersRepo
 
 __all__ = [
@@ -52,6 +53,7 @@ class Repos:
     announcements: AnnouncementsRepo
     staff: StaffRepo
     privacy: PrivacyRepo
+    stats: StatsRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -73,4 +75,5 @@ class Repos:
             announcements=AnnouncementsRepo(db),
             staff=StaffRepo(db),
             privacy=PrivacyRepo(db),
+            stats=StatsRepo(db),
         )

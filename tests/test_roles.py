@@ -125,6 +125,7 @@ async def tour(person, *, staff: bool) -> None:
     await person.send("/annulla")
     await person.send("/iscrizioni")
     await person.send("/domande")
+    await person.send("/statistiche")
     await person.send("/stato")
     await person.send("/staff")
 
