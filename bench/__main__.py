@@ -133,6 +133,20 @@ def broadcast_rows() -> list[tuple[str, str]]:
     ]
 
 
+def stats_rows() -> list[tuple[str, str]]:
+    r = worker("bench.stats")
+    size = (
+        f"{r['people']:,.0f} people, {r['questions']:,.0f} questions, {r['signups']:,.0f} sign-ups"
+    )
+    return [
+        (f"/statistiche over {size}: figures and chart, first time, ms", f"{r['cold_ms']:.0f}"),
+        ("  the same, later times (median of 5), ms", f"{r['warm_ms']:.0f}"),
+        ("  the counting alone, ms", f"{r['gather_ms']:.0f}"),
+        ("  peak Python memory while counting, MB", f"{r['gather_peak_mb']:.1f}"),
+        ("  chart size, KB", f"{r['png_kb']:.0f}"),
+    ]
+
+
 def dev_set_score() -> str:
     result = subprocess.run(
         [
@@ -178,6 +192,11 @@ def main() -> None:
     print("| announcements and reminders | result |")
     print("| --- | ---: |")
     for label, value in broadcast_rows():
+        print(f"| {label} | {value} |")
+    print()
+    print("| staff statistics | result |")
+    print("| --- | ---: |")
+    for label, value in stats_rows():
         print(f"| {label} | {value} |")
 
 

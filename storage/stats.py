@@ -54,11 +54,13 @@ class StatsRepo:
         self, now: datetime, tz: ZoneInfo, *, recent_days: int = 30, weeks: int = 12, top: int = 5
     ) -> Stats:
         since = to_db(now - timedelta(days=recent_days))
-        one = self._db.scalar
-        people = int(await one("SELECT count(*) FROM users"))
-        active = int(await one("SELECT count(*) FROM users WHERE last_seen >= ?", (since,)))
-        new = int(await one("SELECT count(*) FROM users WHERE first_seen >= ?", (since,)))
-        blocked = int(await one("SELECT count(*) FROM users WHERE blocked = 1"))
+        people = await self._db.fetch_one(
+            "SELECT count(*) AS people, coalesce(sum(last_seen >= ?1), 0) AS active, "
+            "  coalesce(sum(first_seen >= ?1), 0) AS new, coalesce(sum(blocked), 0) AS blocked "
+            "FROM users",
+            (since,),
+        )
+        assert people is not None
         rows = await self._db.fetch_all(
             "SELECT s.topic, count(*) AS n FROM subscriptions s JOIN users u ON u.id = s.user_id "
             "WHERE u.blocked = 0 GROUP BY s.topic"
@@ -84,10 +86,10 @@ class StatsRepo:
         )
         assert row is not None
         return Stats(
-            people=people,
-            active=active,
-            new=new,
-            blocked=blocked,
+            people=int(people["people"]),
+            active=int(people["active"]),
+            new=int(people["new"]),
+            blocked=int(people["blocked"]),
             subscribers=subscribers,
             editions=editions,
             questions=int(row["asked"]),

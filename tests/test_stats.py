@@ -82,3 +82,16 @@ async def test_in_english_and_without_activity_there_is_no_empty_chart(bot, cloc
     assert "Understood: 0 (0%)" in replies.text
     assert "no chart" in replies[-1].text
     assert [m.kind for m in replies] == ["text", "text"]
+
+
+async def test_a_failing_chart_still_leaves_the_figures(bot, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no fonts on this server")
+
+    monkeypatch.setattr("bot.chart.weekly_png", broken)
+    staff = bot.user(STAFF_ID)
+    replies = await staff.send("/statistiche")
+    assert "Persone raggiunte: 1" in replies[0].plain
+    assert "Il grafico non è riuscito" in replies[-1].plain
+    assert "photo" not in replies.kinds
+    assert "statistics chart failed: RuntimeError" in caplog.text
