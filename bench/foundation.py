@@ -79,6 +79,7 @@ async def measure(kind: str) -> dict[str, float]:
     else:
         app = echo_bot(api)
     sandbox = Sandbox(app, api)
+    api.ensure_private_chat({"id": 1, "is_bot": False, "first_name": "Staff"})  # wrote before
     await app.initialize()
     await app.updater.start_polling(poll_interval=0, timeout=1)
     await app.start()

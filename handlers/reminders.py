@@ -12,7 +12,6 @@ only the most recent goes out). Tests call `tick` after moving the clock.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -148,7 +147,7 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
                 user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
             )
         except RetryAfter as exc:  # Telegram asks to slow down: wait, then the same message
-            await asyncio.sleep(retry_seconds(exc))
+            await data.clock.sleep(retry_seconds(exc))
             continue
         except Forbidden:
             await data.repo.deliveries.mark(delivery_id, "blocked", data.clock.now())

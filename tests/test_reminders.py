@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.sandbox import Limits
 from domain.directory import DATA_DIR
 from handlers.reminders import tick
 from tests.conftest import stop
@@ -168,3 +169,20 @@ async def test_a_new_session_is_planned_at_once(bot, clock):
     await staff.send("Spazio Q")
     keys = {r.key.split("|")[1] for r in await bot.repo.reminders.pending()}
     assert keys == {"7d", "1d", "2h"}
+
+
+async def test_telegram_asking_to_slow_down_delays_but_loses_no_reminder(
+    start_bot, events_config, clock
+):
+    bot = await start_bot(events_config)
+    people = [bot.user() for _ in range(12)]
+    for person in people:
+        await subscribe(bot, person)
+    bot.api.limits = Limits(per_second=5)  # Telegram answers 429 with retry_after beyond this
+    clock.set(local("2027-03-21T10:00"))
+    assert await tick(bot.app.bot_data, bot.app.bot) == 12
+    assert all(len(reminders_for(bot, person)) == 1 for person in people)
+    assert clock.now() > local("2027-03-21T10:00:01")  # the waits ran on the bot's clock
+    assert bot.api.errors and {e.code for _, e in bot.api.errors} == {429}
+    bot.api.errors.clear()
+    await stop(bot.app)
