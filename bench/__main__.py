@@ -121,7 +121,7 @@ def broadcast_rows() -> list[tuple[str, str]]:
         ),
         (
             f"plan reminders: {r['events']:.0f} events × 3 offsets "
-            f"({r['reminder_rows']:.0f} rows and jobs), ms",
+            f"({r['reminder_rows']:.0f} rows, {r['reminder_jobs']:.0f} exact-time jobs), ms",
             f"{r['plan_ms']:.0f}",
         ),
         ("  peak Python memory while planning, MB", f"{r['plan_peak_mb']:.1f}"),

@@ -135,7 +135,7 @@ async def planning(folder: Path) -> dict[str, float]:
     await app.initialize()
     data = app.bot_data
     now = data.clock.now()
-    start = now + timedelta(days=30)
+    start = now + timedelta(days=1)  # one every 5 hours from tomorrow, for 7 months
     for n in range(EVENTS):
         moment = start + timedelta(hours=5 * n)
         await data.repo.events.save(
@@ -152,6 +152,7 @@ async def planning(folder: Path) -> dict[str, float]:
     _, plan_peak = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
     rows = len(await data.repo.reminders.all())
+    jobs = sum(1 for j in app.job_queue.jobs() if j.name.startswith("reminder:"))
     first = min((await data.repo.reminders.pending()), key=lambda r: r.due_at)
     # The Assemblea's first reminder falls due: 10,000 deliveries queued in one transaction.
     known = {o.ref: o for o in (await _occurrences(data))}
@@ -166,6 +167,7 @@ async def planning(folder: Path) -> dict[str, float]:
     return {
         "events": EVENTS,
         "reminder_rows": rows,
+        "reminder_jobs": jobs,
         "plan_ms": plan_s * 1000,
         "plan_peak_mb": plan_peak / 2**20,
         "subscribers": len(people),

@@ -1,8 +1,11 @@
 """Reminders on a schedule you can trust.
 
 The database is the plan: one `reminders` row per (event, offset), kept in step with the events
-and Scuola sessions by `replan` (at start and whenever they change); scheduler jobs named
-`reminder:<key>` are rebuilt from it at start. When a reminder is due, `tick` turns it into one
+and Scuola sessions by `replan` (at start and whenever they change). Scheduler jobs named
+`reminder:<key>` fire at the exact times of the reminders due in the next `PLAN_AHEAD`; they are
+rebuilt from the plan by `schedule` after every replan and every `REFRESH`, so a plan of
+thousands of reminders costs a handful of jobs, and the safety tick sends anything due within a
+minute whatever the jobs do. When a reminder is due, `tick` turns it into one
 `deliveries` row per person in the same transaction that marks it done, then sends the pending
 rows: each (event, offset, person) goes out at most once, and a restart resumes what was left.
 A reminder that fell due while the bot was down goes out when it comes back only if the event
@@ -13,6 +16,7 @@ only the most recent goes out). Tests call `tick` after moving the clock.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "reminder:"
 SAFETY_TICK_S = 60
+PLAN_AHEAD = timedelta(days=2)
+REFRESH = PLAN_AHEAD / 2  # shorter than PLAN_AHEAD: every reminder has its job before it is due
 
 
 async def occurrences(data: BotData) -> dict[str, Occurrence]:
@@ -48,15 +54,24 @@ async def replan(data: BotData, app: Application | None = None) -> list[str]:
         for offset in data.config.reminders.offsets
     }
     moved = await data.repo.reminders.sync(plan)
-    if app is not None and app.job_queue is not None:
-        for job in app.job_queue.jobs():
-            if job.name and job.name.startswith(JOB_PREFIX):
-                job.schedule_removal()
-        now = data.clock.now()
-        for reminder in await data.repo.reminders.pending():
-            if reminder.due_at > now:
-                app.job_queue.run_once(_job, reminder.due_at, name=f"{JOB_PREFIX}{reminder.key}")
+    if app is not None:
+        await schedule(data, app)
     return moved
+
+
+async def schedule(data: BotData, app: Application) -> int:
+    """One exact-time job per reminder due in the next PLAN_AHEAD; returns how many."""
+    if app.job_queue is None:
+        return 0
+    for job in app.job_queue.jobs():
+        if job.name and job.name.startswith(JOB_PREFIX):
+            job.schedule_removal()
+    now = data.clock.now()
+    soon = await data.repo.reminders.pending(until=now + PLAN_AHEAD)
+    for reminder in soon:
+        if reminder.due_at > now:
+            app.job_queue.run_once(_job, reminder.due_at, name=f"{JOB_PREFIX}{reminder.key}")
+    return len(soon)
 
 
 async def recipients(data: BotData, o: Occurrence) -> list[int]:
@@ -167,6 +182,10 @@ async def _job(context: Ctx) -> None:
     await tick(context.bot_data, context.bot)
 
 
+async def _refresh(context: Ctx) -> None:
+    await schedule(context.bot_data, context.application)
+
+
 def register(app: Application) -> None:
     data: BotData = app.bot_data
 
@@ -175,6 +194,9 @@ def register(app: Application) -> None:
         if app.job_queue is not None:
             app.job_queue.run_repeating(
                 _job, interval=SAFETY_TICK_S, first=1, name="reminders:tick"
+            )
+            app.job_queue.run_repeating(
+                _refresh, interval=REFRESH, first=REFRESH, name="reminders:schedule"
             )
 
     data.startup.append(startup)

@@ -168,16 +168,19 @@ class RemindersRepo:
         return moved
 
     async def due(self, now: datetime) -> list[Reminder]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM reminders WHERE status = 'pending' AND due_at <= ? ORDER BY due_at",
-            (to_db(now),),
-        )
-        return [_reminder(r) for r in rows]
+        return await self.pending(until=now)
 
-    async def pending(self) -> list[Reminder]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM reminders WHERE status = 'pending' ORDER BY due_at"
-        )
+    async def pending(self, until: datetime | None = None) -> list[Reminder]:
+        """Reminders not sent yet, soonest first; only those due by `until` when given."""
+        if until is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM reminders WHERE status = 'pending' ORDER BY due_at"
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM reminders WHERE status = 'pending' AND due_at <= ? ORDER BY due_at",
+                (to_db(until),),
+            )
         return [_reminder(r) for r in rows]
 
     async def mark(self, key: str, status: str) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from handlers.reminders import tick
+from handlers.reminders import schedule, tick
 from tests.conftest import STAFF_ID
 
 ROME = ZoneInfo("Europe/Rome")
@@ -94,6 +94,8 @@ async def test_moving_an_event_tells_the_people_concerned(bot, clock):
     assert after["e.assemblea-di-primavera|1d"] == local("2027-03-26T10:00")
     assert before["e.assemblea-di-primavera|1d"] == local("2027-03-19T10:00")
     assert "avviso in invio a 3 persone" in staff.messages()[-2].plain
+    clock.set(local("2027-03-25T10:00"))
+    await schedule(bot.app.bot_data, bot.app)  # the daily refresh of exact-time jobs
     jobs = {j.name for j in bot.app.job_queue.jobs()}
     assert "reminder:e.assemblea-di-primavera|1d" in jobs
     clock.set(local("2027-03-19T10:00"))  # the old time: nothing

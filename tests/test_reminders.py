@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox import Limits
 from domain.directory import DATA_DIR
-from handlers.reminders import tick
+from handlers.reminders import schedule, tick
 from tests.conftest import stop
 
 ROME = ZoneInfo("Europe/Rome")
@@ -55,8 +55,27 @@ async def test_reminder_times_across_both_daylight_saving_changes(start_bot, eve
     assert due["e.assemblea-ottobre|1d"].utcoffset().total_seconds() == 7200
     assert due["e.assemblea-ottobre|2h"] == local("2027-10-31T08:00")
     assert due["e.assemblea-ottobre|2h"].utcoffset().total_seconds() == 3600
-    jobs = sorted(j.name for j in bot.app.job_queue.jobs() if j.name.startswith("reminder:"))
-    assert jobs[0] == "reminder:e.assemblea-marzo|1d" and len(jobs) == 6
+    await stop(bot.app)
+
+
+def reminder_jobs(bot) -> list[str]:
+    jobs = bot.app.job_queue.jobs()
+    return sorted(j.name.removeprefix("reminder:") for j in jobs if j.name.startswith("reminder:"))
+
+
+async def test_exact_time_jobs_only_for_the_next_two_days(start_bot, events_config, clock):
+    bot = await start_bot(events_config)
+    assert len(await bot.repo.reminders.pending()) == 6
+    assert reminder_jobs(bot) == []  # months away: the plan is in the database, no jobs yet
+    data = bot.app.bot_data
+    clock.set(local("2027-03-20T09:00"))
+    assert await schedule(data, bot.app) == 1
+    assert reminder_jobs(bot) == ["e.assemblea-marzo|7d"]
+    clock.set(local("2027-03-26T12:00"))  # the refresh that runs every day
+    assert await schedule(data, bot.app) == 3  # the 7-day one, unsent, is still pending...
+    assert reminder_jobs(bot) == ["e.assemblea-marzo|1d", "e.assemblea-marzo|2h"]  # ...and due
+    assert await tick(data, bot.app.bot) == 0  # (nobody subscribed)
+    assert await schedule(data, bot.app) == 2
     await stop(bot.app)
 
 
