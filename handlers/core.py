@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.context import CommandSpec, Ctx
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, escape
 from handlers import notifications
 from handlers.menu import email, main_menu
 
@@ -72,9 +72,17 @@ async def help_command(update: Update, context: Ctx) -> None:
     if not is_private(update):
         await group_hello(update, context)
         return
-    await update.effective_message.reply_text(
-        context.t("help.text", email=email(context)), reply_markup=main_menu(context)
-    )
+    text = context.t("help.text", email=email(context))
+    if context.is_staff_user:
+        text += "\n\n" + staff_tools(context)
+    await update.effective_message.reply_text(text, reply_markup=main_menu(context))
+
+
+def staff_tools(context: Ctx) -> str:
+    """The staff's commands, from the same list as their Telegram menu: never out of step."""
+    specs = sorted((s for s in context.data.commands if s.staff), key=lambda s: s.order)
+    lines = [f"/{spec.name} — {escape(context.label(spec.text_key))}" for spec in specs]
+    return "\n".join([context.t("help.staff"), *lines])
 
 
 async def help_link(update: Update, context: Ctx, _rest: str) -> None:

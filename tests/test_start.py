@@ -133,3 +133,16 @@ async def test_staff_status_for_staff(bot):
     replies = await bot.user(STAFF_ID).send("/stato")
     assert "Versione: 0.1.0" in replies.text
     assert "Persone conosciute: 1" in replies.text
+
+
+async def test_help_lists_the_staff_tools_to_staff_only(bot):
+    staff_help = (await bot.user(STAFF_ID).send("/help")).text
+    menu = await bot.api.api_getMyCommands({"scope": {"type": "chat", "chat_id": STAFF_ID}}, {})
+    staff_commands = [c["command"] for c in menu if c["command"] not in {"start", "help"}]
+    assert "Per lo staff" in staff_help
+    for command in ("stato", "statistiche", "domande", "annuncio", "evento", "staff"):
+        assert f"/{command} — " in staff_help, command
+    listed = [line.split(" — ")[0][1:] for line in staff_help.splitlines() if " — " in line]
+    assert set(listed) <= set(staff_commands)  # the same list as their Telegram menu
+    citizen_help = (await bot.user().send("/help")).text
+    assert "Per lo staff" not in citizen_help and "/statistiche" not in citizen_help
