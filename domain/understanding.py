@@ -6,8 +6,10 @@
 3. Read the intent from cue words and phrases (hours, activities, contacts, where, nearest; the
    Scuola, the Assemblea, the network's contacts, the list of labs, what a lab is, taking part).
 4. Decide: a named lab beats everything; then the Scuola and the Assemblea; then a place (the
-   nearest labs to it); then the other topics; then "near me" without a place (ask for the
-   location); then greetings and thanks; else "not understood".
+   nearest labs to it; or, asked for hours, activities, contacts or who runs it, the one lab
+   that stands in that place: "cosa fanno a Scala" is about In Scala); then the other topics;
+   then "near me" without a place (ask for the location); then greetings and thanks; else "not
+   understood".
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from domain.directory import Directory, Lab, Place
+from domain.geo import distance_m
 from domain.text import has_letters, normalize, tokens
 
 THRESHOLD = 85.0  # fuzz.ratio (0-100) for names of 7 characters or more
@@ -24,6 +27,8 @@ SHORT_THRESHOLD = 91.0  # names of 5-6 characters: one typo at most
 EXACT_ONLY = 4  # names this short must match exactly
 PREFIX_MIN = 4
 PREFIX_SCORE = 80.0  # a word that abbreviates a name
+IN_PLACE_M = 500  # a lab this close to a place's point stands in that place
+LAB_FACETS = {"hours", "activities", "contacts", "organisation"}  # about a lab, not a place
 WORD_SCORE = 75.0  # a word that is only the first word of a longer name
 
 # Words that never start or make up a name on their own.
@@ -215,7 +220,7 @@ class Matcher:
                 if place is not None and place.key == "pavia" and place.kind == "comune":
                     return Understanding("topic", topic="laboratori")  # the whole city: the list
                 if place is not None and place.located:
-                    return Understanding("place", place=place, facet=_facet(cues))
+                    return self._about_place(place, _facet(cues))
         if len({(m.kind, m.key) for m in mentions}) > 1 and not strong:
             return Understanding("ambiguous", choices=tuple(mentions[:6]))
         if len(mentions) == 1 and mentions[0].score == PREFIX_SCORE:  # "mira" -> Mirabello
@@ -224,7 +229,7 @@ class Matcher:
                 return Understanding("lab", lab=lab, facet=_facet(cues))
             place = self.directory.place(only.key)
             if place is not None and place.located:
-                return Understanding("place", place=place, facet=_facet(cues))
+                return self._about_place(place, _facet(cues))
         topic = _topic(cues, words)
         if topic is not None:
             return Understanding("topic", topic=topic)
@@ -236,6 +241,22 @@ class Matcher:
             if "greeting" in cues:
                 return Understanding("greeting")
         return Understanding("fallback")
+
+    def _about_place(self, place: Place, facet: str | None) -> Understanding:
+        """A place; but a question about a lab's hours (etc.) there goes to the lab, if exactly
+        one stands in that place."""
+        if facet in LAB_FACETS and place.lat is not None and place.lon is not None:
+            lat, lon = place.lat, place.lon
+            here = [
+                lab
+                for lab in self.directory.visible
+                if lab.lat is not None
+                and lab.lon is not None
+                and distance_m(lat, lon, lab.lat, lab.lon) <= IN_PLACE_M
+            ]
+            if len(here) == 1:
+                return Understanding("lab", lab=here[0], facet=facet)
+        return Understanding("place", place=place, facet=facet)
 
 
 def _score(window: list[str], name: _Name) -> float | None:

@@ -239,3 +239,14 @@ async def test_staff_get_a_qr_code_and_citizens_do_not(bot):
     assert "riservato allo staff" in refused.text and refused.kinds == ["text"]
     assert await anna.press_data("lab:v1:qr:spazio-q") == []
     assert "riservato" in anna.callback_answer()["text"]
+
+
+async def test_hours_or_activities_in_a_place_go_to_the_lab_that_stands_there(bot):
+    anna = bot.user()
+    replies = await anna.send("cosa fanno a Scala?")
+    assert "Le attività di In Scala" in replies.text  # In Scala stands in the Scala quarter
+    assert replies.buttons[0] == "🏠 Scheda di In Scala"
+    # No lab stands in Mirabello: the nearest ones, as for any place.
+    assert "I laboratori più vicini a Mirabello" in (await anna.send("orari a Mirabello")).text
+    # Without a question about a lab, a place is a place.
+    assert "I laboratori più vicini a Scala" in (await anna.send("laboratori a Scala")).text
