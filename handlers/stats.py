@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 RECENT_DAYS = 30
 WEEKS = 12
 MAX_EDITIONS = 6
+MAX_LABS = 5
 
 
-def _most_asked(context: Ctx, pairs: list[tuple[str, int]], kind: str) -> str:
+def _ranked(context: Ctx, pairs: list[tuple[str, int]], kind: str) -> str:
+    """ "Spazio Q (12), In Scala (5)": labs or places by name, with their counts."""
     current = context.data.labs.current
     names = []
     for key, count in pairs:
@@ -60,6 +62,12 @@ def summary(context: Ctx, stats: Stats) -> str:
                 count=n(stats.subscribers.get(topic, 0)),
             )
         )
+    followed = sorted(
+        ((topic.removeprefix("lab:"), count) for topic, count in stats.subscribers.items()
+         if topic.startswith("lab:")),
+        key=lambda pair: (-pair[1], pair[0]),
+    )  # fmt: skip
+    parts.append(context.t("stats.followers", labs=_ranked(context, followed[:MAX_LABS], "lab")))
     parts.append("")
     parts.append(context.t("stats.editions"))
     for edition in stats.editions[:MAX_EDITIONS]:
@@ -83,8 +91,8 @@ def summary(context: Ctx, stats: Stats) -> str:
             asked=n(stats.questions),
             understood=n(stats.understood),
             share=share,
-            places=_most_asked(context, stats.places, "place"),
-            labs=_most_asked(context, stats.labs, "lab"),
+            places=_ranked(context, stats.places, "place"),
+            labs=_ranked(context, stats.labs, "lab"),
         )
     )
     return "\n".join(parts)

@@ -28,6 +28,10 @@ async def test_the_figures_and_the_chart_come_from_what_people_did(
     await marco.press("⬜ Assemblea di Rete")
     await lucia.send("/notifiche")
     await lucia.press("⬜ Annunci della rete")
+    for person in (marco, anna):
+        await person.send("/laboratori")
+        await person.press("Spazio Q")
+        await person.press("🔔 Avvisami delle sue novità")
     for text in ("c'è un laboratorio vicino a Cava Manara?", "laboratori a Cava Manara",
                  "orari di Spazio Q", "zxcv qwerty"):  # fmt: skip
         await marco.send(text)
@@ -43,6 +47,7 @@ async def test_the_figures_and_the_chart_come_from_what_people_did(
         "Annunci della rete: 1",  # Lucia blocked the bot: not counted as reachable
         "Assemblea di Rete: 1",
         "Scuola dei Laboratori Sociali: 0",
+        "Chi segue un laboratorio: Spazio Q (2)",
         "Autunno 2026: confermate 1 · in lista d'attesa 0 · ritirate 0",
         "Domande negli ultimi 30 giorni: 4",
         "Capite: 3 (75%)",
@@ -78,6 +83,7 @@ async def test_in_english_and_without_activity_there_is_no_empty_chart(bot, cloc
     replies = await staff.send("/statistiche")
     assert "People reached: 1" in replies.text
     assert "No editions yet." in replies.text
+    assert "Following a lab: —" in replies.text
     assert "Questions in the last 30 days: 0" in replies.text
     assert "Understood: 0 (0%)" in replies.text
     assert "no chart" in replies[-1].text
