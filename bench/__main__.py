@@ -144,6 +144,10 @@ def stats_rows() -> list[tuple[str, str]]:
         ("  the counting alone, ms", f"{r['gather_ms']:.0f}"),
         ("  peak Python memory while counting, MB", f"{r['gather_peak_mb']:.1f}"),
         ("  chart size, KB", f"{r['png_kb']:.0f}"),
+        (
+            "  peak RSS growth at the first chart (matplotlib loaded), MB",
+            f"{r['chart_rss_growth_mb']:.0f}",
+        ),
     ]
 
 

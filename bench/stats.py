@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import resource
 import shutil
 import tempfile
 import time
@@ -84,9 +85,11 @@ async def main() -> dict[str, float]:
     await seed(data.repo, data.clock.now(), places)
     staff = sandbox.user(STAFF)
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     replies = await staff.send("/statistiche")
     cold = time.perf_counter() - t0
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert replies[-1].kind == "photo", replies.text
     warm = []
     for _ in range(RUNS):
@@ -109,6 +112,7 @@ async def main() -> dict[str, float]:
         "warm_ms": sorted(warm)[len(warm) // 2] * 1000,
         "gather_ms": gather * 1000,
         "gather_peak_mb": peak / 1e6,
+        "chart_rss_growth_mb": (rss_after - rss_before) / 1024,
         "png_kb": replies[-1].payload["file"]["file_size"] / 1000,
     }
 
