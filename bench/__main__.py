@@ -182,26 +182,17 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for label, ours, echo, ratio in foundation_rows():
         print(f"| {label} | {ours} | {echo} | {ratio} |")
-    print()
-    print("| find a lab | result |")
-    print("| --- | ---: |")
-    for label, value in labs_rows():
-        print(f"| {label} | {value} |")
-    print()
-    print("| Scuola | result |")
-    print("| --- | ---: |")
-    for label, value in scuola_rows():
-        print(f"| {label} | {value} |")
-    print()
-    print("| announcements and reminders | result |")
-    print("| --- | ---: |")
-    for label, value in broadcast_rows():
-        print(f"| {label} | {value} |")
-    print()
-    print("| staff statistics | result |")
-    print("| --- | ---: |")
-    for label, value in stats_rows():
-        print(f"| {label} | {value} |")
+    for title, rows in (
+        ("find a lab", labs_rows),
+        ("Scuola", scuola_rows),
+        ("announcements and reminders", broadcast_rows),
+        ("staff statistics", stats_rows),
+    ):
+        print()
+        print(f"| {title} | result |")
+        print("| --- | ---: |")
+        for label, value in rows():
+            print(f"| {label} | {value} |")
 
 
 if __name__ == "__main__":
