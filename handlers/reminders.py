@@ -60,7 +60,8 @@ async def replan(data: BotData, app: Application | None = None) -> list[str]:
 
 
 async def schedule(data: BotData, app: Application) -> int:
-    """One exact-time job per reminder due in the next PLAN_AHEAD; returns how many."""
+    """One exact-time job per reminder due in the next PLAN_AHEAD. Returns how many reminders
+    are pending up to then, overdue ones included (the safety tick sends those)."""
     if app.job_queue is None:
         return 0
     for job in app.job_queue.jobs():
