@@ -29,8 +29,9 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Messag
 
 from bot.app import build_application  # noqa: E402
 from bot.config import Config, StorageConfig, TelegramConfig  # noqa: E402
+from bot.fake_telegram import FakeTelegram  # noqa: E402
 from bot.processor import PerChatUpdateProcessor  # noqa: E402
-from bot.sandbox import FakeTelegram, Sandbox  # noqa: E402
+from bot.sandbox import Sandbox  # noqa: E402
 
 _T_IMPORTED = time.perf_counter()
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.config import Config, SmtpConfig, StorageConfig, TelegramConfig
-from bot.sandbox import FakeTelegram, Sandbox
+from bot.fake_telegram import FakeTelegram
+from bot.sandbox import Sandbox
 from domain.directory import DATA_DIR
 from tests.smtp import SmtpServer
 

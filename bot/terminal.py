@@ -20,7 +20,8 @@ from typing import Any, TextIO
 from bot import tghtml
 from bot.app import build_application, sandbox_config
 from bot.config import Config
-from bot.sandbox import FakeTelegram, Msg, NoSuchButton, Sandbox, SandboxUser
+from bot.fake_telegram import FakeTelegram, Msg
+from bot.sandbox import NoSuchButton, Sandbox, SandboxUser
 
 CITIZEN_ID = 10_001
 STAFF_ID = 90_001

@@ -12,7 +12,8 @@ import pytest
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import AbuseConfig, Config, StorageConfig, TelegramConfig
-from bot.sandbox import FakeTelegram, Sandbox
+from bot.fake_telegram import FakeTelegram
+from bot.sandbox import Sandbox
 from tests.smtp import SmtpServer
 
 STAFF_ID = 555_001

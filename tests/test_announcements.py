@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from bot.sandbox import Limits
+from bot.fake_telegram import Limits
 from tests.conftest import STAFF_ID
 
 ROME = ZoneInfo("Europe/Rome")

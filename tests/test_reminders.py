@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox import Limits
+from bot.fake_telegram import Limits
 from domain.directory import DATA_DIR
 from handlers.reminders import schedule, tick
 from tests.conftest import stop
