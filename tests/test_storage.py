@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import Database, DatabaseError, UsersRepo
-from storage.db import MIGRATIONS, SCHEMA_VERSION
+from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
 async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):

@@ -1,0 +1,255 @@
+"""The schema of the bot's SQLite database, as the migrations that build it.
+
+The list is append-only: step N brings the schema from `user_version` N-1 to N, and
+`storage.db.Database` runs each missing step in one transaction when it opens the file. Never edit
+or reorder a step that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, ...]] = [
+    # 1: the people the bot knows. Times are UTC ISO-8601 strings.
+    (
+        """
+        CREATE TABLE users (
+            id                INTEGER PRIMARY KEY,        -- Telegram user id
+            language          TEXT    NOT NULL DEFAULT 'it',
+            language_explicit INTEGER NOT NULL DEFAULT 0, -- chosen with /lingua
+            first_seen        TEXT    NOT NULL,
+            last_seen         TEXT    NOT NULL,
+            blocked           INTEGER NOT NULL DEFAULT 0, -- the user blocked the bot
+            blocked_at        TEXT,
+            interactions      INTEGER NOT NULL DEFAULT 1
+        ) STRICT
+        """,
+    ),
+    # 2: staff edits of the lab directory (applied on top of data/labs.toml, in id order; the
+    # table is also the history of who changed what and when), and what people asked.
+    (
+        """
+        CREATE TABLE lab_edits (
+            id         INTEGER PRIMARY KEY,
+            lab_id     TEXT    NOT NULL,
+            field      TEXT    NOT NULL,
+            value      TEXT    NOT NULL,  -- JSON
+            staff_id   INTEGER NOT NULL,
+            changed_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        "CREATE INDEX lab_edits_by_lab ON lab_edits (lab_id, id)",
+        """
+        CREATE TABLE questions (
+            id       INTEGER PRIMARY KEY,
+            asked_at TEXT    NOT NULL,
+            intent   TEXT    NOT NULL,  -- what the bot understood (fallback = not understood)
+            subject  TEXT,              -- the lab id, place key or topic it was about
+            text     TEXT               -- kept only when not understood; never a user id
+        ) STRICT
+        """,
+        "CREATE INDEX questions_by_time ON questions (asked_at)",
+    ),
+    # 3: the Scuola: editions and their sessions, sign-ups, forms in progress, the e-mail outbox
+    # (each message stored fully rendered, so a retry sends the very same bytes), and the topics
+    # people asked to be notified about.
+    (
+        """
+        CREATE TABLE editions (
+            id         TEXT    PRIMARY KEY,              -- e.g. autunno-2026
+            title      TEXT    NOT NULL,
+            year       INTEGER NOT NULL,
+            capacity   INTEGER,                          -- NULL: no limit
+            deadline   TEXT,                             -- sign-ups close at this moment (UTC)
+            open       INTEGER NOT NULL DEFAULT 1,
+            origin     TEXT    NOT NULL DEFAULT 'chat',  -- 'file' (data/scuola.toml) or 'chat'
+            created_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE edition_sessions (
+            id         INTEGER PRIMARY KEY,
+            edition_id TEXT    NOT NULL REFERENCES editions (id) ON DELETE CASCADE,
+            starts_at  TEXT    NOT NULL,
+            ends_at    TEXT    NOT NULL,
+            place      TEXT    NOT NULL DEFAULT '',
+            online_url TEXT    NOT NULL DEFAULT ''
+        ) STRICT
+        """,
+        "CREATE INDEX sessions_by_edition ON edition_sessions (edition_id, starts_at)",
+        """
+        CREATE TABLE signups (
+            id           INTEGER PRIMARY KEY,
+            code         TEXT    NOT NULL UNIQUE,        -- SLS-2026-0042
+            year         INTEGER NOT NULL,
+            seq          INTEGER NOT NULL,
+            edition_id   TEXT    NOT NULL REFERENCES editions (id),
+            user_id      INTEGER NOT NULL,
+            first_name   TEXT    NOT NULL,
+            last_name    TEXT    NOT NULL,
+            email        TEXT    NOT NULL,
+            phone        TEXT    NOT NULL DEFAULT '',
+            role         TEXT    NOT NULL,
+            organisation TEXT    NOT NULL DEFAULT '',
+            note         TEXT    NOT NULL DEFAULT '',
+            status       TEXT    NOT NULL CHECK (status IN ('confirmed', 'waiting', 'cancelled')),
+            consent_at   TEXT    NOT NULL,
+            created_at   TEXT    NOT NULL,
+            updated_at   TEXT    NOT NULL,
+            cancelled_at TEXT,
+            UNIQUE (year, seq)
+        ) STRICT
+        """,
+        """
+        CREATE UNIQUE INDEX signups_one_active_per_person
+            ON signups (edition_id, user_id) WHERE status != 'cancelled'
+        """,
+        """
+        CREATE TABLE signup_drafts (
+            user_id    INTEGER PRIMARY KEY,
+            step       TEXT    NOT NULL,
+            data       TEXT    NOT NULL,  -- JSON: the answers so far
+            updated_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY,
+            message_id      TEXT    NOT NULL UNIQUE,
+            kind            TEXT    NOT NULL,  -- signup, update, cancellation, promotion
+            signup_id       INTEGER REFERENCES signups (id) ON DELETE SET NULL,
+            raw             BLOB    NOT NULL,  -- the whole RFC 5322 message
+            status          TEXT    NOT NULL DEFAULT 'pending'
+                                    CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT    NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT    NOT NULL,
+            sent_at         TEXT
+        ) STRICT
+        """,
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        """
+        CREATE TABLE subscriptions (
+            user_id    INTEGER NOT NULL,
+            topic      TEXT    NOT NULL,  -- assemblea, scuola, annunci
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (user_id, topic)
+        ) STRICT
+        """,
+    ),
+    # 4: events and who said they will come; what people turned off; reminders (one row per
+    # event and offset, the plan) and deliveries (one row per message and person: a reminder or
+    # an announcement is sent to each person at most once, and resumes after a crash).
+    (
+        """
+        CREATE TABLE events (
+            id          TEXT    PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ('assemblea', 'altro')),
+            title       TEXT    NOT NULL,
+            starts_at   TEXT    NOT NULL,
+            ends_at     TEXT    NOT NULL,
+            lab_id      TEXT    NOT NULL DEFAULT '',
+            place       TEXT    NOT NULL DEFAULT '',
+            lat         REAL,
+            lon         REAL,
+            online_url  TEXT    NOT NULL DEFAULT '',
+            description TEXT    NOT NULL DEFAULT '',
+            cancelled   INTEGER NOT NULL DEFAULT 0,
+            origin      TEXT    NOT NULL DEFAULT 'chat',
+            updated_at  TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE attendances (
+            event_id   TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            user_id    INTEGER NOT NULL,
+            share_name INTEGER NOT NULL DEFAULT 0,  -- agreed to show their name to staff
+            name       TEXT    NOT NULL DEFAULT '',
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (event_id, user_id)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE optouts (
+            user_id    INTEGER NOT NULL,
+            scope      TEXT    NOT NULL,  -- topic:scuola, topic:annunci, event:<ref>
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (user_id, scope)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE reminders (
+            key       TEXT PRIMARY KEY,  -- <event ref>|<offset>
+            ref       TEXT NOT NULL,
+            offset    TEXT NOT NULL,
+            due_at    TEXT NOT NULL,
+            status    TEXT NOT NULL DEFAULT 'pending'
+                           CHECK (status IN ('pending', 'done', 'skipped', 'cancelled'))
+        ) STRICT
+        """,
+        "CREATE INDEX reminders_due ON reminders (status, due_at)",
+        """
+        CREATE TABLE deliveries (
+            id         INTEGER PRIMARY KEY,
+            job        TEXT    NOT NULL,  -- reminder:<key> or announcement:<id>
+            user_id    INTEGER NOT NULL,
+            status     TEXT    NOT NULL DEFAULT 'pending'
+                               CHECK (status IN ('pending', 'sent', 'blocked', 'failed')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT    NOT NULL,
+            UNIQUE (job, user_id)
+        ) STRICT
+        """,
+        "CREATE INDEX deliveries_pending ON deliveries (job, status, id)",
+    ),
+    (  # 5: announcements; deliveries learn 'sending' (in flight) and 'stopped'
+        """
+        CREATE TABLE announcements (
+            id             INTEGER PRIMARY KEY,
+            token          TEXT    NOT NULL UNIQUE,  -- the draft it came from: sent once
+            author_id      INTEGER NOT NULL,
+            kind           TEXT    NOT NULL CHECK (kind IN ('text', 'photo', 'notice')),
+            body           TEXT    NOT NULL,  -- Telegram HTML, or the notice as JSON
+            photo          TEXT    NOT NULL DEFAULT '',  -- Telegram file_id
+            audience       TEXT    NOT NULL,  -- all, topic:<t>, lab:<id>, area:<name>, ...
+            status         TEXT    NOT NULL CHECK (status IN
+                               ('scheduled', 'sending', 'done', 'stopped', 'cancelled')),
+            send_at        TEXT    NOT NULL,
+            created_at     TEXT    NOT NULL,
+            finished_at    TEXT,
+            status_chat    INTEGER,
+            status_message INTEGER,
+            lang           TEXT    NOT NULL DEFAULT 'it'  -- the sender's, for the report
+        ) STRICT
+        """,
+        "CREATE INDEX announcements_status ON announcements (status, send_at)",
+        """
+        CREATE TABLE deliveries_new (
+            id         INTEGER PRIMARY KEY,
+            job        TEXT    NOT NULL,  -- reminder:<key> or announcement:<id>
+            user_id    INTEGER NOT NULL,
+            status     TEXT    NOT NULL DEFAULT 'pending'
+                               CHECK (status IN ('pending', 'sending', 'sent', 'blocked',
+                                                 'failed', 'stopped')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT    NOT NULL,
+            UNIQUE (job, user_id)
+        ) STRICT
+        """,
+        "INSERT INTO deliveries_new SELECT * FROM deliveries",
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_new RENAME TO deliveries",
+        "CREATE INDEX deliveries_pending ON deliveries (job, status, id)",
+    ),
+    # 6: staff added from the chat by an administrator (those of config.toml are not here).
+    (
+        """
+        CREATE TABLE staff (
+            user_id  INTEGER PRIMARY KEY,
+            added_by INTEGER NOT NULL,
+            added_at TEXT    NOT NULL
+        ) STRICT
+        """,
+    ),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
