@@ -10,14 +10,19 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.broadcast import Broadcaster
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import BotData, Ctx
+from bot.flood import FloodGuard
 from bot.i18n import Catalog
+from bot.mail import Outbox, mailer_for
 from bot.processor import PerChatUpdateProcessor
 from bot.profile import publish_profile
+from bot.staffchat import tell_staff
 from handlers import register_all
 from storage import Database, Repos
+from storage.outbox import OutgoingMail
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +32,11 @@ SANDBOX_TOKEN = "1:sandbox"
 class LabApplication(Application):
     """PTB's Application, plus the bot's own resources opened and closed with it.
 
-    `initialize` opens the database before anything can arrive and publishes the command menus;
-    `shutdown` closes the database after the last update. Tests, the terminal sandbox, polling and
-    webhooks all go through these two, so none of them can forget a step.
+    `initialize` opens the database before anything can arrive, builds the services that need
+    it (the mail outbox), runs the features' startup hooks, publishes the command menus and
+    resumes broadcasts; `shutdown` stops the background work and closes the database after the
+    last update. Tests, the terminal sandbox, polling and webhooks all go through these two, so
+    none of them can forget a step.
     """
 
     async def initialize(self) -> None:
@@ -38,6 +45,14 @@ class LabApplication(Application):
             data.repo = Repos.over(await Database.open(data.config.storage.path))
         data.started_at = data.clock.now()
         try:
+            data.outbox = Outbox(
+                data.repo.outbox,
+                mailer_for(data.config.smtp),
+                data.clock,
+                data.config.smtp.max_attempts,
+                on_failure=self._mail_failed,
+            )
+            data.outbox.run_on(self.job_queue)
             for hook in data.startup:
                 await hook(data)
             await super().initialize()
@@ -45,18 +60,28 @@ class LabApplication(Application):
             await self._close_database()
             raise
         await publish_profile(self)
-        for hook in data.ready:
-            await hook(data)
+        await data.broadcaster.start()  # resume what a restart interrupted
         log.info("bot @%s ready (schema %d)", self.bot.username, await data.repo.db.user_version())
 
     async def shutdown(self) -> None:
         data: BotData = self.bot_data
         try:
-            for hook in data.stopping:
-                await hook(data)
+            await data.broadcaster.close()
             await super().shutdown()
         finally:
             await self._close_database()
+
+    async def _mail_failed(self, mail: OutgoingMail, error: str) -> None:
+        """An e-mail the outbox gave up on: the staff chat hears of it (by sign-up code)."""
+        data: BotData = self.bot_data
+        reference = f"#{mail.id}"
+        if mail.signup_id is not None:
+            signup = await data.repo.signups.get(mail.signup_id)
+            reference = signup.code if signup else reference
+        await tell_staff(
+            self.bot, data, "mail.undelivered", reference=reference, error=error,
+            attempts=mail.attempts + 1,
+        )  # fmt: skip
 
     async def _close_database(self) -> None:
         data: BotData = self.bot_data
@@ -113,6 +138,8 @@ def build_application(
     data.config = config
     data.clock = clock or SystemClock()
     data.texts = texts or Catalog.load()
+    data.flood_guard = FloodGuard(config.abuse, data.clock)
+    data.broadcaster = Broadcaster(app)
     register_all(app)
     return app
 

@@ -5,23 +5,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.i18n import DEFAULT_LANGUAGE, Catalog, language_for
+from bot.broadcast import Broadcaster
+from bot.clock import Clock
+from bot.config import Config
+from bot.flood import FloodGuard
+from bot.i18n import DEFAULT_LANGUAGE, Catalog, language_for, number
+from bot.mail import Outbox
 from domain.directory import Directory, LabEdit
 from domain.scuola import Draft
 from domain.understanding import Matcher
-
-if TYPE_CHECKING:
-    from bot.clock import Clock
-    from bot.config import Config
-    from bot.mail import Outbox
-    from handlers.abuse import FloodGuard
-    from handlers.broadcast import Broadcaster
-    from storage import Repos
+from storage import Repos
 
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
 MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
@@ -57,7 +54,8 @@ class CommandSpec:
 
 
 class BotData:
-    """The application's shared state. PTB creates it empty; `build_application` fills it."""
+    """The application's shared state and services. PTB creates it empty; `build_application`
+    and `LabApplication.initialize` fill it (features never build a service themselves)."""
 
     config: Config
     texts: Catalog
@@ -74,8 +72,6 @@ class BotData:
         self.commands: list[CommandSpec] = []
         self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
         self.startup: list[StartupHook] = []  # run once the database is open
-        self.ready: list[StartupHook] = []  # run once the bot can send (resuming broadcasts)
-        self.stopping: list[StartupHook] = []  # run before shutdown (background tasks end)
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None
         self.labs = LabsState()
@@ -124,6 +120,23 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def config(self) -> Config:
         return self.bot_data.config
 
+    @property
+    def outbox(self) -> Outbox:
+        return self.bot_data.outbox
+
+    @property
+    def broadcaster(self) -> Broadcaster:
+        return self.bot_data.broadcaster
+
+    @property
+    def flood_guard(self) -> FloodGuard:
+        return self.bot_data.flood_guard
+
+    @property
+    def contact_email(self) -> str:
+        """The network's address, offered wherever the bot cannot help further."""
+        return self.bot_data.config.network.contact_email
+
     def now(self) -> datetime:
         return self.bot_data.clock.now()
 
@@ -134,6 +147,10 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def label(self, key: str, **values: object) -> str:
         """A plain text (button labels, alerts) in the user's language."""
         return self.bot_data.texts.plain(self.lang, key, **values)
+
+    def number(self, value: int) -> str:
+        """A count formatted for the user's language."""
+        return number(value, self.lang)
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.bot_data.staff_ids

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
@@ -35,6 +36,11 @@ def language_for(code: str | None) -> str:
     if code and code.lower().split("-")[0] == "en":
         return "en"
     return DEFAULT_LANGUAGE
+
+
+def number(value: int, lang: str) -> str:
+    """A count as people of `lang` write it: 12.345 in Italian, 12,345 in English."""
+    return format_decimal(value, locale="it_IT" if lang == "it" else "en_GB")
 
 
 def escape(value: object) -> str:

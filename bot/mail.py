@@ -1,9 +1,11 @@
-"""Sending what the outbox holds: through an SMTP server, or into .eml files when none is set.
+"""The e-mail outbox in service: what it holds goes out through an SMTP server, or into .eml
+files when none is set. A service, built by the composition root.
 
-`deliver_due` is the scheduler's job body: it sends every message that is due, marks it sent,
-or records the failure and the next attempt (exponential backoff); after a permanent refusal
-(5xx) or the last attempt, the message is marked failed and `on_failure` tells the staff. One run
-at a time: a call made during a run waits for it.
+`deliver_due` sends every message that is due, marks it sent, or records the failure and the
+next attempt (exponential backoff); after a permanent refusal (5xx) or the last attempt, the
+message is marked failed and `on_failure` tells the staff. One run at a time: a call made during
+a run waits for it. A repeating job runs it every INTERVAL_S; `kick()` runs it at once, after a
+feature queued a message (the person is answered first).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
+from telegram.ext import CallbackContext, JobQueue
 
 from bot.clock import Clock
 from bot.config import SmtpConfig
@@ -28,6 +31,17 @@ from storage.outbox import OutboxRepo, OutgoingMail
 log = logging.getLogger(__name__)
 
 FALLBACK_SENDER = "Laboratori Sociali Pavia <bot@localhost>"
+JOB = "outbox:deliver"
+INTERVAL_S = 30
+
+
+def sender(config: SmtpConfig) -> str:
+    return config.sender or FALLBACK_SENDER
+
+
+def message_id_domain(config: SmtpConfig) -> str:
+    address = sender(config).rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] if "@" in address else "labbot.local"
 
 
 class MailError(Exception):
@@ -128,6 +142,21 @@ class Outbox:
         self.max_attempts = max_attempts
         self.on_failure = on_failure
         self._lock = asyncio.Lock()
+        self._jobs: JobQueue | None = None
+
+    def run_on(self, jobs: JobQueue | None) -> None:
+        """Deliver every INTERVAL_S on the application's job queue (none: only when asked)."""
+        self._jobs = jobs
+        if jobs is not None:
+            jobs.run_repeating(self._job, interval=INTERVAL_S, first=5, name=JOB)
+
+    def kick(self) -> None:
+        """Deliver soon, without waiting for the next round (the user is answered first)."""
+        if self._jobs is not None:
+            self._jobs.run_once(self._job, 0, name=f"{JOB}:now")
+
+    async def _job(self, _context: CallbackContext) -> None:
+        await self.deliver_due()
 
     async def deliver_due(self) -> DeliveryReport:
         """Send what is due. Runs one at a time: a call made during a run waits for it, then

@@ -7,7 +7,6 @@ from telegram.ext import Application
 from handlers import (
     abuse,
     announce,
-    broadcast,
     core,
     errors,
     eventedit,
@@ -15,7 +14,6 @@ from handlers import (
     fallback,
     labedit,
     labs,
-    mailing,
     menu,
     notifications,
     privacy,
@@ -34,7 +32,6 @@ def register_all(app: Application) -> None:
     abuse.register(app)  # groups -20 (flood) and -15 (groups): before anything else runs
     tracking.register(app)  # group -10: know the user and their language before anything else
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
-    mailing.register(app)
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola_staff.register(app)
     announce.register(app)
@@ -46,7 +43,6 @@ def register_all(app: Application) -> None:
     notifications.register(app)
     events.register(app)
     reminders.register(app)  # after events: its plan is made from them
-    broadcast.register(app)
     staff.register(app)
     stats.register(app)
     privacy.register(app)

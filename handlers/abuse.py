@@ -1,9 +1,9 @@
 """Guards that run before every feature.
 
-Group -20, the flood guard: one person sending more than `[abuse] flood_updates` updates in
-`flood_seconds` gets one polite message, and what they send for `pause_seconds` more is dropped
-before it reaches the database or any feature. Others are not affected. It runs first so that a
-flood costs no database write.
+Group -20, the flood guard (`bot.flood`): one person sending more than `[abuse] flood_updates`
+updates in `flood_seconds` gets one polite message, and what they send for `pause_seconds` more
+is dropped before it reaches the database or any feature. Others are not affected. It runs first
+so that a flood costs no database write.
 
 Group -15, the group guard: in groups and supergroups only the commands that show public
 information run (the lab list, events, help, privacy pointer); every other command for this bot
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections import deque
-from dataclasses import dataclass, field
 
 from telegram import Update
 from telegram.constants import ChatType, MessageEntityType
@@ -29,7 +27,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.context import BotData, Ctx
+from bot.context import Ctx
 from handlers.core import group_hello
 
 log = logging.getLogger(__name__)
@@ -40,54 +38,17 @@ GROUP_GUARD = -15
 PUBLIC_IN_GROUPS = frozenset({"start", "help", "aiuto", "laboratori", "eventi", "privacy"})
 
 
-@dataclass
-class _Tally:
-    times: deque[float] = field(default_factory=deque)
-    paused_until: float = 0.0
-
-
-class FloodGuard:
-    def __init__(self, data: BotData):
-        self._data = data
-        self._people: dict[int, _Tally] = {}
-
-    def check(self, user_id: int) -> str:
-        """'ok', 'warn' (the first update over the limit) or 'drop'."""
-        settings = self._data.config.abuse
-        if settings.flood_updates <= 0:
-            return "ok"
-        now = self._data.clock.now().timestamp()
-        tally = self._people.setdefault(user_id, _Tally())
-        if now < tally.paused_until:
-            return "drop"
-        tally.times.append(now)
-        while tally.times and tally.times[0] <= now - settings.flood_seconds:
-            tally.times.popleft()
-        if len(tally.times) > settings.flood_updates:
-            tally.paused_until = now + settings.pause_seconds
-            tally.times.clear()
-            return "warn"
-        if len(self._people) > 50_000:  # forget people who have been quiet for a while
-            horizon = now - settings.flood_seconds
-            self._people = {
-                uid: t
-                for uid, t in self._people.items()
-                if t.paused_until > now or (t.times and t.times[-1] > horizon)
-            }
-        return "ok"
-
-
 async def flood(update: Update, context: Ctx) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    verdict = context.data.flood_guard.check(user.id)
+    verdict = context.flood_guard.check(user.id)
     if verdict == "ok":
         return
     if verdict == "warn":
         log.info("a user is sending too fast: paused for a while")
         context.guess_language(update)
-        text = context.label("flood.slow_down", seconds=context.config.abuse.pause_seconds)
+        text = context.label("flood.slow_down", seconds=context.flood_guard.pause_seconds)
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer(text, show_alert=True)
@@ -148,7 +109,5 @@ async def group_guard(update: Update, context: Ctx) -> None:
 
 
 def register(app: Application) -> None:
-    data: BotData = app.bot_data
-    data.flood_guard = FloodGuard(data)
     app.add_handler(TypeHandler(Update, flood), group=FLOOD_GROUP)
     app.add_handler(TypeHandler(Update, group_guard), group=GROUP_GUARD)

@@ -27,13 +27,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import broadcast, callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import conversation
+from bot.flows import conversation, edit_or_send
+from bot.guards import staff_only
 from domain.dates import DateProblem, local, parse_date, parse_time, say_date, say_time
-from handlers import broadcast
-from handlers.guards import staff_only
-from handlers.menu import edit_or_send
 from storage.announcements import Announcement
 
 log = logging.getLogger(__name__)
@@ -272,7 +270,7 @@ async def on_confirm(update: Update, context: Ctx) -> int:
     await edit_or_send(update, context, context.t("annuncio.started_long", count=len(people)), None)
     log.info("announcement %d queued for %d recipients", announcement.id, len(people))
     draft.clear()
-    context.data.broadcaster.kick()
+    context.broadcaster.kick()
     return ConversationHandler.END
 
 
@@ -309,10 +307,7 @@ async def got_when(update: Update, context: Ctx) -> int:
         await message.reply_text(context.t("annuncio.already"))
         return ConversationHandler.END
     draft.clear()
-    if context.job_queue is not None:
-        context.job_queue.run_once(
-            broadcast._tick, moment, name=f"announcement:{announcement.id}:start"
-        )
+    context.broadcaster.wake_at(moment, name=f"announcement:{announcement.id}:start")
     rows = [[InlineKeyboardButton(
         context.label("annuncio.unschedule"),
         callback_data=callbacks.pack(broadcast.FEATURE, "stop", announcement.id),

@@ -12,7 +12,7 @@ from bot import callbacks
 from bot.context import CommandSpec, Ctx
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, escape
 from handlers import notifications
-from handlers.menu import email, main_menu
+from handlers.menu import main_menu
 
 FEATURE = "lang"
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -72,7 +72,7 @@ async def help_command(update: Update, context: Ctx) -> None:
     if not is_private(update):
         await group_hello(update, context)
         return
-    text = context.t("help.text", email=email(context))
+    text = context.t("help.text", email=context.contact_email)
     if context.is_staff_user:
         text += "\n\n" + staff_tools(context)
     await update.effective_message.reply_text(text, reply_markup=main_menu(context))

@@ -30,14 +30,13 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import CommandSpec, Ctx
-from bot.flows import conversation
+from bot.flows import conversation, edit_or_send
+from bot.guards import staff_only
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
 from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
 from domain.text import normalize
 from handlers import events as events_feature
-from handlers.guards import staff_only
-from handlers.menu import edit_or_send
 from handlers.reminders import recipients, replan
 
 log = logging.getLogger(__name__)
@@ -368,7 +367,7 @@ async def _notify(
         lang=context.lang, recipients=people,
     )  # fmt: skip
     if created:
-        context.data.broadcaster.kick()
+        context.broadcaster.kick()
     return len(people)
 
 

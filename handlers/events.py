@@ -15,7 +15,6 @@ from bot.context import BotData, CommandSpec, Ctx
 from domain.calendar import calendar_file
 from domain.dates import say_span
 from domain.events import Occurrence, load_events, timeline
-from handlers.menu import email
 
 FEATURE = "ev"
 MAX_LISTED = 10
@@ -113,7 +112,7 @@ async def nothing_planned(update: Update, context: Ctx, key: str) -> None:
     first = InlineKeyboardButton(context.label("menu.notifications"), callback_data=notify)
     markup = InlineKeyboardMarkup([[first], *_staff_rows(context)])
     await context.bot.send_message(
-        update.effective_chat.id, context.t(key, email=email(context)), reply_markup=markup
+        update.effective_chat.id, context.t(key, email=context.contact_email), reply_markup=markup
     )
 
 

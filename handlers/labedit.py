@@ -28,7 +28,8 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import Ctx
-from bot.flows import conversation
+from bot.flows import conversation, edit_or_send
+from bot.guards import staff_only
 from domain.directory import (
     EDITABLE,
     Lab,
@@ -38,8 +39,6 @@ from domain.directory import (
     unique_slug,
 )
 from handlers import labs
-from handlers.guards import staff_only
-from handlers.menu import edit_or_send
 
 log = logging.getLogger(__name__)
 

@@ -40,12 +40,12 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
+from bot.flows import edit_or_send
+from bot.guards import staff_only
 from bot.i18n import Html, escape
 from domain import directory as directory_module
 from domain.directory import DataError, Lab
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
-from handlers.guards import staff_only
-from handlers.menu import edit_or_send, email
 from handlers.reminders import replan
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def shown(context: Ctx, value: str) -> str:
 
 
 def card_text(context: Ctx, lab: Lab) -> str:
-    mail = email(context)
+    mail = context.contact_email
     lines = [context.t("card.title", name=lab.name)]
     if lab.hidden:
         lines.append(context.t("card.hidden"))
@@ -262,7 +262,9 @@ async def send_nearest(
     unlocated = [lab.name for lab in labs if not lab.located]
     lines.append("")
     if unlocated:
-        lines.append(context.t("labs.unlocated", email=email(context), names=", ".join(unlocated)))
+        lines.append(
+            context.t("labs.unlocated", email=context.contact_email, names=", ".join(unlocated))
+        )
     lines.append(context.t("labs.distance_note"))
     lines.append(context.t("labs.pick_hint"))
     buttons.append([button(context.label("labs.all"), "list")])
@@ -325,7 +327,8 @@ async def on_button(update: Update, context: Ctx) -> None:
             await send_venue(update, context, lab)
         else:
             await context.bot.send_message(
-                _chat_id(update), context.t("labs.no_position", name=lab.name, email=email(context))
+                _chat_id(update),
+                context.t("labs.no_position", name=lab.name, email=context.contact_email),
             )
     elif action == "near" and args and (place := labs.place(args[0])) is not None:
         await query.answer()

@@ -8,11 +8,11 @@ is coming and how to reach the network.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import callbacks
 from bot.context import Ctx
+from bot.flows import edit_or_send
 from bot.i18n import LANGUAGES
 
 FEATURE = "menu"
@@ -46,10 +46,6 @@ def back_to_menu(context: Ctx) -> InlineKeyboardMarkup:
     )
 
 
-def email(context: Ctx) -> str:
-    return context.config.network.contact_email
-
-
 async def on_menu(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
@@ -74,28 +70,9 @@ async def on_menu(update: Update, context: Ctx) -> None:
     elif parsed.action == "home":
         text, markup = context.t("menu.title"), main_menu(context)
     else:
-        text = context.t(_PLACEHOLDERS[parsed.action], email=email(context))
+        text = context.t(_PLACEHOLDERS[parsed.action], email=context.contact_email)
         markup = back_to_menu(context)
     await edit_or_send(update, context, text, markup)
-
-
-async def edit_or_send(
-    update: Update, context: Ctx, text: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """Edit the message the button sits on; if that is impossible, send a new one."""
-    query = update.callback_query
-    if query and query.message and query.message.is_accessible:
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc):
-                return
-            if "not found" not in str(exc) and "can't be edited" not in str(exc):
-                raise
-    chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
 def register(app: Application) -> None:

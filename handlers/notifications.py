@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from handlers.menu import edit_or_send
+from bot.flows import edit_or_send
 
 FEATURE = "notify"
 TOPICS = ("assemblea", "scuola", "annunci")

@@ -20,10 +20,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
+from bot.flows import edit_or_send
+from bot.mail import message_id_domain
+from bot.mail import sender as mail_sender
 from domain.mail import compose, new_message_id
 from domain.scuola import Edition
-from handlers import mailing
-from handlers.menu import edit_or_send
 from handlers.scuola import mail_in_transaction, tell_promoted
 from storage.outbox import OutboxRepo
 from storage.scuola import Signup
@@ -157,13 +158,15 @@ def erasure_mail(
     texts, tz = data.texts, data.config.scheduler.tz
     fields = [(texts.plain("it", "mail.code"), s.code) for s, _ in withdrawn]
     fields += [(texts.plain("it", "mail.edition"), e.title) for _, e in withdrawn[:1]]
-    message_id = new_message_id("erasure", withdrawn[0][0].code, mailing.message_id_domain(data))
+    message_id = new_message_id(
+        "erasure", withdrawn[0][0].code, message_id_domain(data.config.smtp)
+    )
     raw = compose(
         subject=texts.plain("it", "mail.subject.erasure", count=len(withdrawn)),
         intro=texts.plain("it", "mail.intro.erasure"),
         fields=fields,
         outro=texts.plain("it", "mail.outro", when=f"{now.astimezone(tz):%d/%m/%Y %H:%M}"),
-        sender=mailing.sender(data),
+        sender=mail_sender(data.config.smtp),
         to=data.config.smtp.recipient,
         reply_to=None,
         message_id=message_id,
@@ -213,7 +216,7 @@ async def erase(update: Update, context: Ctx) -> None:
     context.data.chat_staff = await repo.staff.ids()
     log.info("a person erased their data (%d rows)", erased.rows)
     if withdrawn:
-        mailing.kick(context)
+        context.outbox.kick()
     await query.answer()
     key = "privacy.erased_withdrawn" if withdrawn else "privacy.erased"
     await edit_or_send(update, context, context.t(key, count=len(withdrawn)), None)

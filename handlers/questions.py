@@ -15,7 +15,7 @@ from bot.i18n import escape
 from domain.directory import Lab
 from domain.understanding import Understanding
 from handlers import labs
-from handlers.menu import email, main_menu
+from handlers.menu import main_menu
 
 MAX_TEXT = 4096
 
@@ -83,7 +83,7 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
 async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) -> None:
     message = update.effective_message
     assert message is not None
-    mail = email(context)
+    mail = context.contact_email
     if facet is None:
         await labs.send_card(update, context, lab)
         return
@@ -125,7 +125,7 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
     if action is not None:
         await action(update, context)
         return
-    mail = email(context)
+    mail = context.contact_email
     if topic == "laboratori":
         await labs.send_list(update, context)
     elif topic == "scuola":

@@ -23,10 +23,10 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot import callbacks
+from bot.broadcast import retry_seconds
 from bot.context import BotData, Ctx
 from domain.dates import say_span
 from domain.events import Occurrence, reminder_time, timeline
-from handlers.broadcast import retry_seconds
 
 log = logging.getLogger(__name__)
 

@@ -38,11 +38,10 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import conversation
+from bot.flows import conversation, edit_or_send
+from bot.guards import admin_only
 from bot.i18n import Html
 from bot.profile import publish_staff_menu, withdraw_staff_menu
-from handlers.guards import admin_only
-from handlers.menu import edit_or_send
 
 log = logging.getLogger(__name__)
 

@@ -41,6 +41,9 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
+from bot.mail import message_id_domain
+from bot.mail import sender as mail_sender
+from bot.staffchat import tell_staff
 from domain.calendar import calendar_file
 from domain.contacts import ContactProblem, check_email, check_phone
 from domain.dates import say_date, say_span
@@ -61,9 +64,6 @@ from domain.scuola import (
     next_step,
     thresholds_crossed,
 )
-from handlers import mailing
-from handlers.menu import email as contact_email
-from handlers.staffchat import tell_staff
 from storage.outbox import OutboxRepo
 from storage.scuola import InTransaction, Signup, waiting_position_in
 
@@ -123,7 +123,7 @@ async def show(update: Update, context: Ctx) -> None:
             )
     else:
         lines.append("")
-        lines.append(context.t("scuola.none_open", email=contact_email(context)))
+        lines.append(context.t("scuola.none_open", email=context.contact_email))
         subscribed = user is not None and "scuola" in await context.repo.subscriptions.topics(
             user.id
         )
@@ -242,7 +242,7 @@ async def ask(update: Update, context: Ctx, draft: Draft) -> None:
     elif step == "consent":
         rows = [[form_button(context.label("scuola.consent_yes"), "consent", "yes")],
                 [form_button(context.label("scuola.consent_no"), "consent", "no")]]  # fmt: skip
-        text = prefix + context.t("scuola.ask.consent", email=contact_email(context))
+        text = prefix + context.t("scuola.ask.consent", email=context.contact_email)
     elif step == "summary":
         edition = await context.repo.editions.get(draft.data.get("edition", ""))
         text = (
@@ -522,13 +522,13 @@ def organisers_mail(
         ),
     ]
     subject = texts.plain("it", f"mail.subject.{kind}", title=edition.title, name=signup.full_name)
-    message_id = new_message_id(kind, signup.code, mailing.message_id_domain(data))
+    message_id = new_message_id(kind, signup.code, message_id_domain(data.config.smtp))
     raw = compose(
         subject=subject,
         intro=texts.plain("it", f"mail.intro.{kind}"),
         fields=fields,
         outro=texts.plain("it", "mail.outro", when=f"{now.astimezone(tz):%d/%m/%Y %H:%M}"),
-        sender=mailing.sender(data),
+        sender=mail_sender(data.config.smtp),
         to=context.config.smtp.recipient,
         reply_to=signup.email,
         message_id=message_id,
@@ -562,7 +562,7 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> None:
         )
     await _drop(context, draft.user_id)
     log.info("sign-up %s stored (%s)", signup.code, signup.status)
-    mailing.kick(context)
+    context.outbox.kick()
 
     if signup.status == "waiting":
         position = await context.repo.signups.waiting_position(signup)
@@ -675,7 +675,7 @@ async def do_cancel(update: Update, context: Ctx, signup_id: int) -> None:
         return
     cancelled, promoted = result
     log.info("sign-up %s cancelled by its owner", cancelled.code)
-    mailing.kick(context)
+    context.outbox.kick()
     await context.bot.send_message(
         user.id, context.t("scuola.cancelled", code=cancelled.code, title=edition.title)
     )

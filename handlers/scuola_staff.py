@@ -33,14 +33,12 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import CommandSpec, Ctx
-from bot.flows import conversation
+from bot.flows import conversation, edit_or_send
+from bot.guards import staff_only
 from domain.dates import DateProblem, parse_deadline, parse_span
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
-from handlers import mailing
 from handlers import scuola as scuola_feature
-from handlers.guards import staff_only
-from handlers.menu import edit_or_send
 from handlers.reminders import replan
 from storage.scuola import Signup
 
@@ -375,7 +373,7 @@ async def promote_to_capacity(context: Ctx, edition_id: str) -> None:
             scuola_feature.mail_in_transaction(context, "promotion", edition, context.now()),
         )
         if promoted is not None:
-            mailing.kick(context)
+            context.outbox.kick()
             await scuola_feature.tell_promoted(context, promoted, edition)
 
 

@@ -9,7 +9,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot import __version__
 from bot.context import CommandSpec, Ctx
-from handlers.guards import staff_only
+from bot.guards import staff_only
 
 
 def human_duration(delta: timedelta) -> str:

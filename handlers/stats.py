@@ -15,9 +15,8 @@ from telegram.ext import Application, CommandHandler
 
 from bot import chart
 from bot.context import CommandSpec, Ctx
+from bot.guards import staff_only
 from domain.dates import MONTHS
-from handlers.broadcast import number
-from handlers.guards import staff_only
 from handlers.notifications import TOPICS
 from storage.stats import Stats
 
@@ -35,13 +34,13 @@ def _ranked(context: Ctx, pairs: list[tuple[str, int]], kind: str) -> str:
     names = []
     for key, count in pairs:
         found = current.place(key) if kind == "place" else current.lab(key)
-        names.append(f"{found.name if found else key} ({number(count, context.lang)})")
+        names.append(f"{found.name if found else key} ({context.number(count)})")
     return ", ".join(names) if names else "—"
 
 
 def summary(context: Ctx, stats: Stats) -> str:
     def n(value: int) -> str:
-        return number(value, context.lang)
+        return context.number(value)
 
     parts = [
         context.t(
@@ -141,10 +140,10 @@ async def statistics(update: Update, context: Ctx) -> None:
         caption=context.t(
             "stats.chart_caption",
             weeks=WEEKS,
-            signups=number(signups, context.lang),
-            people=number(people, context.lang),
+            signups=context.number(signups),
+            people=context.number(people),
             busiest=_week_label(busiest.monday, context.lang),
-            busiest_people=number(busiest.new_people, context.lang),
+            busiest_people=context.number(busiest.new_people),
         ),
         filename="statistiche.png",
     )

@@ -1,4 +1,6 @@
-"""Sending one message to many people: staff announcements and notices that an event changed.
+"""The broadcast engine: one message to many people (staff announcements, notices that an event
+changed). A service, built by the composition root; `/annuncio` and the event editor queue work
+for it, and the `ann:` buttons (stop, opt out) are answered by `handlers.announce`.
 
 Each (announcement, person) is a row of `deliveries`, queued in the transaction that starts the
 announcement. One background task sends the pending rows at the pace of `[broadcast]` (so many
@@ -21,18 +23,23 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, CallbackContext
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import callbacks
-from bot.context import BotData
+from bot.clock import Clock
+from bot.config import BroadcastConfig
+from bot.i18n import number
 from domain.dates import say_span
 from domain.directory import slug
 from storage.announcements import Announcement
+
+if TYPE_CHECKING:  # the engine is part of BotData, which it reads (a type-only reference)
+    from bot.context import BotData
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +61,15 @@ class Pacer:
     """At most `per_second` messages in any one second in total, evenly spaced, and
     `per_chat` seconds apart in one chat."""
 
-    def __init__(self, data: BotData):
-        self._data = data
+    def __init__(self, settings: BroadcastConfig, clock: Clock):
+        self._settings = settings
+        self._clock = clock
         self._next = 0.0
         self._last: dict[int, float] = {}
-        self._window: deque[float] = deque(maxlen=data.config.broadcast.messages_per_second)
+        self._window: deque[float] = deque(maxlen=settings.messages_per_second)
 
     async def wait(self, chat_id: int) -> None:
-        clock, settings = self._data.clock, self._data.config.broadcast
+        clock, settings = self._clock, self._settings
         at = max(self._next, self._last.get(chat_id, float("-inf")) + settings.seconds_per_chat)
         if len(self._window) == self._window.maxlen:  # a hard cap over any one-second window
             at = max(at, self._window[0] + 1.0)
@@ -82,7 +90,7 @@ class Pacer:
 
     def hold(self, seconds: float) -> None:
         """Telegram said to slow down: nothing goes out for `seconds`."""
-        self._next = max(self._next, _seconds(self._data.clock.now()) + seconds)
+        self._next = max(self._next, _seconds(self._clock.now()) + seconds)
 
 
 @dataclass
@@ -112,11 +120,28 @@ class Broadcaster:
     def __init__(self, app: Application):
         self.app = app
         self.data: BotData = app.bot_data
-        self.pacer = Pacer(self.data)
+        self.pacer = Pacer(self.data.config.broadcast, self.data.clock)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._status_at: dict[int, float] = {}
         self._where: dict[int, tuple[int | None, int | None]] = {}  # status message per id
+
+    async def start(self) -> None:
+        """Once the bot can send: resume what a restart interrupted, then look for due
+        announcements every TICK_S."""
+        await self.data.repo.deliveries.requeue_in_flight(self.data.clock.now())
+        self.kick()
+        if self.app.job_queue is not None:
+            self.app.job_queue.run_repeating(self._tick, interval=TICK_S, first=TICK_S, name=JOB)
+
+    def wake_at(self, moment: datetime, name: str) -> None:
+        """A scheduled announcement: look for due work at `moment` (the tick would find it too,
+        up to TICK_S later)."""
+        if self.app.job_queue is not None:
+            self.app.job_queue.run_once(self._tick, moment, name=name)
+
+    async def _tick(self, _context: CallbackContext) -> None:
+        self.kick()
 
     def kick(self) -> None:
         self._wake.set()
@@ -255,10 +280,6 @@ def retry_seconds(exc: RetryAfter) -> float:
     return float(total()) if callable(total) else float(value)
 
 
-def number(value: int, lang: str) -> str:
-    return format_decimal(value, locale="it_IT" if lang == "it" else "en_GB")
-
-
 def status_view(
     data: BotData, announcement: Announcement, progress: Progress
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -341,8 +362,7 @@ async def audience(data: BotData, name: str) -> list[int]:
     kind, _, arg = name.partition(":")
     people: set[int]
     if kind == "all":
-        rows = await repo.db.fetch_all("SELECT id FROM users WHERE blocked = 0")
-        people = {r["id"] for r in rows}
+        people = set(await repo.users.reachable())
     elif kind == "topic":
         people = set(await repo.subscriptions.subscribers(arg))
     elif kind == "lab":
@@ -366,22 +386,3 @@ async def audience(data: BotData, name: str) -> list[int]:
 
 def area_key(area: str) -> str:
     return slug(area)[:40]
-
-
-def register(app: Application) -> None:
-    data: BotData = app.bot_data
-    broadcaster = Broadcaster(app)
-    data.broadcaster = broadcaster
-
-    async def ready(data: BotData) -> None:
-        await data.repo.deliveries.requeue_in_flight(data.clock.now())
-        broadcaster.kick()  # resume what a restart interrupted
-        if app.job_queue is not None:
-            app.job_queue.run_repeating(_tick, interval=TICK_S, first=TICK_S, name=JOB)
-
-    data.ready.append(ready)
-    data.stopping.append(lambda _data: broadcaster.close())
-
-
-async def _tick(context) -> None:
-    context.bot_data.broadcaster.kick()
