@@ -15,6 +15,7 @@ from bot.config import Config, SmtpConfig, StorageConfig, TelegramConfig
 from bot.fake_telegram import FakeTelegram
 from bot.sandbox import Sandbox
 from domain.directory import DATA_DIR
+from storage.outbox import NewMail
 from tests.smtp import SmtpServer
 
 USERS = 300
@@ -78,7 +79,7 @@ async def main() -> dict[str, float]:
     now = app.bot_data.clock.now()
     for i in range(MAILS - USERS):
         copy = raw.replace(b"Message-ID: <", f"Message-ID: <bench{i}.".encode(), 1)
-        await repo.outbox.add(message_id=f"<bench{i}@example.org>", kind="bench", raw=copy, now=now)
+        await repo.outbox.add(NewMail(f"<bench{i}@example.org>", "bench", copy), now)
     t0 = time.perf_counter()
     delivered = 0
     while (report := await outbox.deliver_due()).sent:

@@ -21,7 +21,6 @@ from handlers import (
     reminders,
     roles,
     scuola,
-    scuola_staff,
     staff,
     stats,
     tracking,
@@ -33,7 +32,7 @@ def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     labedit.register(app)  # conversations first: while one is open, it takes its messages
-    scuola_staff.register(app)
+    scuola.register_staff(app)
     announce.register(app)
     eventedit.register(app)
     roles.register(app)

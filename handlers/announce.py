@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from typing import Any
+from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -29,29 +29,35 @@ from telegram.ext import (
 
 from bot import broadcast, callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import conversation, edit_or_send
+from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
 from domain.dates import DateProblem, local, parse_date, parse_time, say_date, say_time
 from storage.announcements import Announcement
 
 log = logging.getLogger(__name__)
 
-FEATURE = "annuncio"
 BODY, AUDIENCE, CONFIRM, WHEN = range(4)
-TIMEOUT_S = 60 * 60
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 _MOMENT = re.compile(r"^\s*(\S+)\s+(?:ore\s+|alle\s+)?(\d{1,2}(?:[:.]\d{2})?)\s*$", re.I)
 TOPICS = ("annunci", "assemblea", "scuola")
 
 
-def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+@dataclass
+class Draft:
+    token: str = ""  # names this draft: "Invia ora" pressed twice sends it once
+    kind: str = ""  # text or photo; empty until the body is written
+    body: str = ""  # Telegram HTML
+    photo: str = ""  # Telegram file_id
+    audience: str = ""  # see bot.broadcast.audience
 
 
-def _draft(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(FEATURE, {})
+FLOW = Flow(
+    "annuncio", Draft, name="flow.name.annuncio", cancelled="annuncio.cancelled", timeout_s=60 * 60
+)
+FEATURE = FLOW.feature
+SENDING = Buttons(broadcast.FEATURE)  # stop and opt out, on the messages the broadcaster sends
+_button = FLOW.button
 
 
 def telegram_length(text: str) -> int:
@@ -59,11 +65,11 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _preview(context: Ctx, draft: dict[str, Any]) -> Announcement:
+def _preview(context: Ctx, draft: Draft) -> Announcement:
     now = context.now()
     return Announcement(
-        id=0, token=draft["token"], author_id=0, kind=draft["kind"], body=draft["body"],
-        photo=draft.get("photo", ""), audience=draft.get("audience", ""), status="draft",
+        id=0, token=draft.token, author_id=0, kind=draft.kind, body=draft.body,
+        photo=draft.photo, audience=draft.audience, status="draft",
         send_at=now, created_at=now, finished_at=None, status_chat=None, status_message=None,
         lang=context.lang,
     )  # fmt: skip
@@ -75,9 +81,7 @@ def _preview(context: Ctx, draft: dict[str, Any]) -> Announcement:
 @staff_only
 async def start(update: Update, context: Ctx) -> int:
     assert update.effective_message is not None
-    draft = _draft(context)
-    draft.clear()
-    draft["token"] = secrets.token_urlsafe(9)
+    FLOW.begin(context, Draft(token=secrets.token_urlsafe(9)))
     await update.effective_message.reply_text(context.t("annuncio.ask_body"))
     return BODY
 
@@ -86,7 +90,7 @@ async def start(update: Update, context: Ctx) -> int:
 async def got_body(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None
-    draft = _draft(context)
+    draft = FLOW.draft(context)
     header = context.data.texts.plain(context.lang, "broadcast.header")
     if message.photo:
         caption = message.caption or ""
@@ -96,7 +100,8 @@ async def got_body(update: Update, context: Ctx) -> int:
                 context.t("annuncio.too_long_caption", limit=limit, length=len(caption))
             )
             return BODY
-        draft.update(kind="photo", body=message.caption_html or "", photo=message.photo[-1].file_id)
+        draft.kind, draft.body = "photo", message.caption_html or ""
+        draft.photo = message.photo[-1].file_id
     elif message.text:
         limit = MAX_TEXT - telegram_length(header) - 2
         if telegram_length(message.text) > limit:
@@ -107,7 +112,7 @@ async def got_body(update: Update, context: Ctx) -> int:
         if not any(c.isalnum() for c in message.text):
             await message.reply_text(context.t("annuncio.ask_body"))
             return BODY
-        draft.update(kind="text", body=message.text_html, photo="")
+        draft.kind, draft.body, draft.photo = "text", message.text_html, ""
     else:
         await message.reply_text(context.t("annuncio.only_text_or_photo"))
         return BODY
@@ -156,11 +161,13 @@ def audience_label(context: Ctx, name: str) -> str:
 async def on_audience(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    draft = _draft(context)
-    if parsed is None or "body" not in draft:
-        await query.answer(context.label("button.stale"), show_alert=True)
-        return ConversationHandler.END if "body" not in draft else AUDIENCE
+    parsed = await FLOW.pressed(update, context)
+    draft = FLOW.draft(context)
+    if parsed is None:
+        return AUDIENCE
+    if not draft.kind:
+        await stale(update, context)
+        return ConversationHandler.END
     await query.answer()
     if parsed.action == "cancel":
         return await _cancel(update, context)
@@ -205,29 +212,29 @@ async def on_audience(update: Update, context: Ctx) -> int:
             context.t("annuncio.empty", audience=audience_label(context, name)),
         )
         return await ask_audience(update, context)
-    draft["audience"] = name
+    draft.audience = name
     return await show_preview(update, context, len(people))
 
 
 async def show_preview(update: Update, context: Ctx, count: int) -> int:
-    draft = _draft(context)
+    draft = FLOW.draft(context)
     chat_id = update.effective_user.id if update.effective_user else 0
     text, markup = broadcast.render(context.data, _preview(context, draft), context.lang)
     await context.bot.send_message(chat_id, context.t("annuncio.preview_intro"))
-    if draft["kind"] == "photo":
-        await context.bot.send_photo(chat_id, draft["photo"], caption=text, reply_markup=markup)
+    if draft.kind == "photo":
+        await context.bot.send_photo(chat_id, draft.photo, caption=text, reply_markup=markup)
     else:
         await context.bot.send_message(chat_id, text, reply_markup=markup)
     rows = [
-        [_button(context.label("annuncio.send_now", count=count), "send", draft["token"])],
-        [_button(context.label("annuncio.later"), "later", draft["token"])],
+        [_button(context.label("annuncio.send_now", count=count), "send", draft.token)],
+        [_button(context.label("annuncio.later"), "later", draft.token)],
         [_button(context.label("annuncio.change_audience"), "back"),
          _button(context.label("annuncio.cancel"), "cancel")],
     ]  # fmt: skip
     await context.bot.send_message(
         chat_id,
         context.t(
-            "annuncio.confirm", count=count, audience=audience_label(context, draft["audience"])
+            "annuncio.confirm", count=count, audience=audience_label(context, draft.audience)
         ),
         reply_markup=InlineKeyboardMarkup(rows),
     )
@@ -238,12 +245,11 @@ async def show_preview(update: Update, context: Ctx, count: int) -> int:
 async def on_confirm(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    draft = _draft(context)
+    parsed = await FLOW.pressed(update, context)
+    draft = FLOW.draft(context)
     if parsed is None:
-        await query.answer(context.label("button.stale"), show_alert=True)
         return CONFIRM
-    if parsed.action in ("send", "later") and parsed.args[:1] != (draft.get("token"),):
+    if parsed.action in ("send", "later") and parsed.args[:1] != (draft.token,):
         return await on_stale(update, context) or CONFIRM
     if parsed.action == "cancel":
         await query.answer()
@@ -256,9 +262,9 @@ async def on_confirm(update: Update, context: Ctx) -> int:
         await context.bot.send_message(query.from_user.id, context.t("annuncio.ask_when"))
         return WHEN
     if parsed.action != "send":
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
         return CONFIRM
-    people = await broadcast.audience(context.data, draft["audience"])
+    people = await broadcast.audience(context.data, draft.audience)
     if not people:
         await query.answer(context.label("annuncio.empty_now"), show_alert=True)
         return await ask_audience(update, context)
@@ -269,17 +275,17 @@ async def on_confirm(update: Update, context: Ctx) -> int:
     await query.answer(context.label("annuncio.started"))
     await edit_or_send(update, context, context.t("annuncio.started_long", count=len(people)), None)
     log.info("announcement %d queued for %d recipients", announcement.id, len(people))
-    draft.clear()
+    FLOW.drop(context)
     context.broadcaster.kick()
     return ConversationHandler.END
 
 
 async def _create(
-    context: Ctx, author_id: int, draft: dict[str, Any], send_at, people: list[int] | None
+    context: Ctx, author_id: int, draft: Draft, send_at, people: list[int] | None
 ) -> tuple[Announcement, bool]:
     return await context.repo.announcements.create(
-        token=draft["token"], author_id=author_id, kind=draft["kind"],
-        body=draft["body"], photo=draft.get("photo", ""), audience=draft["audience"],
+        token=draft.token, author_id=author_id, kind=draft.kind,
+        body=draft.body, photo=draft.photo, audience=draft.audience,
         send_at=send_at, now=context.now(), lang=context.lang, recipients=people,
     )  # fmt: skip
 
@@ -301,17 +307,14 @@ async def got_when(update: Update, context: Ctx) -> int:
             context.t(f"dates.{problem.code}") + "\n" + context.t("annuncio.ask_when")
         )
         return WHEN
-    draft = _draft(context)
+    draft = FLOW.draft(context)
     announcement, created = await _create(context, message.chat_id, draft, moment, None)
     if not created:
         await message.reply_text(context.t("annuncio.already"))
         return ConversationHandler.END
-    draft.clear()
+    FLOW.drop(context)
     context.broadcaster.wake_at(moment, name=f"announcement:{announcement.id}:start")
-    rows = [[InlineKeyboardButton(
-        context.label("annuncio.unschedule"),
-        callback_data=callbacks.pack(broadcast.FEATURE, "stop", announcement.id),
-    )]]  # fmt: skip
+    rows = [[SENDING.button(context.label("annuncio.unschedule"), "stop", announcement.id)]]
     await message.reply_text(
         context.t(
             "annuncio.scheduled", date=say_date(moment, tz, context.lang),
@@ -331,14 +334,8 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
 
 
 async def _cancel(update: Update, context: Ctx) -> int:
-    _draft(context).clear()
-    assert update.effective_chat is not None
-    await context.bot.send_message(update.effective_chat.id, context.t("annuncio.cancelled"))
-    return ConversationHandler.END
-
-
-async def cancel_command(update: Update, context: Ctx) -> int:
-    return await _cancel(update, context)
+    """The flow's "Annulla" button: the same as /annulla."""
+    return await FLOW.cancel(update, context)
 
 
 # --- buttons outside the flow ---------------------------------------------------------------------
@@ -349,31 +346,35 @@ async def on_stale(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
     parsed = callbacks.parse(query.data, FEATURE)
-    if parsed and parsed.action in ("send", "later") and parsed.args:
-        found = await context.repo.db.fetch_one(
-            "SELECT id FROM announcements WHERE token = ?", (parsed.args[0],)
-        )
-        if found is not None:
-            await query.answer(context.label("annuncio.already"), show_alert=True)
-            return None
-    await query.answer(context.label("button.stale"), show_alert=True)
+    sent = (
+        parsed is not None
+        and parsed.action in ("send", "later")
+        and bool(parsed.args)
+        and await context.repo.announcements.by_token(parsed.args[0]) is not None
+    )
+    if sent:
+        await query.answer(context.label("annuncio.already"), show_alert=True)
+        return None
+    await stale(update, context)
     return None
 
 
 async def on_broadcast_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, broadcast.FEATURE)
-    if parsed is not None and parsed.action == "optout":
+    parsed = await SENDING.pressed(update, context, "optout", "stop")
+    if parsed is None:
+        return
+    if parsed.action == "optout":
         now = context.now()
         await context.repo.subscriptions.set(query.from_user.id, "annunci", False, now)
         await context.repo.optouts.set(query.from_user.id, "topic:annunci", True, now)
         await query.answer(context.label("broadcast.opted_out"), show_alert=True)
         return
-    if parsed is not None and parsed.action == "stop" and parsed.args[:1]:
+    if parsed.action == "stop" and parsed.args[:1]:
         await stop(update, context)
         return
-    await query.answer(context.label("button.stale"), show_alert=True)
+    await stale(update, context)
 
 
 @staff_only
@@ -399,9 +400,8 @@ async def stop(update: Update, context: Ctx) -> None:
 def register(app: Application) -> None:
     data: BotData = app.bot_data
     data.commands.append(CommandSpec("annuncio", "cmd.annuncio", staff=True))
-    flow = rf"^{FEATURE}:v1:"
     app.add_handler(
-        conversation(
+        FLOW.conversation(
             entry_points=[CommandHandler(["annuncio", "announce"], start)],
             states={
                 BODY: [
@@ -409,26 +409,21 @@ def register(app: Application) -> None:
                     MessageHandler(~filters.COMMAND, got_body),
                 ],
                 AUDIENCE: [
-                    CallbackQueryHandler(on_audience, pattern=flow),
+                    CallbackQueryHandler(on_audience, pattern=FLOW.pattern()),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
                 CONFIRM: [
-                    CallbackQueryHandler(on_confirm, pattern=flow),
+                    CallbackQueryHandler(on_confirm, pattern=FLOW.pattern()),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
                 WHEN: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, got_when),
-                    CallbackQueryHandler(on_confirm, pattern=flow),
+                    CallbackQueryHandler(on_confirm, pattern=FLOW.pattern()),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
             },
-            fallbacks=[CommandHandler(["annulla", "cancel"], cancel_command)],
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_S,
-            name="annuncio",
+            on_stale=on_stale,
         )
     )
-    app.add_handler(CallbackQueryHandler(staff_only(on_stale), pattern=flow))
-    app.add_handler(
-        CallbackQueryHandler(on_broadcast_button, pattern=callbacks.pattern(broadcast.FEATURE))
-    )
+    app.add_handler(FLOW.outside(staff_only(on_stale)))
+    app.add_handler(CallbackQueryHandler(on_broadcast_button, pattern=SENDING.any_version))

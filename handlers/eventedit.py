@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -28,9 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import CommandSpec, Ctx
-from bot.flows import conversation, edit_or_send
+from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
@@ -41,39 +39,48 @@ from handlers.reminders import recipients, replan
 
 log = logging.getLogger(__name__)
 
-FEATURE = "evedit"
 MENU, VALUE = range(2)
-TIMEOUT_S = 30 * 60
 MAX_PLACE = 200
 FIELDS = ("title", "when", "where", "description")
 
 
-def button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+@dataclass
+class Draft:
+    """The event as it will be published; `id` is empty until a new one is saved."""
+
+    id: str = ""
+    kind: str = ""  # assemblea or altro; empty until chosen
+    title: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    lab_id: str = ""
+    place: str = ""
+    online_url: str = ""
+    description: str = ""
+    new: bool = False  # made with "➕ Nuovo": the fields are asked one after the other
+    steps: list[str] = field(default_factory=list)  # the fields still to ask, when new
+    awaiting: str | None = None  # the field whose value is awaited
+
+    @classmethod
+    def of(cls, event: Event) -> Draft:
+        return cls(
+            id=event.id, kind=event.kind, title=event.title, start=event.starts_at,
+            end=event.ends_at, lab_id=event.lab_id, place=event.place,
+            online_url=event.online_url, description=event.description,
+        )  # fmt: skip
+
+    def event(self) -> Event:
+        assert self.start is not None and self.end is not None
+        return Event(
+            id=self.id or "draft", kind=self.kind, title=self.title, starts_at=self.start,
+            ends_at=self.end, lab_id=self.lab_id, place=self.place, online_url=self.online_url,
+            description=self.description,
+        )  # fmt: skip
 
 
-def _draft(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(FEATURE, {})
-
-
-def _event(draft: dict[str, Any]) -> Event:
-    return Event(
-        id=draft.get("id") or "draft", kind=draft["kind"], title=draft.get("title", ""),
-        starts_at=datetime.fromisoformat(draft["start"]),
-        ends_at=datetime.fromisoformat(draft["end"]), lab_id=draft.get("lab_id", ""),
-        place=draft.get("place", ""), online_url=draft.get("online_url", ""),
-        description=draft.get("description", ""),
-    )  # fmt: skip
-
-
-def _draft_of(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id, "kind": event.kind, "title": event.title,
-        "start": event.starts_at.isoformat(), "end": event.ends_at.isoformat(),
-        "lab_id": event.lab_id, "place": event.place, "online_url": event.online_url,
-        "description": event.description,
-    }  # fmt: skip
+FLOW = Flow("evedit", Draft, name="flow.name.evedit", cancelled="evedit.closed", timeout_s=30 * 60)
+FEATURE = FLOW.feature
+button = FLOW.button
 
 
 # --- entry points ---------------------------------------------------------------------------------
@@ -83,9 +90,7 @@ def _draft_of(event: Event) -> dict[str, Any]:
 async def new(update: Update, context: Ctx) -> int:
     if update.callback_query:
         await update.callback_query.answer()
-    draft = _draft(context)
-    draft.clear()
-    draft["steps"] = list(FIELDS)  # asked one after the other the first time
+    FLOW.begin(context, Draft(new=True, steps=list(FIELDS)))
     rows = [
         [button(context.label("evedit.kind.assemblea"), "kind", "assemblea")],
         [button(context.label("evedit.kind.altro"), "kind", "altro")],
@@ -103,8 +108,10 @@ async def new(update: Update, context: Ctx) -> int:
 async def edit(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    event_id = parsed.args[0] if parsed and parsed.args else ""
+    parsed = await FLOW.pressed(update, context, "edit")
+    if parsed is None:
+        return ConversationHandler.END
+    event_id = parsed.args[0] if parsed.args else ""
     event = await context.repo.events.get(event_id)
     if event is None or event.cancelled or event.ends_at <= context.now():
         await query.answer(context.label("events.gone"), show_alert=True)
@@ -113,9 +120,7 @@ async def edit(update: Update, context: Ctx) -> int:
         await query.answer(context.label("evedit.from_file"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    draft = _draft(context)
-    draft.clear()
-    draft.update(_draft_of(event))
+    FLOW.begin(context, Draft.of(event))
     return await show(update, context)
 
 
@@ -123,10 +128,10 @@ async def edit(update: Update, context: Ctx) -> int:
 
 
 async def show(update: Update, context: Ctx) -> int:
-    draft = _draft(context)
-    occurrence = timeline([_event(draft)], [], context.data.labs.current, "")[0]
+    draft = FLOW.draft(context)
+    occurrence = timeline([draft.event()], [], context.data.labs.current, "")[0]
     lines = [context.t("evedit.preview"), "", events_feature.describe(context, occurrence)]
-    existing = bool(draft.get("id"))
+    existing = bool(draft.id)
     rows = [
         [button(context.label("evedit.field.title"), "field", "title"),
          button(context.label("evedit.field.when"), "field", "when")],
@@ -145,8 +150,7 @@ async def show(update: Update, context: Ctx) -> int:
 
 
 async def ask(update: Update, context: Ctx, field: str) -> int:
-    draft = _draft(context)
-    draft["field"] = field
+    FLOW.draft(context).awaiting = field
     rows = []
     if field in ("where", "description"):
         rows = [[button(context.label(f"evedit.no_{field}"), "empty", field)]]
@@ -161,7 +165,7 @@ async def ask(update: Update, context: Ctx, field: str) -> int:
 
 async def next_step(update: Update, context: Ctx) -> int:
     """While creating: the next unanswered field; then the preview."""
-    steps = _draft(context).get("steps") or []
+    steps = FLOW.draft(context).steps
     if steps:
         return await ask(update, context, steps.pop(0))
     return await show(update, context)
@@ -171,50 +175,52 @@ async def next_step(update: Update, context: Ctx) -> int:
 async def on_menu(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    draft = _draft(context)
-    if parsed is None or (parsed.action != "kind" and "kind" not in draft):
-        await query.answer(context.label("button.stale"), show_alert=True)
+    parsed = await FLOW.pressed(update, context)
+    draft = FLOW.draft(context)
+    if parsed is None:
+        return MENU
+    if parsed.action != "kind" and not draft.kind:
+        await stale(update, context)
         return ConversationHandler.END
     action, args = parsed.action, parsed.args
-    if action == "kind" and args and args[0] in ("assemblea", "altro") and "steps" in draft:
+    if action == "kind" and args and args[0] in ("assemblea", "altro") and draft.new:
         await query.answer()
-        draft["kind"] = args[0]
+        draft.kind = args[0]
         await edit_or_send(update, context, context.label(f"evedit.kind.{args[0]}"), None)
         return await next_step(update, context)
-    if action == "field" and args and args[0] in FIELDS and "start" in draft:
+    if action == "field" and args and args[0] in FIELDS and draft.start is not None:
         await query.answer()
         return await ask(update, context, args[0])
     if action == "empty" and args and args[0] in ("where", "description"):
         await query.answer()
         if args[0] == "where":
-            draft.update(lab_id="", place="", online_url="")
+            draft.lab_id = draft.place = draft.online_url = ""
         else:
-            draft["description"] = ""
-        draft.pop("field", None)
+            draft.description = ""
+        draft.awaiting = None
         return await next_step(update, context)
     if action == "close":
         await query.answer()
-        draft.clear()
+        FLOW.drop(context)
         await edit_or_send(update, context, context.t("evedit.closed"), None)
         return ConversationHandler.END
-    if action == "save" and "start" in draft:
+    if action == "save" and draft.start is not None:
         return await save(update, context)
-    if action == "drop" and draft.get("id"):
+    if action == "drop" and draft.id:
         await query.answer()
-        rows = [[button(context.label("evedit.confirm_cancel"), "dropyes", draft["id"])],
+        rows = [[button(context.label("evedit.confirm_cancel"), "dropyes", draft.id)],
                 [button(context.label("evedit.keep"), "keep")]]  # fmt: skip
         await context.bot.send_message(
-            query.from_user.id, context.t("evedit.sure_cancel", title=draft["title"]),
+            query.from_user.id, context.t("evedit.sure_cancel", title=draft.title),
             reply_markup=InlineKeyboardMarkup(rows),
         )  # fmt: skip
         return MENU
-    if action == "dropyes" and args and draft.get("id") == args[0]:
+    if action == "dropyes" and args and draft.id == args[0]:
         return await cancel_event(update, context)
     if action == "keep":
         await query.answer()
         return await show(update, context)
-    await query.answer(context.label("button.stale"), show_alert=True)
+    await stale(update, context)
     return MENU
 
 
@@ -225,13 +231,13 @@ async def on_menu(update: Update, context: Ctx) -> int:
 async def got_value(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
-    draft = _draft(context)
-    field, text = draft.get("field"), message.text.strip()
+    draft = FLOW.draft(context)
+    field, text = draft.awaiting, message.text.strip()
     if field == "title":
         if not any(c.isalnum() for c in text) or len(text) > MAX_TITLE:
             await message.reply_text(context.t("evedit.error.title", limit=MAX_TITLE))
             return VALUE
-        draft["title"] = text
+        draft.title = text
     elif field == "when":
         try:
             start, end = parse_span(text, context.config.scheduler.tz, context.now())
@@ -240,32 +246,33 @@ async def got_value(update: Update, context: Ctx) -> int:
                 context.t(f"dates.{problem.code}") + "\n" + context.t("evedit.ask.when")
             )
             return VALUE
-        draft.update(start=start.isoformat(), end=end.isoformat())
+        draft.start, draft.end = start, end
     elif field == "where":
         if len(text) > MAX_PLACE or not any(c.isalnum() for c in text):
             await message.reply_text(context.t("evedit.error.where", limit=MAX_PLACE))
             return VALUE
-        draft.update(where(context, text))
+        draft.lab_id, draft.place, draft.online_url = where(context, text)
     elif field == "description":
         if len(text) > MAX_DESCRIPTION:
             await message.reply_text(context.t("evedit.error.description", limit=MAX_DESCRIPTION))
             return VALUE
-        draft["description"] = text
+        draft.description = text
     else:
         return ConversationHandler.END
-    draft.pop("field", None)
+    draft.awaiting = None
     return await next_step(update, context)
 
 
-def where(context: Ctx, text: str) -> dict[str, str]:
-    """A lab of the directory by its name, an online link, or an address as typed."""
+def where(context: Ctx, text: str) -> tuple[str, str, str]:
+    """(lab id, place, online link): a lab of the directory by its name, an online link, or an
+    address as typed."""
     if text.startswith("https://"):
-        return {"lab_id": "", "place": "", "online_url": text}
+        return "", "", text
     wanted = normalize(text)
     for lab in context.data.labs.current.visible:
         if wanted in {normalize(lab.name), normalize(lab.id), *map(normalize, lab.aliases)}:
-            return {"lab_id": lab.id, "place": "", "online_url": ""}
-    return {"lab_id": "", "place": text, "online_url": ""}
+            return lab.id, "", ""
+    return "", text, ""
 
 
 @staff_only
@@ -281,27 +288,27 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
 async def save(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    draft = _draft(context)
+    draft = FLOW.draft(context)
     now = context.now()
-    if datetime.fromisoformat(draft["start"]) <= now:
+    if draft.start is None or draft.start <= now:
         await query.answer(context.label("evedit.now_past"), show_alert=True)
         return await ask(update, context, "when")
-    old = await context.repo.events.get(draft["id"]) if draft.get("id") else None
-    if draft.get("id") and (old is None or old.cancelled):
+    old = await context.repo.events.get(draft.id) if draft.id else None
+    if draft.id and (old is None or old.cancelled):
         await query.answer(context.label("events.gone"), show_alert=True)
-        draft.clear()
+        FLOW.drop(context)
         return ConversationHandler.END
     await query.answer()
     if old is None:
         taken = {e.id for e in await context.repo.events.all()}
-        event = replace(_event(draft), id=unique_slug(draft["title"], taken, "evento")[:32])
+        event = replace(draft.event(), id=unique_slug(draft.title, taken, "evento")[:32])
     else:
-        event = replace(_event(draft), id=old.id)
+        event = replace(draft.event(), id=old.id)
     concerned = await _concerned(context, old) if old else []
     await context.repo.events.save(event, now)
     await replan(context.data, context.application)
     log.info("staff %s the event %s", "changed" if old else "created", event.id)
-    draft.clear()
+    FLOW.drop(context)
     told = 0
     if old is not None and concerned and _moved(context, old, event):
         told = await _notify(context, query.from_user.id, old, event, concerned, "changed")
@@ -313,9 +320,8 @@ async def save(update: Update, context: Ctx) -> int:
 async def cancel_event(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    draft = _draft(context)
-    old = await context.repo.events.get(draft["id"])
-    draft.clear()
+    old = await context.repo.events.get(FLOW.draft(context).id)
+    FLOW.drop(context)
     if old is None or old.cancelled:
         await query.answer(context.label("events.gone"), show_alert=True)
         return ConversationHandler.END
@@ -371,41 +377,24 @@ async def _notify(
     return len(people)
 
 
-async def cancel_command(update: Update, context: Ctx) -> int:
-    _draft(context).clear()
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(context.t("evedit.closed"))
-    return ConversationHandler.END
-
-
 def register(app: Application) -> None:
     app.bot_data.commands.append(CommandSpec("evento", "cmd.evento", staff=True))
     text = filters.TEXT & ~filters.COMMAND
-    flow = rf"^{FEATURE}:v1:"
     app.add_handler(
-        conversation(
+        FLOW.conversation(
             entry_points=[
                 CommandHandler(["evento", "event"], new),
-                CallbackQueryHandler(new, pattern=rf"^{FEATURE}:v1:new$"),
-                CallbackQueryHandler(edit, pattern=rf"^{FEATURE}:v1:edit:"),
+                CallbackQueryHandler(new, pattern=FLOW.pattern("new")),
+                CallbackQueryHandler(edit, pattern=FLOW.pattern("edit")),
             ],
             states={
-                MENU: [CallbackQueryHandler(on_menu, pattern=flow)],
+                MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],
                 VALUE: [
                     MessageHandler(text, got_value),
-                    CallbackQueryHandler(on_menu, pattern=flow),
+                    CallbackQueryHandler(on_menu, pattern=FLOW.pattern()),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
             },
-            fallbacks=[CommandHandler(["annulla", "cancel"], cancel_command)],
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_S,
-            name="evedit",
         )
     )
-    app.add_handler(CallbackQueryHandler(staff_only(_stale), pattern=callbacks.pattern(FEATURE)))
-
-
-async def _stale(update: Update, context: Ctx) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.label("button.stale"), show_alert=True)
+    app.add_handler(FLOW.outside(staff_only(stale)))

@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot import callbacks
 from bot.context import Ctx
-from bot.flows import conversation, edit_or_send
+from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only
 from domain.directory import (
     EDITABLE,
@@ -42,25 +41,27 @@ from handlers import labs
 
 log = logging.getLogger(__name__)
 
-FEATURE = "labedit"
 CHOOSE, VALUE, CONFIRM, NEW_NAME = range(4)
-TIMEOUT_S = 30 * 60
 MAX_ACTIVITIES = 15
 MAX_ACTIVITY = 200
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
 
 
-def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+@dataclass
+class Draft:
+    lab: str | None = None  # the lab being edited; None for a new one not created yet
+    field: str | None = None  # the field whose new value is awaited
+    pending: tuple[str, Any] | None = None  # (field, value) shown for confirmation, not saved
 
 
-def _state(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(FEATURE, {})
+FLOW = Flow(
+    "labedit", Draft, name="flow.name.labedit", cancelled="labedit.cancelled", timeout_s=30 * 60
+)
+FEATURE = FLOW.feature
 
 
 def _lab(context: Ctx) -> Lab | None:
-    lab_id = _state(context).get("lab")
+    lab_id = FLOW.draft(context).lab
     return context.data.labs.current.any_lab(lab_id) if lab_id else None
 
 
@@ -98,14 +99,14 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
         lines.append(
             context.t("labedit.history", count=len(history), when=f"{last:%d/%m/%Y %H:%M}")
         )
-    fields = [_button(_field_label(context, f), "field", f) for f in EDITABLE]
+    fields = [FLOW.button(_field_label(context, f), "field", f) for f in EDITABLE]
     rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
     other = "distretto" if lab.district == "pavia" else "pavia"
-    rows.append([_button(context.label(f"labedit.move_{other}"), "district")])
+    rows.append([FLOW.button(context.label(f"labedit.move_{other}"), "district")])
     rows.append(
-        [_button(context.label("labedit.show" if lab.hidden else "labedit.hide"), "hidden")]
+        [FLOW.button(context.label("labedit.show" if lab.hidden else "labedit.hide"), "hidden")]
     )
-    rows.append([_button(context.label("labedit.done"), "done")])
+    rows.append([FLOW.button(context.label("labedit.done"), "done")])
     markup = InlineKeyboardMarkup(rows)
     text = "\n".join(lines)
     if edit and update.callback_query:
@@ -123,14 +124,15 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
 async def start_edit(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed and parsed.args else None
+    parsed = await FLOW.pressed(update, context, "menu")
+    if parsed is None:
+        return ConversationHandler.END
+    lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
     if lab is None:
         await query.answer(context.label("labs.gone_alert"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    _state(context).clear()
-    _state(context)["lab"] = lab.id
+    FLOW.begin(context, Draft(lab=lab.id))
     return await _menu(update, context, lab, edit=True)
 
 
@@ -139,7 +141,7 @@ async def start_new(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    _state(context).clear()
+    FLOW.begin(context)
     await context.bot.send_message(query.from_user.id, context.t("labedit.new_name"))
     return NEW_NAME
 
@@ -151,15 +153,17 @@ async def start_new(update: Update, context: Ctx) -> int | None:
 async def choose(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
+    parsed = await FLOW.pressed(update, context)
     lab = _lab(context)
-    if parsed is None or lab is None:
-        await query.answer(context.label("button.stale"), show_alert=True)
+    if parsed is None:
+        return CHOOSE
+    if lab is None:
+        await stale(update, context)
         return ConversationHandler.END
     await query.answer()
-    state = _state(context)
+    draft = FLOW.draft(context)
     if parsed.action == "done":
-        state.clear()
+        FLOW.drop(context)
         await labs.send_card(update, context, lab)
         return ConversationHandler.END
     if parsed.action == "district":
@@ -170,7 +174,7 @@ async def choose(update: Update, context: Ctx) -> int:
     field = parsed.args[0] if parsed.args else ""
     if parsed.action != "field" or field not in EDITABLE:
         return CHOOSE
-    state["field"] = field
+    draft.field = field
     current = _show(context, field, _current_value(lab, field))
     prompt = context.t(
         f"labedit.prompt.{field}" if field in ("position", "activities") else "labedit.prompt",
@@ -178,9 +182,9 @@ async def choose(update: Update, context: Ctx) -> int:
         name=lab.name,
         current=current,
     )
-    rows = [[_button(context.label("labedit.back"), "back")]]
+    rows = [[FLOW.button(context.label("labedit.back"), "back")]]
     if field != "name":
-        rows[0].insert(0, _button(context.label("labedit.clear"), "clear"))
+        rows[0].insert(0, FLOW.button(context.label("labedit.clear"), "clear"))
     await edit_or_send(update, context, prompt, InlineKeyboardMarkup(rows))
     return VALUE
 
@@ -193,7 +197,7 @@ async def got_text(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     lab = _lab(context)
-    field = _state(context).get("field")
+    field = FLOW.draft(context).field
     if lab is None or field is None:
         return ConversationHandler.END
     text = message.text.strip()
@@ -230,7 +234,7 @@ async def got_location(update: Update, context: Ctx) -> int:
     lab = _lab(context)
     if lab is None:
         return ConversationHandler.END
-    if _state(context).get("field") != "position":
+    if FLOW.draft(context).field != "position":
         await message.reply_text(context.t("labedit.error.expected_text"))
         return VALUE
     location = message.venue.location if message.venue else message.location
@@ -246,9 +250,9 @@ async def clear_value(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
     lab = _lab(context)
-    field = _state(context).get("field")
+    field = FLOW.draft(context).field
     if lab is None or field is None or field == "name":
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
         return ConversationHandler.END
     await query.answer()
     empty: Any = [] if field == "activities" else None if field == "position" else ""
@@ -263,14 +267,14 @@ async def back(update: Update, context: Ctx) -> int:
     lab = _lab(context)
     if lab is None:
         return ConversationHandler.END
-    _state(context).pop("field", None)
+    FLOW.draft(context).field = None
     return await _menu(update, context, lab, edit=True)
 
 
 @staff_only
 async def waiting_for_value(update: Update, context: Ctx) -> int:
     assert update.effective_message is not None
-    field = _state(context).get("field")
+    field = FLOW.draft(context).field
     key = (
         "labedit.error.expected_location" if field == "position" else "labedit.error.expected_text"
     )
@@ -282,8 +286,7 @@ async def waiting_for_value(update: Update, context: Ctx) -> int:
 
 
 async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: Any) -> int:
-    state = _state(context)
-    state["pending"] = {"field": field, "value": value}
+    FLOW.draft(context).pending = (field, value)
     if field == "created":
         text = context.t("labedit.confirm_new", name=value)
     elif field == "hidden":
@@ -302,8 +305,8 @@ async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: An
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(context.label("labedit.save"), "save"),
-                _button(context.label("labedit.discard"), "discard"),
+                FLOW.button(context.label("labedit.save"), "save"),
+                FLOW.button(context.label("labedit.discard"), "discard"),
             ]
         ]
     )
@@ -316,26 +319,29 @@ async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: An
 async def save(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    state = _state(context)
-    pending = state.pop("pending", None)
+    draft = FLOW.draft(context)
+    pending, draft.pending = draft.pending, None
     if pending is None:
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
         return ConversationHandler.END
-    field, value = pending["field"], pending["value"]
+    field, value = pending
     repo = context.repo.lab_edits
     staff_id = query.from_user.id
     if field == "created":
         lab_id = _unique_id(context, str(value))
         await repo.add_many(lab_id, [("created", value)], staff_id, context.now())
-        state["lab"] = lab_id
+        draft.lab = lab_id
+    elif draft.lab is None:
+        await stale(update, context)
+        return ConversationHandler.END
     else:
-        lab_id = state["lab"]
+        lab_id = draft.lab
         await repo.add(lab_id, field, value, staff_id, context.now())
     context.data.labs.refresh([record.edit for record in await repo.all()])
     log.info("staff changed field %s of lab %s", field, lab_id)
     await query.answer(context.label("labedit.saved_alert"))
     await edit_or_send(update, context, context.t("labedit.saved"), None)
-    state.pop("field", None)
+    draft.field = None
     lab = _lab(context)
     assert lab is not None
     return await _menu(update, context, lab, edit=False)
@@ -346,8 +352,7 @@ async def discard(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    state = _state(context)
-    state.pop("pending", None)
+    FLOW.draft(context).pending = None
     lab = _lab(context)
     await edit_or_send(update, context, context.t("labedit.discarded"), None)
     if lab is None:  # a new lab that was not created
@@ -372,53 +377,34 @@ async def got_new_name(update: Update, context: Ctx) -> int:
     return await _confirm(update, context, placeholder, "created", name)
 
 
-async def cancel(update: Update, context: Ctx) -> int:
-    _state(context).clear()
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(context.t("labedit.cancelled"))
-    return ConversationHandler.END
-
-
-async def stale(update: Update, context: Ctx) -> int | None:
-    """A button of this flow pressed at the wrong step (an old message, a double tap)."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.label("button.stale"), show_alert=True)
-    return None
-
-
 def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND
     location = filters.LOCATION | filters.VENUE
-    flow = rf"^{FEATURE}:v1:"
     app.add_handler(
-        conversation(
+        FLOW.conversation(
             entry_points=[
-                CallbackQueryHandler(start_edit, pattern=rf"{flow}menu:"),
-                CallbackQueryHandler(start_new, pattern=rf"{flow}new$"),
+                CallbackQueryHandler(start_edit, pattern=FLOW.pattern("menu")),
+                CallbackQueryHandler(start_new, pattern=FLOW.pattern("new")),
             ],
             states={
                 CHOOSE: [
-                    CallbackQueryHandler(choose, pattern=rf"{flow}(field|district|hidden|done)"),
+                    CallbackQueryHandler(
+                        choose, pattern=FLOW.pattern("field", "district", "hidden", "done")
+                    ),
                 ],
                 VALUE: [
                     MessageHandler(text, got_text),
                     MessageHandler(location, got_location),
-                    CallbackQueryHandler(clear_value, pattern=rf"{flow}clear$"),
-                    CallbackQueryHandler(back, pattern=rf"{flow}back$"),
+                    CallbackQueryHandler(clear_value, pattern=FLOW.pattern("clear")),
+                    CallbackQueryHandler(back, pattern=FLOW.pattern("back")),
                     MessageHandler(~filters.COMMAND, waiting_for_value),
                 ],
                 CONFIRM: [
-                    CallbackQueryHandler(save, pattern=rf"{flow}save$"),
-                    CallbackQueryHandler(discard, pattern=rf"{flow}discard$"),
+                    CallbackQueryHandler(save, pattern=FLOW.pattern("save")),
+                    CallbackQueryHandler(discard, pattern=FLOW.pattern("discard")),
                 ],
                 NEW_NAME: [MessageHandler(text, got_new_name)],
             },
-            fallbacks=[
-                CommandHandler(["annulla", "cancel"], cancel),
-                CallbackQueryHandler(stale, pattern=flow),
-            ],
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_S,
-            name="labedit",
         )
     )
+    app.add_handler(FLOW.outside(staff_only(stale)))

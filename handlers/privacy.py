@@ -14,7 +14,6 @@ import json
 import logging
 from datetime import datetime, time, timedelta
 
-import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -25,8 +24,8 @@ from bot.mail import message_id_domain
 from bot.mail import sender as mail_sender
 from domain.mail import compose, new_message_id
 from domain.scuola import Edition
-from handlers.scuola import mail_in_transaction, tell_promoted
-from storage.outbox import OutboxRepo
+from handlers.scuola.signups import mail_for, tell_promoted
+from storage.outbox import NewMail
 from storage.scuola import Signup
 
 log = logging.getLogger(__name__)
@@ -150,9 +149,7 @@ def _ended(edition: Edition, now: datetime) -> bool:
     return bool(edition.sessions) and edition.sessions[-1].ends_at <= now
 
 
-def erasure_mail(
-    data: BotData, withdrawn: list[tuple[Signup, Edition]], now: datetime
-) -> tuple[str, bytes]:
+def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: datetime) -> NewMail:
     """To the organisers: which sign-ups were withdrawn. Codes only: after the erasure the bot
     keeps nothing else, and the organisers find the person in their own earlier e-mails."""
     texts, tz = data.texts, data.config.scheduler.tz
@@ -172,7 +169,7 @@ def erasure_mail(
         message_id=message_id,
         date=now,
     )
-    return message_id, raw
+    return NewMail(message_id, "erasure", raw)
 
 
 async def erase(update: Update, context: Ctx) -> None:
@@ -190,26 +187,17 @@ async def erase(update: Update, context: Ctx) -> None:
         edition = editions.get(signup.edition_id)
         if edition is None or signup.status == "cancelled" or edition.id in ended:
             continue
-        promotion = mail_in_transaction(context, "promotion", edition, now)
-
-        async def in_transaction(conn, _cancelled, moved_up, promotion=promotion) -> None:
-            if moved_up is not None:  # the freed place goes to the first on the waiting list
-                await promotion(conn, moved_up)
-
-        result = await repo.signups.cancel(signup.id, now, in_transaction)
+        # The freed place goes to the first on the waiting list; the organisers hear of the
+        # withdrawal once, below, by code only.
+        promotion = mail_for(context, "promotion", edition, now)
+        result = await repo.signups.cancel(signup.id, now, None, promotion)
         if result is not None:
             withdrawn.append((result[0], edition))
             if result[1] is not None:
                 promoted.append((result[1], edition))
 
-    async def tell_organisers(conn: aiosqlite.Connection) -> None:
-        if withdrawn:
-            message_id, raw = erasure_mail(context.data, withdrawn, now)
-            await OutboxRepo.add_in(
-                conn, message_id=message_id, kind="erasure", signup_id=None, raw=raw, now=now
-            )
-
-    erased = await repo.privacy.erase(user.id, ended, now, tell_organisers)
+    notice = erasure_mail(context.data, withdrawn, now) if withdrawn else None
+    erased = await repo.privacy.erase(user.id, ended, now, notice)
     context.data.drafts.pop(user.id, None)
     context.application.drop_user_data(user.id)
     context.application.drop_chat_data(user.id)

@@ -115,10 +115,7 @@ async def tick(data: BotData, bot: Bot) -> int:
             log.info("reminder %s skipped: the event had already started", reminder.key)
         else:
             people = await recipients(data, o)
-            await data.repo.deliveries.enqueue(
-                f"{JOB_PREFIX}{reminder.key}", people, now,
-                then=("UPDATE reminders SET status = 'done' WHERE key = ?", (reminder.key,)),
-            )  # fmt: skip
+            await data.repo.reminders.fire(reminder.key, f"{JOB_PREFIX}{reminder.key}", people, now)
     sent = 0
     for job in await data.repo.deliveries.jobs_pending():
         if not job.startswith(JOB_PREFIX):

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     KeyboardButtonRequestUsers,
@@ -36,24 +36,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import conversation, edit_or_send
+from bot.flows import Flow, edit_or_send, stale
 from bot.guards import admin_only
 from bot.i18n import Html
 from bot.profile import publish_staff_menu, withdraw_staff_menu
 
 log = logging.getLogger(__name__)
 
-FEATURE = "staff"
 ADDING = 0
 REQUEST_ID = 1
-TIMEOUT_S = 15 * 60
 _ID = re.compile(r"^\s*(\d{4,15})\s*$")
 
 
-def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+@dataclass
+class Draft:
+    """Nothing to keep between steps: the person is chosen in one."""
+
+
+FLOW = Flow("staff", Draft, name="flow.name.staff", cancelled="roles.cancelled", timeout_s=15 * 60)
+FEATURE = FLOW.feature
+_button = FLOW.button
 
 
 def _person(user_id: int) -> str:
@@ -125,7 +128,7 @@ async def got_person(update: Update, context: Ctx) -> int:
     elif message.text and (match := _ID.match(message.text)):
         user_id = int(match.group(1))
     elif message.text == context.label("roles.cancel"):
-        return await cancel(update, context)
+        return await FLOW.cancel(update, context)
     else:
         await message.reply_text(context.t("roles.not_an_id"))
         return ADDING
@@ -153,21 +156,11 @@ async def got_person(update: Update, context: Ctx) -> int:
 
 
 @admin_only
-async def cancel(update: Update, context: Ctx) -> int:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        context.t("roles.cancelled"), reply_markup=ReplyKeyboardRemove()
-    )
-    return ConversationHandler.END
-
-
-@admin_only
 async def on_button(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    if parsed is None or (parsed.action in ("rm", "rmyes") and not parsed.args):
-        await query.answer(context.label("button.stale"), show_alert=True)
+    parsed = await FLOW.pressed(update, context, "add", "list", "rm", "rmyes")
+    if parsed is None:
         return ConversationHandler.END
     if parsed.action == "add":  # the flow takes this one; here only when it could not
         return await ask_person(update, context)
@@ -177,7 +170,7 @@ async def on_button(update: Update, context: Ctx) -> int:
     try:
         user_id = int(parsed.args[0])
     except (IndexError, ValueError):
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
         return ConversationHandler.END
     if user_id in context.data.config_staff:
         await query.answer(context.label("roles.in_config"), show_alert=True)
@@ -204,7 +197,7 @@ async def on_button(update: Update, context: Ctx) -> int:
             log.info("an administrator removed a staff member")
             await withdraw_staff_menu(context.application, user_id)
         return await show(update, context)
-    await query.answer(context.label("button.stale"), show_alert=True)
+    await stale(update, context)
     return ConversationHandler.END
 
 
@@ -214,21 +207,17 @@ def register(app: Application) -> None:
     data.startup.append(refresh)
     private = filters.ChatType.PRIVATE
     app.add_handler(
-        conversation(
-            entry_points=[
-                CallbackQueryHandler(ask_person, pattern=rf"^{FEATURE}:v1:add$"),
-            ],
+        FLOW.conversation(
+            entry_points=[CallbackQueryHandler(ask_person, pattern=FLOW.pattern("add"))],
             states={
                 ADDING: [
                     MessageHandler(private & filters.StatusUpdate.USERS_SHARED, got_person),
                     MessageHandler(private & filters.TEXT & ~filters.COMMAND, got_person),
                 ],
             },
-            fallbacks=[CommandHandler(["annulla", "cancel"], cancel)],
-            conversation_timeout=TIMEOUT_S,
-            allow_reentry=True,
-            name="staff",
+            on_cancel=admin_only(FLOW.cancel),
+            on_stale=on_button,  # the list's buttons still work while a person is being chosen
         )
     )
     app.add_handler(CommandHandler("staff", show))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=FLOW.any_version))

@@ -116,6 +116,11 @@ class AnnouncementsRepo:
         )
         return _announcement(row) if row else None
 
+    async def by_token(self, token: str) -> Announcement | None:
+        """The announcement made from the draft `token`, if it was sent or scheduled."""
+        row = await self._db.fetch_one("SELECT * FROM announcements WHERE token = ?", (token,))
+        return _announcement(row) if row else None
+
     async def with_status(self, *statuses: str) -> list[Announcement]:
         marks = ",".join("?" * len(statuses))
         rows = await self._db.fetch_all(

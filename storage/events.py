@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
 from domain.events import Event
 from storage.db import Database
 from storage.times import from_db, to_db
@@ -186,6 +188,14 @@ class RemindersRepo:
     async def mark(self, key: str, status: str) -> None:
         await self._db.execute("UPDATE reminders SET status = ? WHERE key = ?", (status, key))
 
+    async def fire(self, key: str, job: str, user_ids: Iterable[int], now: datetime) -> int:
+        """A reminder falls due: one pending delivery per person (`job`), and the reminder
+        marked done, in one transaction; returns how many deliveries were queued."""
+        async with self._db.transaction() as conn:
+            count = await _enqueue(conn, job, user_ids, now)
+            await conn.execute("UPDATE reminders SET status = 'done' WHERE key = ?", (key,))
+        return count
+
     async def all(self) -> list[Reminder]:
         return [_reminder(r) for r in await self._db.fetch_all("SELECT * FROM reminders")]
 
@@ -203,28 +213,11 @@ class DeliveriesRepo:
     def __init__(self, db: Database):
         self._db = db
 
-    async def enqueue(
-        self,
-        job: str,
-        user_ids: Iterable[int],
-        now: datetime,
-        *,
-        then: tuple[str, tuple] | None = None,
-    ) -> int:
+    async def enqueue(self, job: str, user_ids: Iterable[int], now: datetime) -> int:
         """Add one pending delivery per person (a person already there is not added twice), in
-        one transaction; `then` is an extra statement for the same transaction (marking the
-        reminder done, say)."""
-        stamp = to_db(now)
+        one transaction; returns how many were added."""
         async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (job, user_id, updated_at) VALUES (?, ?, ?)",
-                [(job, user_id, stamp) for user_id in user_ids],
-            )
-            count = conn.total_changes - before
-            if then:
-                await conn.execute(*then)
-        return count
+            return await _enqueue(conn, job, user_ids, now)
 
     async def pending(self, job: str, limit: int = 200) -> list[Delivery]:
         rows = await self._db.fetch_all(
@@ -276,3 +269,15 @@ class DeliveriesRepo:
             "SELECT * FROM deliveries WHERE job = ? ORDER BY id", (job,)
         )
         return [Delivery(r["id"], r["job"], r["user_id"], r["status"], r["attempts"]) for r in rows]
+
+
+async def _enqueue(
+    conn: aiosqlite.Connection, job: str, user_ids: Iterable[int], now: datetime
+) -> int:
+    stamp = to_db(now)
+    before = conn.total_changes
+    await conn.executemany(
+        "INSERT OR IGNORE INTO deliveries (job, user_id, updated_at) VALUES (?, ?, ?)",
+        [(job, user_id, stamp) for user_id in user_ids],
+    )
+    return conn.total_changes - before

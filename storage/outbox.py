@@ -13,6 +13,27 @@ from storage.times import from_db, to_db
 
 
 @dataclass(frozen=True)
+class NewMail:
+    """An e-mail composed for the outbox: stored whole, so a retry sends the very same bytes."""
+
+    message_id: str
+    kind: str
+    raw: bytes
+
+
+async def queue_in(
+    conn: aiosqlite.Connection, mail: NewMail, now: datetime, signup_id: int | None = None
+) -> None:
+    """Queue `mail` inside the caller's transaction: it exists if and only if the change it
+    reports is stored."""
+    await conn.execute(
+        "INSERT INTO outbox (message_id, kind, signup_id, raw, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (mail.message_id, mail.kind, signup_id, mail.raw, to_db(now), to_db(now)),
+    )
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
     id: int
     message_id: str
@@ -43,28 +64,9 @@ class OutboxRepo:
     def __init__(self, db: Database):
         self._db = db
 
-    @staticmethod
-    async def add_in(
-        conn: aiosqlite.Connection,
-        *,
-        message_id: str,
-        kind: str,
-        signup_id: int | None,
-        raw: bytes,
-        now: datetime,
-    ) -> None:
-        """Queue a message inside the caller's transaction."""
-        await conn.execute(
-            "INSERT INTO outbox (message_id, kind, signup_id, raw, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (message_id, kind, signup_id, raw, to_db(now), to_db(now)),
-        )
-
-    async def add(self, *, message_id: str, kind: str, raw: bytes, now: datetime) -> None:
+    async def add(self, mail: NewMail, now: datetime) -> None:
         async with self._db.transaction() as conn:
-            await self.add_in(
-                conn, message_id=message_id, kind=kind, signup_id=None, raw=raw, now=now
-            )
+            await queue_in(conn, mail, now)
 
     async def due(self, now: datetime, limit: int = 50) -> list[OutgoingMail]:
         rows = await self._db.fetch_all(

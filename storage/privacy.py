@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database
+from storage.outbox import NewMail, queue_in
 from storage.times import to_db
 
 # Signup fields that identify the person; the edition, the role and the dates stay for counts.
@@ -75,11 +76,11 @@ class PrivacyRepo:
         user_id: int,
         past_editions: set[str],
         now: datetime,
-        in_transaction: Any = None,
+        notice: NewMail | None = None,
     ) -> Erased:
         """Delete everything about the person in one transaction. Sign-ups to editions that are
         over are kept for counts, anonymised; every e-mail about their sign-ups leaves the
-        outbox. `in_transaction(conn)` queues the organisers' notice in the same transaction."""
+        outbox, and `notice` (the organisers' e-mail about the erasure) enters it."""
         async with self._db.transaction() as conn:
             total = 0
 
@@ -110,8 +111,8 @@ class PrivacyRepo:
                 "WHERE author_id = ?"
             )
             await run("DELETE FROM users WHERE id = ?")
-            if in_transaction is not None:
-                await in_transaction(conn)
+            if notice is not None:
+                await queue_in(conn, notice, now)
         return Erased(rows=total, anonymised_signups=anonymised)
 
     # --- retention ----------------------------------------------------------------------------

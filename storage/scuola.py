@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ import aiosqlite
 
 from domain.scuola import Draft, Edition, Session, signup_code, status_for_new
 from storage.db import Database
+from storage.outbox import NewMail, queue_in
 from storage.times import from_db, to_db
 
 
@@ -63,9 +64,12 @@ def _signup(row: sqlite3.Row) -> Signup:
 
 SIGNUP_FIELDS = ("first_name", "last_name", "email", "phone", "role", "organisation", "note")
 
-# Called inside the sign-up transaction with the stored sign-up, to add its outbox e-mail in the
-# same transaction: the e-mail exists if and only if the sign-up does.
-InTransaction = Callable[[aiosqlite.Connection, Signup], Awaitable[None]]
+# The one seam between a change of a sign-up and the organisers' e-mail about it: a plain,
+# synchronous function of the stored sign-up (and its place on the waiting list, when it waits)
+# that composes the e-mail. It runs inside the change's transaction, so the e-mail is queued if
+# and only if the change is stored; being synchronous, it cannot await Telegram or SMTP while
+# the database is locked.
+ComposeMail = Callable[[Signup, int | None], NewMail]
 
 
 @dataclass(frozen=True)
@@ -151,10 +155,11 @@ class SignupsRepo:
         user_id: int,
         answers: dict[str, Any],
         now: datetime,
-        in_transaction: InTransaction,
+        mail: ComposeMail,
     ) -> tuple[Signup, int]:
         """Store a sign-up (confirmed, or on the waiting list when the edition is full) with its
-        reference code; returns it and the number confirmed before it. One transaction."""
+        reference code, queue the organisers' e-mail and drop the person's form in progress, in
+        one transaction; returns the sign-up and the number confirmed before it."""
         async with self._db.transaction() as conn:
             confirmed = await _scalar(
                 conn,
@@ -188,12 +193,15 @@ class SignupsRepo:
                 ),
             )
             signup = await _get(conn, int(cursor.lastrowid or 0))
-            await in_transaction(conn, signup)
+            await _queue_mail(conn, signup, mail, now)
+            await conn.execute("DELETE FROM signup_drafts WHERE user_id = ?", (user_id,))
         return signup, confirmed
 
     async def update(
-        self, signup_id: int, answers: dict[str, Any], now: datetime, in_transaction: InTransaction
+        self, signup_id: int, answers: dict[str, Any], now: datetime, mail: ComposeMail
     ) -> Signup:
+        """Change a person's answers, queue the organisers' e-mail and drop the form that
+        changed them, in one transaction."""
         async with self._db.transaction() as conn:
             assignments = ", ".join(f"{f} = ?" for f in SIGNUP_FIELDS)
             await conn.execute(
@@ -201,17 +209,21 @@ class SignupsRepo:
                 (*(str(answers.get(f, "")) for f in SIGNUP_FIELDS), to_db(now), signup_id),
             )
             signup = await _get(conn, signup_id)
-            await in_transaction(conn, signup)
+            await _queue_mail(conn, signup, mail, now)
+            await conn.execute("DELETE FROM signup_drafts WHERE user_id = ?", (signup.user_id,))
         return signup
 
     async def cancel(
         self,
         signup_id: int,
         now: datetime,
-        in_transaction: Callable[[aiosqlite.Connection, Signup, Signup | None], Awaitable[None]],
+        mail: ComposeMail | None,
+        promotion_mail: ComposeMail,
     ) -> tuple[Signup, Signup | None] | None:
-        """Cancel; if a confirmed place was freed, promote the first on the waiting list.
-        Returns (cancelled, promoted or None), or None when it was already cancelled."""
+        """Cancel; if a confirmed place was freed, promote the first on the waiting list. The
+        organisers' e-mails (`mail` about the cancellation, when given, and `promotion_mail`)
+        are queued in the same transaction. Returns (cancelled, promoted or None), or None when
+        it was already cancelled."""
         async with self._db.transaction() as conn:
             signup = await _get(conn, signup_id)
             if signup.status == "cancelled":
@@ -237,12 +249,13 @@ class SignupsRepo:
                     )
                     promoted = await _get(conn, row[0])
             cancelled = await _get(conn, signup_id)
-            await in_transaction(conn, cancelled, promoted)
+            if mail is not None:
+                await _queue_mail(conn, cancelled, mail, now)
+            if promoted is not None:
+                await _queue_mail(conn, promoted, promotion_mail, now)
         return cancelled, promoted
 
-    async def promote(
-        self, signup_id: int, now: datetime, in_transaction: InTransaction
-    ) -> Signup | None:
+    async def promote(self, signup_id: int, now: datetime, mail: ComposeMail) -> Signup | None:
         """Move one person from the waiting list to confirmed (None if no longer waiting)."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
@@ -253,7 +266,7 @@ class SignupsRepo:
             if cursor.rowcount == 0:
                 return None
             signup = await _get(conn, signup_id)
-            await in_transaction(conn, signup)
+            await _queue_mail(conn, signup, mail, now)
         return signup
 
     async def get(self, signup_id: int) -> Signup | None:
@@ -351,9 +364,13 @@ _WAITING_POSITION = (
 )
 
 
-async def waiting_position_in(conn: aiosqlite.Connection, signup: Signup) -> int:
-    """The same as SignupsRepo.waiting_position, inside the caller's transaction."""
-    return await _scalar(conn, _WAITING_POSITION, (signup.edition_id, signup.id))
+async def _queue_mail(
+    conn: aiosqlite.Connection, signup: Signup, mail: ComposeMail, now: datetime
+) -> None:
+    position = None
+    if signup.status == "waiting":
+        position = await _scalar(conn, _WAITING_POSITION, (signup.edition_id, signup.id))
+    await queue_in(conn, mail(signup, position), now, signup.id)
 
 
 async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple) -> int:

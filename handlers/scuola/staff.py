@@ -16,9 +16,8 @@ import csv
 import io
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
@@ -31,37 +30,41 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import CommandSpec, Ctx
-from bot.flows import conversation, edit_or_send
+from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
 from domain.dates import DateProblem, parse_deadline, parse_span
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
-from handlers import scuola as scuola_feature
 from handlers.reminders import replan
+from handlers.scuola.editions import button as scuola_button
+from handlers.scuola.editions import edition_lines
+from handlers.scuola.signups import mail_for, tell_promoted
 from storage.scuola import Signup
 
 log = logging.getLogger(__name__)
 
-FEATURE = "edizioni"
-CSV_FEATURE = "iscrizioni"
 MENU, VALUE, WHEN, WHERE = range(4)
-TIMEOUT_S = 30 * 60
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 
-def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+@dataclass
+class Draft:
+    edition: str | None = None  # the edition on screen
+    awaiting: str | None = None  # the value typed next: new (a title), title, capacity, deadline
+    span: tuple[datetime, datetime] | None = None  # a new session's time, before its place
 
 
-def _state(context: Ctx) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(FEATURE, {})
+FLOW = Flow(
+    "edizioni", Draft, name="flow.name.edizioni", cancelled="edizioni.bye", timeout_s=30 * 60
+)
+FEATURE = FLOW.feature
+CSV = Buttons("iscrizioni")
+_button = FLOW.button
 
 
 async def _edition(context: Ctx) -> Edition | None:
-    edition_id = _state(context).get("edition")
+    edition_id = FLOW.draft(context).edition
     return await context.repo.editions.get(edition_id) if edition_id else None
 
 
@@ -90,7 +93,7 @@ async def list_editions(update: Update, context: Ctx) -> int:
     if not editions:
         lines.append(context.t("edizioni.none"))
     rows.append([_button(context.label("edizioni.new"), "new")])
-    _state(context).clear()
+    FLOW.begin(context)
     assert update.effective_chat is not None
     await context.bot.send_message(
         update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
@@ -100,7 +103,7 @@ async def list_editions(update: Update, context: Ctx) -> int:
 
 async def show_menu(update: Update, context: Ctx, edition: Edition, *, edit: bool = False) -> int:
     tz = context.config.scheduler.tz
-    lines = scuola_feature.edition_lines(context, edition)
+    lines = edition_lines(context, edition)
     if not edition.sessions:
         lines.append(context.t("edizioni.no_sessions"))
     lines.append(context.label("edizioni.open" if edition.open else "edizioni.closed"))
@@ -144,33 +147,31 @@ async def show_menu(update: Update, context: Ctx, edition: Edition, *, edit: boo
 async def on_menu(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
+    parsed = await FLOW.pressed(update, context)
     if parsed is None:
-        await query.answer(context.label("button.stale"), show_alert=True)
         return MENU
     action, args = parsed.action, parsed.args
-    state = _state(context)
+    draft = FLOW.draft(context)
     if action == "pick" and args:
         edition = await context.repo.editions.get(args[0])
         if edition is None:
-            await query.answer(context.label("button.stale"), show_alert=True)
+            await stale(update, context)
             return MENU
         await query.answer()
-        state["edition"] = edition.id
+        draft.edition = edition.id
         return await show_menu(update, context, edition, edit=True)
     if action == "new":
         await query.answer()
-        state.clear()
-        state["field"] = "new"
+        FLOW.begin(context, Draft(awaiting="new"))
         await context.bot.send_message(query.from_user.id, context.t("edizioni.ask.title"))
         return VALUE
     edition = await _edition(context)
     if edition is None:
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
         return ConversationHandler.END
     if action == "done":
         await query.answer()
-        state.clear()
+        FLOW.drop(context)
         await edit_or_send(update, context, context.t("edizioni.bye"), None)
         return ConversationHandler.END
     if edition.origin == "file":
@@ -178,7 +179,7 @@ async def on_menu(update: Update, context: Ctx) -> int:
         return MENU
     await query.answer()
     if action == "field" and args and args[0] in ("title", "capacity", "deadline"):
-        state["field"] = args[0]
+        draft.awaiting = args[0]
         rows = []
         if args[0] in ("capacity", "deadline"):
             rows = [[_button(context.label(f"edizioni.no_{args[0]}"), "clear", args[0])]]
@@ -220,8 +221,8 @@ async def on_menu(update: Update, context: Ctx) -> int:
 async def got_value(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
-    state = _state(context)
-    field = state.get("field")
+    draft = FLOW.draft(context)
+    field = draft.awaiting
     text = message.text.strip()
     now = context.now()
     tz = context.config.scheduler.tz
@@ -235,7 +236,7 @@ async def got_value(update: Update, context: Ctx) -> int:
             )
             edition = Edition(id=edition_id, title=text, year=now.astimezone(tz).year, open=False)
             await context.repo.editions.save(edition, now)
-            state["edition"] = edition_id
+            draft.edition, draft.awaiting = edition_id, None
             log.info("staff created the Scuola edition %s", edition_id)
             return await show_menu(update, context, edition)
         edition = await _edition(context)
@@ -263,7 +264,7 @@ async def got_value(update: Update, context: Ctx) -> int:
         await _save(update, context, replace(edition, deadline=deadline))
     else:
         return ConversationHandler.END
-    state.pop("field", None)
+    draft.awaiting = None
     edition = await _edition(context)
     assert edition is not None
     return await show_menu(update, context, edition)
@@ -278,7 +279,7 @@ async def got_when(update: Update, context: Ctx) -> int:
     except DateProblem as problem:
         await message.reply_text(context.t(f"dates.{problem.code}"))
         return WHEN
-    _state(context)["span"] = [start.isoformat(), end.isoformat()]
+    FLOW.draft(context).span = (start, end)
     await message.reply_text(context.t("edizioni.ask.where"))
     return WHERE
 
@@ -289,14 +290,13 @@ async def got_where(update: Update, context: Ctx) -> int:
     assert message is not None and message.text is not None
     text = message.text.strip()
     edition = await _edition(context)
-    span = _state(context).pop("span", None)
-    if edition is None or span is None:
+    draft = FLOW.draft(context)
+    if edition is None or draft.span is None:
         return ConversationHandler.END
     if not text or len(text) > MAX_PLACE:
         await message.reply_text(context.t("edizioni.error.place"))
-        _state(context)["span"] = span
         return WHERE
-    start, end = (datetime.fromisoformat(s) for s in span)
+    (start, end), draft.span = draft.span, None
     online = text.startswith("https://")
     session = Session(start, end, place="" if online else text, online_url=text if online else "")
     sessions = tuple(sorted((*edition.sessions, session), key=lambda s: s.starts_at))
@@ -319,13 +319,6 @@ async def _save(update: Update, context: Ctx, edition: Edition) -> None:
     await replan(context.data, context.application)  # its sessions' reminders follow at once
 
 
-async def cancel(update: Update, context: Ctx) -> int:
-    _state(context).clear()
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(context.t("edizioni.bye"))
-    return ConversationHandler.END
-
-
 # --- what follows from a change ------------------------------------------------------------------
 
 
@@ -339,7 +332,7 @@ async def announce_opening(context: Ctx, edition: Edition) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    scuola_feature.button(
+                    scuola_button(
                         texts.plain(lang, "scuola.join", title=edition.title), "join", edition.id
                     )
                 ]
@@ -370,11 +363,11 @@ async def promote_to_capacity(context: Ctx, edition_id: str) -> None:
         promoted = await context.repo.signups.promote(
             waiting[0].id,
             context.now(),
-            scuola_feature.mail_in_transaction(context, "promotion", edition, context.now()),
+            mail_for(context, "promotion", edition, context.now()),
         )
         if promoted is not None:
             context.outbox.kick()
-            await scuola_feature.tell_promoted(context, promoted, edition)
+            await tell_promoted(context, promoted, edition)
 
 
 # --- sign-ups: counts and CSV --------------------------------------------------------------------
@@ -398,16 +391,13 @@ async def signups_command(update: Update, context: Ctx) -> None:
                 capacity=edition.capacity or "∞",
             )
         )
-        rows.append([InlineKeyboardButton(
-            context.label("iscrizioni.csv", title=edition.title),
-            callback_data=callbacks.pack(CSV_FEATURE, "csv", edition.id),
-        )])  # fmt: skip
+        rows.append(
+            [CSV.button(context.label("iscrizioni.csv", title=edition.title), "csv", edition.id)]
+        )
     if not editions:
         lines.append(context.t("edizioni.none"))
     else:
-        rows.append([InlineKeyboardButton(
-            context.label("iscrizioni.csv_all"), callback_data=callbacks.pack(CSV_FEATURE, "csv")
-        )])  # fmt: skip
+        rows.append([CSV.button(context.label("iscrizioni.csv_all"), "csv")])
     await update.effective_message.reply_text(
         "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -417,14 +407,13 @@ async def signups_command(update: Update, context: Ctx) -> None:
 async def on_csv(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, CSV_FEATURE)
-    if parsed is None or parsed.action != "csv":
-        await query.answer(context.label("button.stale"), show_alert=True)
+    parsed = await CSV.pressed(update, context, "csv")
+    if parsed is None:
         return
     edition_id = parsed.args[0] if parsed.args else None
     editions = {e.id: e for e in await context.repo.editions.all()}
     if edition_id is not None and edition_id not in editions:
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
         return
     await query.answer()
     signups = await context.repo.signups.of_edition(edition_id)
@@ -492,15 +481,14 @@ def register(app: Application) -> None:
         ]
     )
     text = filters.TEXT & ~filters.COMMAND
-    flow = rf"^{FEATURE}:v1:"
     app.add_handler(
-        conversation(
+        FLOW.conversation(
             entry_points=[CommandHandler("edizioni", list_editions)],
             states={
-                MENU: [CallbackQueryHandler(on_menu, pattern=flow)],
+                MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],
                 VALUE: [
                     MessageHandler(text, got_value),
-                    CallbackQueryHandler(on_menu, pattern=flow),
+                    CallbackQueryHandler(on_menu, pattern=FLOW.pattern()),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
                 WHEN: [
@@ -512,11 +500,8 @@ def register(app: Application) -> None:
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
             },
-            fallbacks=[CommandHandler(["annulla", "cancel"], cancel)],
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_S,
-            name="edizioni",
         )
     )
+    app.add_handler(FLOW.outside(staff_only(stale)))
     app.add_handler(CommandHandler("iscrizioni", signups_command))
-    app.add_handler(CallbackQueryHandler(on_csv, pattern=callbacks.pattern(CSV_FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_csv, pattern=CSV.any_version))

@@ -1,0 +1,403 @@
+"""The sign-up form: a state machine kept in the database (`signup_drafts`), one row per person,
+written at every step and mirrored in memory: a form in progress survives any restart, even a
+killed process. It runs in handler group -1, ahead of every feature, and only for people with a
+form open; what it handles stops there (ApplicationHandlerStop), what it does not (menus, /help,
+/lingua) goes on to the features as usual.
+
+    edition? -> first_name -> last_name -> email (-> "did you mean?") -> phone? -> role
+      -> organisation? -> note? -> consent -> summary --confirm--> stored, e-mailed, .ics
+                                                      --edit----> one field -> summary
+    (? = skippable or skipped; /annulla at every step; /start pauses and offers to go on)
+
+Form buttons are `scuola:v1:f:<step>:<value>`, valid only at that step (an old summary's
+"Conferma" after confirming is stale). Confirming is `signups.confirm`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot import callbacks
+from bot.context import BotData, Ctx
+from bot.flows import stale
+from domain.contacts import ContactProblem, check_email, check_phone
+from domain.scuola import (
+    EDITABLE,
+    MAX_NOTE,
+    MAX_ORGANISATION,
+    OPTIONAL,
+    ROLES,
+    STEPS,
+    Draft,
+    Edition,
+    FormProblem,
+    check_free_text,
+    check_name,
+    next_step,
+)
+from handlers.scuola import signups
+from handlers.scuola.editions import FEATURE, button, open_editions
+from storage.scuola import Signup
+
+GROUP = -1
+PASS_THROUGH = {"help", "aiuto", "lingua", "language"}
+FORM_STEPS = [s for s in STEPS if s not in ("edition", "summary")]
+
+
+def form_button(label: str, step: str, value: object = "x") -> InlineKeyboardButton:
+    return button(label, "f", step, value)
+
+
+def _draft(context: Ctx, user_id: int) -> Draft | None:
+    return context.data.drafts.get(user_id)
+
+
+async def save(context: Ctx, draft: Draft) -> None:
+    """Keep the form at its current step, in memory and in the database (a restart resumes it)."""
+    context.data.drafts[draft.user_id] = draft
+    await context.repo.drafts.save(draft, context.now())
+
+
+async def drop(context: Ctx, user_id: int) -> None:
+    """Close the form: aborted, or its edition gone."""
+    context.data.drafts.pop(user_id, None)
+    await context.repo.drafts.delete(user_id)
+
+
+async def start_form(update: Update, context: Ctx, edition: Edition | None) -> None:
+    user = update.effective_user
+    assert user is not None
+    editions = await open_editions(context)
+    if edition is None and len(editions) == 1:
+        edition = editions[0]
+    data: dict[str, Any] = {}
+    if edition is not None:
+        existing = await context.repo.signups.active(edition.id, user.id)
+        if existing is not None:
+            await _show_existing(update, context, existing, edition)
+            return
+        data["edition"] = edition.id
+    step = "edition" if edition is None else "first_name"
+    draft = Draft(user.id, step, data)
+    await save(context, draft)
+    await context.bot.send_message(user.id, context.t("scuola.form_intro"))
+    await ask(update, context, draft)
+
+
+async def _show_existing(update: Update, context: Ctx, signup: Signup, edition: Edition) -> None:
+    assert update.effective_user is not None
+    rows = [
+        [button(context.label("scuola.update"), "update", signup.id)],
+        [button(context.label("scuola.keep"), "keep")],
+    ]
+    await context.bot.send_message(
+        update.effective_user.id,
+        context.t("scuola.already", code=signup.code, title=edition.title)
+        + "\n\n"
+        + await summary_text(context, answers(signup), edition),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def answers(signup: Signup) -> dict[str, Any]:
+    return {
+        "first_name": signup.first_name,
+        "last_name": signup.last_name,
+        "email": signup.email,
+        "phone": signup.phone,
+        "role": signup.role,
+        "organisation": signup.organisation,
+        "note": signup.note,
+    }
+
+
+def _progress(draft: Draft) -> tuple[int, int]:
+    steps = FORM_STEPS
+    position = steps.index(draft.step) + 1 if draft.step in steps else len(steps)
+    return position, len(steps)
+
+
+async def ask(update: Update, context: Ctx, draft: Draft) -> None:
+    """Send the question of the draft's current step."""
+    chat_id = draft.user_id
+    step = draft.step
+    number, total = _progress(draft)
+    prefix = context.t("scuola.step", n=number, total=total) + "\n" if step in FORM_STEPS else ""
+    rows: list[list[InlineKeyboardButton]] = []
+    markup: Any = None
+    if step == "edition":
+        editions = await open_editions(context)
+        rows = [[form_button(e.title, "edition", e.id)] for e in editions]
+        text = context.t("scuola.ask.edition")
+    elif step == "phone":
+        text = prefix + context.t("scuola.ask.phone")
+        markup = ReplyKeyboardMarkup(
+            [
+                [KeyboardButton(context.label("scuola.share_phone"), request_contact=True)],
+                [KeyboardButton(context.label("scuola.skip"))],
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    elif step == "role":
+        rows = [[form_button(context.label(f"role.{r}"), "role", r)] for r in ROLES]
+        text = prefix + context.t("scuola.ask.role")
+    elif step == "consent":
+        rows = [[form_button(context.label("scuola.consent_yes"), "consent", "yes")],
+                [form_button(context.label("scuola.consent_no"), "consent", "no")]]  # fmt: skip
+        text = prefix + context.t("scuola.ask.consent", email=context.contact_email)
+    elif step == "summary":
+        edition = await context.repo.editions.get(draft.data.get("edition", ""))
+        text = (
+            context.t("scuola.summary_title")
+            + "\n\n"
+            + await summary_text(context, draft.data, edition)
+        )
+        rows = [
+            [form_button(context.label("scuola.confirm"), "summary", "confirm")],
+            [form_button(context.label("scuola.edit"), "summary", "edit")],
+            [form_button(context.label("scuola.abort"), "summary", "abort")],
+        ]
+    else:
+        current = draft.data.get(step)
+        text = prefix + context.t(f"scuola.ask.{step}")
+        if draft.returning and current:
+            text += "\n" + context.t("scuola.current", value=current)
+    if step in OPTIONAL and step != "phone":
+        rows.append([form_button(context.label("scuola.skip"), step, "skip")])
+    if rows:
+        markup = InlineKeyboardMarkup(rows)
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+async def summary_text(context: Ctx, data: dict[str, Any], edition: Edition | None) -> str:
+    empty = context.label("scuola.empty")
+    role = data.get("role")
+    lines = [
+        context.t("scuola.field.edition", value=edition.title if edition else empty),
+        context.t("scuola.field.first_name", value=data.get("first_name") or empty),
+        context.t("scuola.field.last_name", value=data.get("last_name") or empty),
+        context.t("scuola.field.email", value=data.get("email") or empty),
+        context.t("scuola.field.phone", value=data.get("phone") or empty),
+        context.t("scuola.field.role", value=context.label(f"role.{role}") if role else empty),
+        context.t("scuola.field.organisation", value=data.get("organisation") or empty),
+        context.t("scuola.field.note", value=data.get("note") or empty),
+    ]
+    return "\n".join(lines)
+
+
+async def advance(update: Update, context: Ctx, draft: Draft) -> None:
+    single = len(await open_editions(context)) <= 1
+    draft.step = next_step(draft, skip_edition=single)
+    if draft.step == "summary":
+        draft.data.pop("_return", None)
+    await save(context, draft)
+    await ask(update, context, draft)
+
+
+async def form(update: Update, context: Ctx) -> None:
+    """Group -1: everything from a person with a form open."""
+    user = update.effective_user
+    if user is None or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    draft = _draft(context, user.id)
+    if draft is None:
+        return
+    query = update.callback_query
+    if query is not None:
+        parsed = callbacks.parse(query.data, FEATURE)
+        if parsed is None or parsed.action != "f":
+            return  # menus, lab cards...: the features answer, the form waits
+        await form_button_pressed(update, context, draft, parsed.args)
+        raise ApplicationHandlerStop
+    message = update.message
+    if message is None:
+        return  # edits and the like: not answers to the form
+    if message.text and message.text.startswith("/"):
+        command = message.text[1:].split()[0].split("@")[0].lower() if len(message.text) > 1 else ""
+        if command in PASS_THROUGH:
+            return
+        if command in ("annulla", "cancel"):
+            await drop(context, user.id)
+            await message.reply_text(
+                context.t("scuola.aborted"), reply_markup=ReplyKeyboardRemove()
+            )
+        else:
+            number, total = _progress(draft)
+            rows = [[form_button(context.label("scuola.continue"), "pause", "go")],
+                    [form_button(context.label("scuola.abort"), "pause", "abort")]]  # fmt: skip
+            await message.reply_text(
+                context.t("scuola.paused", n=number, total=total),
+                reply_markup=InlineKeyboardMarkup(rows),
+            )
+        raise ApplicationHandlerStop
+    await form_message(update, context, draft)
+    raise ApplicationHandlerStop
+
+
+async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
+    message = update.message
+    assert message is not None
+    step = draft.step
+    text = (message.text or "").strip()
+    if step == "phone" and message.contact is not None:
+        contact = message.contact
+        if contact.user_id is not None and contact.user_id != draft.user_id:
+            await message.reply_text(context.t("scuola.error.other_contact"))
+            return
+        text = contact.phone_number
+    if step in ("edition", "role", "consent", "summary") or not text:
+        key = "scuola.error.use_buttons" if message.text else "scuola.error.need_text"
+        await message.reply_text(context.t(key))
+        await ask(update, context, draft)
+        return
+    try:
+        if step in ("first_name", "last_name"):
+            draft.data[step] = check_name(text)
+        elif step == "email":
+            address, suggestion = check_email(text)
+            if suggestion and suggestion != address:
+                draft.data["_email_typed"] = address
+                draft.data["_email_suggested"] = suggestion
+                await save(context, draft)
+                rows = [
+                    [
+                        form_button(
+                            context.label("scuola.email_use", email=suggestion), "email", "fix"
+                        )
+                    ],
+                    [
+                        form_button(
+                            context.label("scuola.email_keep", email=address), "email", "keep"
+                        )
+                    ],
+                ]
+                await message.reply_text(
+                    context.t("scuola.email_typo", suggestion=suggestion),
+                    reply_markup=InlineKeyboardMarkup(rows),
+                )
+                return
+            draft.data["email"] = address
+        elif step == "phone":
+            if text == context.label("scuola.skip"):
+                draft.data["phone"] = ""
+            else:
+                draft.data["phone"] = check_phone(text)
+            phone = draft.data["phone"]
+            ack = context.t("scuola.phone_ok", phone=phone) if phone else None
+            await message.reply_text(
+                ack or context.t("scuola.phone_skipped"), reply_markup=ReplyKeyboardRemove()
+            )
+        elif step == "organisation":
+            draft.data["organisation"] = check_free_text(text, MAX_ORGANISATION)
+        elif step == "note":
+            draft.data["note"] = check_free_text(text, MAX_NOTE)
+    except FormProblem as problem:
+        await message.reply_text(context.t(f"scuola.error.{problem.code}"))
+        return
+    except ContactProblem as problem:
+        key = f"scuola.error.{problem.code}"
+        if problem.suggestion:
+            await message.reply_text(context.t(key + "_suggest", suggestion=problem.suggestion))
+        else:
+            await message.reply_text(context.t(key))
+        return
+    await advance(update, context, draft)
+
+
+async def form_button_pressed(
+    update: Update, context: Ctx, draft: Draft, args: tuple[str, ...]
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    step, value = ((*args, "", ""))[:2]
+    if step == "pause":
+        await query.answer()
+        if value == "abort":
+            await drop(context, draft.user_id)
+            await context.bot.send_message(
+                draft.user_id, context.t("scuola.aborted"), reply_markup=ReplyKeyboardRemove()
+            )
+        else:
+            await ask(update, context, draft)
+        return
+    if step != draft.step and not (step == "editfield" and draft.step == "summary"):
+        await stale(update, context)
+        return
+    await query.answer()
+    if step == "edition":
+        edition = await context.repo.editions.get(value)
+        if edition is None or not edition.accepts(context.now()):
+            await context.bot.send_message(draft.user_id, context.t("scuola.edition_closed"))
+            await ask(update, context, draft)
+            return
+        existing = await context.repo.signups.active(edition.id, draft.user_id)
+        if existing is not None:
+            await drop(context, draft.user_id)
+            await _show_existing(update, context, existing, edition)
+            return
+        draft.data["edition"] = edition.id
+        draft.step = "first_name"
+        await save(context, draft)
+        await ask(update, context, draft)
+    elif step == "email":
+        draft.data["email"] = draft.data.pop(
+            "_email_suggested" if value == "fix" else "_email_typed", ""
+        )
+        draft.data.pop("_email_suggested", None)
+        draft.data.pop("_email_typed", None)
+        await advance(update, context, draft)
+    elif step in OPTIONAL and value == "skip":
+        draft.data[step] = ""
+        await advance(update, context, draft)
+    elif step == "role" and value in ROLES:
+        draft.data["role"] = value
+        await advance(update, context, draft)
+    elif step == "consent":
+        if value != "yes":
+            await context.bot.send_message(draft.user_id, context.t("scuola.consent_needed"))
+            await ask(update, context, draft)
+            return
+        draft.data["consent_at"] = context.now().isoformat()
+        await advance(update, context, draft)
+    elif step == "summary":
+        if value == "confirm":
+            if not await signups.confirm(update, context, draft):  # the edition closed
+                await drop(context, draft.user_id)
+        elif value == "abort":
+            await drop(context, draft.user_id)
+            await context.bot.send_message(draft.user_id, context.t("scuola.aborted"))
+        else:
+            rows = [
+                [form_button(context.label(f"scuola.fieldname.{f}"), "editfield", f)]
+                for f in EDITABLE
+            ]
+            await context.bot.send_message(
+                draft.user_id,
+                context.t("scuola.edit_which"),
+                reply_markup=InlineKeyboardMarkup(rows),
+            )
+    elif step == "editfield" and value in EDITABLE:
+        draft.step = value
+        draft.data["_return"] = True
+        await save(context, draft)
+        await ask(update, context, draft)
+    else:
+        await ask(update, context, draft)
+
+
+async def load_drafts(data: BotData) -> None:
+    data.drafts = {d.user_id: d for d in await data.repo.drafts.all()}

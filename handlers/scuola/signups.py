@@ -1,0 +1,230 @@
+"""A sign-up's lifecycle: stored (or on the waiting list), changed, cancelled, promoted from the
+waiting list; each change e-mails the organisers through the outbox, in the change's own
+transaction (`mail_for`), and the person gets the sessions as a calendar file.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import Ctx
+from bot.mail import message_id_domain
+from bot.mail import sender as mail_sender
+from bot.staffchat import tell_staff
+from domain.calendar import calendar_file
+from domain.mail import compose, new_message_id
+from domain.scuola import Draft, Edition, thresholds_crossed
+from handlers.scuola.editions import button, edition_lines
+from storage.outbox import NewMail
+from storage.scuola import ComposeMail, Signup
+
+log = logging.getLogger(__name__)
+
+
+def organisers_mail(
+    context: Ctx,
+    kind: str,
+    signup: Signup,
+    edition: Edition,
+    now: datetime,
+    position: int | None = None,
+) -> NewMail:
+    """The e-mail to the organisers, in Italian (their language), whatever the applicant's."""
+    data = context.data
+    texts = data.texts
+    tz = context.config.scheduler.tz
+    status = texts.plain("it", f"status.{signup.status}")
+    if position:
+        status += " " + texts.plain("it", "mail.position", position=position)
+    role = texts.plain("it", f"role.{signup.role}") if signup.role else ""
+    fields = [
+        (texts.plain("it", "mail.code"), signup.code),
+        (texts.plain("it", "mail.edition"), edition.title),
+        (texts.plain("it", "mail.status"), status),
+        (texts.plain("it", "scuola.fieldname.first_name"), signup.first_name),
+        (texts.plain("it", "scuola.fieldname.last_name"), signup.last_name),
+        (texts.plain("it", "scuola.fieldname.email"), signup.email),
+        (texts.plain("it", "scuola.fieldname.phone"), signup.phone),
+        (texts.plain("it", "scuola.fieldname.role"), role),
+        (texts.plain("it", "scuola.fieldname.organisation"), signup.organisation),
+        (texts.plain("it", "scuola.fieldname.note"), signup.note),
+        (
+            texts.plain("it", "mail.consent"),
+            texts.plain(
+                "it", "mail.consent_at", when=f"{signup.consent_at.astimezone(tz):%d/%m/%Y %H:%M}"
+            ),
+        ),
+    ]
+    subject = texts.plain("it", f"mail.subject.{kind}", title=edition.title, name=signup.full_name)
+    message_id = new_message_id(kind, signup.code, message_id_domain(data.config.smtp))
+    raw = compose(
+        subject=subject,
+        intro=texts.plain("it", f"mail.intro.{kind}"),
+        fields=fields,
+        outro=texts.plain("it", "mail.outro", when=f"{now.astimezone(tz):%d/%m/%Y %H:%M}"),
+        sender=mail_sender(data.config.smtp),
+        to=context.config.smtp.recipient,
+        reply_to=signup.email,
+        message_id=message_id,
+        date=now,
+    )
+    return NewMail(message_id, kind, raw)
+
+
+def mail_for(context: Ctx, kind: str, edition: Edition, now: datetime) -> ComposeMail:
+    """What the storage calls, inside the change's transaction, to compose the organisers'
+    e-mail about one sign-up (synchronous: nothing is awaited while the database is locked)."""
+
+    def compose_mail(signup: Signup, position: int | None) -> NewMail:
+        return organisers_mail(context, kind, signup, edition, now, position)
+
+    return compose_mail
+
+
+async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
+    """Store the form's answers as a sign-up (or as changes to one); False when its edition
+    closed meanwhile (the person is told; the form is the caller's to drop)."""
+    data = draft.data
+    edition = await context.repo.editions.get(data.get("edition", ""))
+    now = context.now()
+    update_of = data.get("_update")
+    if edition is None or (update_of is None and not edition.accepts(now)):
+        await context.bot.send_message(draft.user_id, context.t("scuola.edition_closed"))
+        return False
+
+    # Stored, e-mail queued and the form's row dropped in one transaction.
+    if update_of is not None:
+        mail = mail_for(context, "update", edition, now)
+        signup = await context.repo.signups.update(int(update_of), data, now, mail)
+        confirmed_before = None
+    else:
+        mail = mail_for(context, "signup", edition, now)
+        signup, confirmed_before = await context.repo.signups.create(
+            edition, draft.user_id, data, now, mail
+        )
+    context.data.drafts.pop(draft.user_id, None)
+    log.info("sign-up %s stored (%s)", signup.code, signup.status)
+    context.outbox.kick()
+
+    if signup.status == "waiting":
+        position = await context.repo.signups.waiting_position(signup)
+        text = context.t("scuola.waiting", code=signup.code, title=edition.title, position=position)
+    else:
+        key = "scuola.updated" if update_of is not None else "scuola.confirmed"
+        text = context.t(key, code=signup.code, title=edition.title)
+    lines = [text, "", *edition_lines(context, edition)]
+    await context.bot.send_message(draft.user_id, "\n".join(lines))
+    if edition.sessions and signup.status == "confirmed":
+        await send_calendar(context, draft.user_id, edition)
+    if confirmed_before is not None and signup.status == "confirmed":
+        for share in thresholds_crossed(confirmed_before, confirmed_before + 1, edition.capacity):
+            await tell_staff(
+                context.bot, context.data, "scuola.capacity_alert", title=edition.title,
+                percent=int(share * 100), count=confirmed_before + 1, capacity=edition.capacity,
+            )  # fmt: skip
+    return True
+
+
+async def send_calendar(context: Ctx, chat_id: int, edition: Edition) -> None:
+    tz = context.config.scheduler.tz  # local times with their zone: calendars show them right
+    entries = [
+        {
+            "uid": f"scuola-{edition.id}-{n}",
+            "title": context.label("scuola.ics_title", title=edition.title, n=n),
+            "start": s.starts_at.astimezone(tz),
+            "end": s.ends_at.astimezone(tz),
+            "place": s.place,
+            "url": s.online_url,
+        }
+        for n, s in enumerate(edition.sessions, start=1)
+    ]
+    data = calendar_file(entries, name=context.label("scuola.ics_name"), now=context.now())
+    await context.bot.send_document(
+        chat_id,
+        document=data,
+        filename=f"scuola-{edition.id}.ics",
+        caption=context.t("scuola.ics_caption"),
+    )
+
+
+# --- my sign-ups, cancelling ---------------------------------------------------------------------
+
+
+async def mine(update: Update, context: Ctx) -> None:
+    user = update.effective_user
+    assert user is not None
+    signups = await context.repo.signups.of_user(user.id)
+    if not signups:
+        await context.bot.send_message(user.id, context.t("scuola.mine_none"))
+        return
+    editions = {e.id: e for e in await context.repo.editions.all()}
+    lines = [context.t("scuola.mine_title")]
+    rows = []
+    for signup in signups:
+        edition = editions.get(signup.edition_id)
+        title = edition.title if edition else signup.edition_id
+        status = context.label(f"status.{signup.status}")
+        if signup.status == "waiting":
+            position = await context.repo.signups.waiting_position(signup)
+            status += " " + context.label("mail.position", position=position)
+        lines.append(context.t("scuola.mine_line", code=signup.code, title=title, status=status))
+        if signup.status != "cancelled":
+            rows.append(
+                [button(context.label("scuola.cancel_one", code=signup.code), "cancel", signup.id)]
+            )
+    await context.bot.send_message(
+        user.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows) if rows else None
+    )
+
+
+async def do_cancel(update: Update, context: Ctx, signup_id: int) -> None:
+    user = update.effective_user
+    assert user is not None
+    signup = await context.repo.signups.get(signup_id)
+    if signup is None or signup.user_id != user.id:
+        await context.bot.send_message(user.id, context.t("scuola.cancel_unknown"))
+        return
+    edition = await context.repo.editions.get(signup.edition_id)
+    assert edition is not None
+    now = context.now()
+
+    result = await context.repo.signups.cancel(
+        signup_id,
+        now,
+        mail_for(context, "cancellation", edition, now),
+        mail_for(context, "promotion", edition, now),
+    )
+    if result is None:
+        await context.bot.send_message(
+            user.id, context.t("scuola.cancel_already", code=signup.code)
+        )
+        return
+    cancelled, promoted = result
+    log.info("sign-up %s cancelled by its owner", cancelled.code)
+    context.outbox.kick()
+    await context.bot.send_message(
+        user.id, context.t("scuola.cancelled", code=cancelled.code, title=edition.title)
+    )
+    if promoted is not None:
+        await tell_promoted(context, promoted, edition)
+
+
+async def tell_promoted(context: Ctx, promoted: Signup, edition: Edition) -> None:
+    user = await context.repo.users.get(promoted.user_id)
+    lang = user.language if user else "it"
+    texts = context.data.texts
+    text = texts.text(lang, "scuola.promoted", code=promoted.code, title=edition.title)
+    try:
+        await context.bot.send_message(promoted.user_id, text)
+        if edition.sessions:
+            saved = context.lang
+            context.lang = lang
+            try:
+                await send_calendar(context, promoted.user_id, edition)
+            finally:
+                context.lang = saved
+    except Exception:  # a blocked user must not undo the promotion; the e-mail still goes out
+        log.warning("could not tell a promoted person", exc_info=True)
