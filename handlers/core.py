@@ -8,13 +8,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import CommandSpec, Ctx
+from bot.flows import Buttons, stale
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, escape
 from handlers import notifications
 from handlers.menu import main_menu
 
-FEATURE = "lang"
+BUTTONS = Buttons("lang")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -109,7 +109,7 @@ async def language(update: Update, context: Ctx) -> None:
             [
                 InlineKeyboardButton(
                     ("✅ " if lang == context.lang else "") + LANGUAGE_NAMES[lang],
-                    callback_data=callbacks.pack(FEATURE, "set", lang),
+                    callback_data=BUTTONS.data("set", lang),
                 )
                 for lang in LANGUAGES
             ]
@@ -121,9 +121,11 @@ async def language(update: Update, context: Ctx) -> None:
 async def on_language(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    if parsed is None or parsed.action != "set" or parsed.args[:1] not in [(x,) for x in LANGUAGES]:
-        await query.answer(context.label("button.stale"), show_alert=True)
+    parsed = await BUTTONS.pressed(update, context, "set")
+    if parsed is None:
+        return
+    if parsed.args[:1] not in [(x,) for x in LANGUAGES]:
+        await stale(update, context)
         return
     chosen = parsed.args[0]
     await context.repo.users.set_language(query.from_user.id, chosen)
@@ -151,4 +153,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["help", "aiuto"], help_command))
     app.add_handler(CommandHandler(["lingua", "language"], language))
     app.add_handler(CommandHandler(["annulla", "cancel"], cancel))
-    app.add_handler(CallbackQueryHandler(on_language, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_language, pattern=BUTTONS.any_version))

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
+from bot.flows import Buttons, stale
 from domain.calendar import calendar_file
 from domain.dates import say_span
 from domain.events import Occurrence, load_events, timeline
@@ -20,8 +21,8 @@ FEATURE = "ev"
 MAX_LISTED = 10
 
 
-def _button(label: str, action: str, ref: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, ref))
+BUTTONS = Buttons(FEATURE)
+_button = BUTTONS.button
 
 
 async def upcoming(context: Ctx) -> list[Occurrence]:
@@ -126,15 +127,17 @@ def _staff_rows(context: Ctx) -> list[list[InlineKeyboardButton]]:
 async def on_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    ref = ".".join(parsed.args) if parsed and parsed.args else ""
+    parsed = await BUTTONS.pressed(update, context)
+    if parsed is None:
+        return
+    ref = ".".join(parsed.args)
     found = {o.ref: o for o in await upcoming(context)}.get(ref)
-    if parsed is not None and parsed.action == "stop" and found is None and ref:
+    if parsed.action == "stop" and found is None and ref:
         # "Non ricevere più" under a notice of an event that is over or cancelled: still one tap.
         await context.repo.optouts.set(query.from_user.id, f"event:{ref}", True, context.now())
         await query.answer(context.label("reminder.stopped"), show_alert=True)
         return
-    if parsed is None or found is None:
+    if found is None:
         await query.answer(context.label("events.gone"), show_alert=True)
         return
     user_id = query.from_user.id
@@ -185,7 +188,7 @@ async def on_button(update: Update, context: Ctx) -> None:
         await context.repo.attendances.remove(found.ref.removeprefix("e."), user_id)
         await query.answer(context.label("events.left"))
     else:
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
 
 
 async def command(update: Update, context: Ctx) -> None:
@@ -216,4 +219,4 @@ def register(app: Application) -> None:
     data.deep_links["eventi"] = lambda u, c, _r: show(u, c)
     data.commands.append(CommandSpec("eventi", "cmd.eventi", order=25))
     app.add_handler(CommandHandler(["eventi", "events"], command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))

@@ -40,7 +40,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import edit_or_send
+from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only
 from bot.i18n import Html, escape
 from domain import directory as directory_module
@@ -50,7 +50,8 @@ from handlers.reminders import replan
 
 log = logging.getLogger(__name__)
 
-FEATURE = "lab"
+BUTTONS = Buttons("lab")
+FEATURE = BUTTONS.feature
 NEAREST = 3
 _INFERRED = re.compile(r"\s*\(inferred\)", re.IGNORECASE)
 
@@ -127,8 +128,7 @@ def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMa
     return InlineKeyboardMarkup(rows)
 
 
-def button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action, *args))
+button = BUTTONS.button
 
 
 def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
@@ -298,9 +298,8 @@ async def on_location(update: Update, context: Ctx) -> None:
 async def on_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
+    parsed = await BUTTONS.pressed(update, context)
     if parsed is None:
-        await query.answer(context.label("button.stale"), show_alert=True)
         return
     action, args = parsed.action, parsed.args
     labs = context.data.labs.current
@@ -342,7 +341,7 @@ async def on_button(update: Update, context: Ctx) -> None:
         await query.answer()
         await ask_location(update, context)
     else:
-        await query.answer(context.label("button.stale"), show_alert=True)
+        await stale(update, context)
 
 
 async def follow(update: Update, context: Ctx, lab: Lab) -> None:
@@ -538,5 +537,5 @@ def register(app: Application) -> None:
             private & filters.UpdateType.MESSAGE & (filters.LOCATION | filters.VENUE), on_location
         )
     )
-    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))
     app.add_handler(InlineQueryHandler(inline_query))

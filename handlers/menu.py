@@ -10,12 +10,12 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import callbacks
 from bot.context import Ctx
-from bot.flows import edit_or_send
+from bot.flows import Buttons, edit_or_send
 from bot.i18n import LANGUAGES
 
-FEATURE = "menu"
+BUTTONS = Buttons("menu")
+FEATURE = BUTTONS.feature
 ITEMS = ("labs", "scuola", "events", "notify", "help", "lang")
 _PLACEHOLDERS = {
     "labs": "placeholder.labs",
@@ -28,7 +28,7 @@ _PLACEHOLDERS = {
 
 def main_menu(context: Ctx) -> InlineKeyboardMarkup:
     def button(item: str, key: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(context.label(key), callback_data=callbacks.pack(FEATURE, item))
+        return BUTTONS.button(context.label(key), item)
 
     return InlineKeyboardMarkup(
         [
@@ -41,17 +41,14 @@ def main_menu(context: Ctx) -> InlineKeyboardMarkup:
 
 
 def back_to_menu(context: Ctx) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("⬅️ Menu", callback_data=callbacks.pack(FEATURE, "home"))]]
-    )
+    return InlineKeyboardMarkup([[BUTTONS.button("⬅️ Menu", "home")]])
 
 
 async def on_menu(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    if parsed is None or parsed.action not in (*ITEMS, "home"):
-        await query.answer(context.label("button.stale"), show_alert=True)
+    parsed = await BUTTONS.pressed(update, context, *ITEMS, "home")
+    if parsed is None:
         return
     action = context.data.menu_actions.get(parsed.action)
     if action is not None:  # the feature that owns this item answers
@@ -76,4 +73,4 @@ async def on_menu(update: Update, context: Ctx) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(on_menu, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_menu, pattern=BUTTONS.any_version))

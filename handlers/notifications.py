@@ -11,11 +11,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import edit_or_send
+from bot.flows import Buttons, edit_or_send, stale
 
-FEATURE = "notify"
+BUTTONS = Buttons("notify")
 TOPICS = ("assemblea", "scuola", "annunci")
 
 
@@ -34,7 +33,7 @@ def view(context: Ctx, chosen: set[str], *, first_time: bool) -> tuple[str, Inli
         [
             InlineKeyboardButton(
                 ("✅ " if topic in chosen else "⬜ ") + context.label(f"notify.topic.{topic}"),
-                callback_data=callbacks.pack(FEATURE, "toggle", topic),
+                callback_data=BUTTONS.data("toggle", topic),
             )
         ]
         for topic in TOPICS
@@ -61,9 +60,11 @@ async def offer(update: Update, context: Ctx) -> None:
 async def on_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    if parsed is None or parsed.action != "toggle" or parsed.args[:1] not in [(t,) for t in TOPICS]:
-        await query.answer(context.label("button.stale"), show_alert=True)
+    parsed = await BUTTONS.pressed(update, context, "toggle")
+    if parsed is None:
+        return
+    if parsed.args[:1] not in [(t,) for t in TOPICS]:
+        await stale(update, context)
         return
     topic = parsed.args[0]
     user_id = query.from_user.id
@@ -91,4 +92,4 @@ def register(app: Application) -> None:
     data.deep_links["notifiche"] = link
     data.commands.append(CommandSpec("notifiche", "cmd.notifiche", order=30))
     app.add_handler(CommandHandler(["notifiche", "notifications"], command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))

@@ -17,9 +17,8 @@ from datetime import datetime, time, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import edit_or_send
+from bot.flows import Buttons, edit_or_send
 from bot.mail import message_id_domain
 from bot.mail import sender as mail_sender
 from domain.mail import compose, new_message_id
@@ -36,8 +35,8 @@ JOB = "privacy:retention"
 RUN_AT = time(3, 30)  # every night, Italian time
 
 
-def _button(label: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(FEATURE, action))
+BUTTONS = Buttons(FEATURE)
+_button = BUTTONS.button
 
 
 async def _private(update: Update, context: Ctx) -> bool:
@@ -215,7 +214,7 @@ async def erase(update: Update, context: Ctx) -> None:
 async def on_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
+    parsed = await BUTTONS.pressed(update, context, "export", "erase", "eraseyes", "eraseno")
     action = parsed.action if parsed else ""
     if action == "export":
         await export(update, context)
@@ -226,8 +225,6 @@ async def on_button(update: Update, context: Ctx) -> None:
     elif action == "eraseno":
         await query.answer()
         await edit_or_send(update, context, context.t("privacy.erase_kept"), None)
-    else:
-        await query.answer(context.label("button.stale"), show_alert=True)
 
 
 # --- retention ------------------------------------------------------------------------------------
@@ -285,7 +282,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("privacy", privacy_command))
     app.add_handler(CommandHandler(["miei_dati", "my_data"], export))
     app.add_handler(CommandHandler(["cancellami", "delete_me"], ask_erase))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))
 
     async def start(data: BotData) -> None:
         await apply_retention(data)
