@@ -42,11 +42,10 @@ from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only
-from bot.i18n import Html, escape
+from bot.i18n import escape
 from domain import directory as directory_module
-from domain.directory import DataError, Lab
+from domain.directory import Lab
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
-from handlers.reminders import replan
 
 log = logging.getLogger(__name__)
 
@@ -453,46 +452,6 @@ async def send_qr(update: Update, context: Ctx, lab: Lab) -> None:
     )
 
 
-@staff_only
-async def reload_command(update: Update, context: Ctx) -> None:
-    """Every data file is checked before any is applied: all or nothing."""
-    assert update.effective_message is not None
-    try:
-        steps = [await prepare(context.data) for prepare in context.data.reloaders]
-    except DataError as exc:
-        problems = "\n".join(f"• {escape(p)}" for p in exc.problems[:20])
-        await update.effective_message.reply_text(
-            context.t("reload.failed", problems=Html(problems))
-        )
-        return
-    for apply in steps:
-        await apply()
-    await replan(context.data, context.application)  # events and sessions may have moved
-    current = context.data.labs.current
-    await update.effective_message.reply_text(
-        context.t("reload.ok", labs=len(current.visible), places=len(current.places))
-    )
-    log.info("lab data reloaded by staff")
-
-
-@staff_only
-async def questions_command(update: Update, context: Ctx) -> None:
-    assert update.effective_message is not None
-    questions = await context.repo.questions.not_understood(limit=30)
-    if not questions:
-        await update.effective_message.reply_text(context.t("questions.none"))
-        return
-    tz = context.config.scheduler.tz
-    lines = [context.t("questions.title")]
-    for q in questions:
-        when = q.asked_at.astimezone(tz).strftime("%d/%m %H:%M")
-        lines.append(f"• {when} — {escape((q.text or '')[:200])}")
-    text = "\n".join(lines)
-    if len(text) > 4000:
-        text = text[:4000].rsplit("\n", 1)[0]
-    await update.effective_message.reply_text(text)
-
-
 async def prepare_directory(data: BotData):
     """Read and check the lab data files (raises DataError); the returned step puts them in
     service, with the staff's edits on top."""
@@ -522,16 +481,12 @@ def register(app: Application) -> None:
             CommandSpec("laboratori", "cmd.laboratori", order=10),
             CommandSpec("vicino", "cmd.vicino", order=11),
             CommandSpec("qr", "cmd.qr", staff=True),
-            CommandSpec("ricarica", "cmd.ricarica", staff=True),
-            CommandSpec("domande", "cmd.domande", staff=True),
         ]
     )
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(["laboratori", "labs"], list_command))
     app.add_handler(CommandHandler(["vicino", "near"], near_command))
     app.add_handler(CommandHandler("qr", qr_command))
-    app.add_handler(CommandHandler("ricarica", reload_command))
-    app.add_handler(CommandHandler("domande", questions_command))
     app.add_handler(
         MessageHandler(
             private & filters.UpdateType.MESSAGE & (filters.LOCATION | filters.VENUE), on_location

@@ -1,4 +1,5 @@
-"""Questions in plain words: whatever text no command or flow took is read here.
+"""Questions in plain words: whatever text no command or flow took is read here; staff see
+what was not understood with /domande.
 
 The understanding itself is in `domain.understanding`; this module turns its decision into an
 answer and records what was asked (the text only when it was not understood, never who asked).
@@ -7,21 +8,21 @@ answer and records what was asked (the text only when it was not understood, nev
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
-from bot.context import Ctx
+from bot.context import CommandSpec, Ctx
+from bot.guards import staff_only
 from bot.i18n import escape
 from domain.directory import Lab
 from domain.understanding import Understanding
-from handlers import labs
+from handlers import labs, menu
 from handlers.menu import main_menu
 
 MAX_TEXT = 4096
 
 
 def _menu_button(context: Ctx, item: str, key: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(context.label(key), callback_data=callbacks.pack("menu", item))
+    return menu.BUTTONS.button(context.label(key), item)
 
 
 async def answer(update: Update, context: Ctx) -> None:
@@ -153,6 +154,26 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
         )
 
 
+@staff_only
+async def questions_command(update: Update, context: Ctx) -> None:
+    assert update.effective_message is not None
+    questions = await context.repo.questions.not_understood(limit=30)
+    if not questions:
+        await update.effective_message.reply_text(context.t("questions.none"))
+        return
+    tz = context.config.scheduler.tz
+    lines = [context.t("questions.title")]
+    for q in questions:
+        when = q.asked_at.astimezone(tz).strftime("%d/%m %H:%M")
+        lines.append(f"• {when} — {escape((q.text or '')[:200])}")
+    text = "\n".join(lines)
+    if len(text) > 4000:
+        text = text[:4000].rsplit("\n", 1)[0]
+    await update.effective_message.reply_text(text)
+
+
 def register(app: Application) -> None:
+    app.bot_data.commands.append(CommandSpec("domande", "cmd.domande", staff=True))
+    app.add_handler(CommandHandler("domande", questions_command))
     private_text = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
     app.add_handler(MessageHandler(private_text & ~filters.COMMAND, answer))

@@ -1,7 +1,9 @@
-"""Staff tools of the foundation: /stato (version, uptime, people, database)."""
+"""Staff tools of the foundation: /stato (version, uptime, people, database, what is waiting)
+and /ricarica (the data files read again, checked whole before any is applied)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from telegram import Update
@@ -10,6 +12,11 @@ from telegram.ext import Application, CommandHandler
 from bot import __version__
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
+from bot.i18n import Html, escape
+from domain.directory import DataError
+from handlers.reminders import replan
+
+log = logging.getLogger(__name__)
 
 
 def human_duration(delta: timedelta) -> str:
@@ -58,6 +65,34 @@ async def status(update: Update, context: Ctx) -> None:
     )
 
 
+@staff_only
+async def reload_command(update: Update, context: Ctx) -> None:
+    """Every data file is checked before any is applied: all or nothing."""
+    assert update.effective_message is not None
+    try:
+        steps = [await prepare(context.data) for prepare in context.data.reloaders]
+    except DataError as exc:
+        problems = "\n".join(f"• {escape(p)}" for p in exc.problems[:20])
+        await update.effective_message.reply_text(
+            context.t("reload.failed", problems=Html(problems))
+        )
+        return
+    for apply in steps:
+        await apply()
+    await replan(context.data, context.application)  # events and sessions may have moved
+    current = context.data.labs.current
+    await update.effective_message.reply_text(
+        context.t("reload.ok", labs=len(current.visible), places=len(current.places))
+    )
+    log.info("lab data reloaded by staff")
+
+
 def register(app: Application) -> None:
-    app.bot_data.commands.append(CommandSpec("stato", "cmd.stato", staff=True))
+    app.bot_data.commands.extend(
+        [
+            CommandSpec("stato", "cmd.stato", staff=True),
+            CommandSpec("ricarica", "cmd.ricarica", staff=True),
+        ]
+    )
     app.add_handler(CommandHandler("stato", status))
+    app.add_handler(CommandHandler("ricarica", reload_command))
