@@ -1,5 +1,5 @@
 """Find a lab: the list, the lab cards, nearest labs by location or place, inline mode, deep links,
-QR codes, and reloading the data files.
+QR codes, and the lab directory in service (loaded at start; /ricarica reads it again).
 
 Callback data `lab:v1:<action>[:<arg>]`:
     list            edit the message into the list of labs
