@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,12 +51,19 @@ class Harness(Sandbox):
     def repo(self):
         return self.app.bot_data.repo
 
+    def check(self) -> None:
+        """Fail unless no handler raised and Telegram refused no request. A test that provokes
+        either on purpose asserts on it, then takes it out of `handler_errors` or `api.errors`."""
+        assert not self.handler_errors, f"handlers raised: {self.handler_errors!r}"
+        assert not self.api.errors, f"Telegram would refuse: {self.api.errors!r}"
+
 
 async def _start(config: Config, clock: ManualClock) -> tuple[Harness, object]:
     api = FakeTelegram(clock=clock)
     app = build_application(config, request=api, clock=clock)
     harness = Harness(app, api)
-    for staff_id in config.telegram.staff_ids:  # staff have written to the bot before
+    staff = (*config.telegram.staff_ids, *config.telegram.admin_ids)  # admins are staff too
+    for staff_id in staff:  # staff have written to the bot before
         api.ensure_private_chat({"id": staff_id, "is_bot": False, "first_name": "Staff"})
 
     async def collect(update: object, context) -> None:
@@ -71,32 +77,29 @@ async def _start(config: Config, clock: ManualClock) -> tuple[Harness, object]:
 
 
 @pytest.fixture
-async def bot(config: Config, clock: ManualClock) -> AsyncIterator[Harness]:
-    """A started bot. Fails the test if a handler raised or Telegram refused a request."""
-    harness, app = await _start(config, clock)
-    try:
-        yield harness
-    finally:
-        await stop(app)
-    assert not harness.handler_errors, f"handlers raised: {harness.handler_errors!r}"
-    assert not harness.api.errors, f"Telegram would refuse: {harness.api.errors!r}"
-
-
-@pytest.fixture
 async def start_bot(clock: ManualClock):
     """For tests that restart the bot or change its configuration: `await start_bot(config)`.
-    Whatever a test left running is stopped at its end."""
-    running: list = []
+    At the end of the test, whatever it left running is stopped, and every bot it started is
+    checked (`Harness.check`): a handler that raised or a request Telegram would refuse fails it."""
+    started: list[Harness] = []
 
     async def starter(config: Config) -> Harness:
-        harness, app = await _start(config, clock)
-        running.append(app)
+        harness, _ = await _start(config, clock)
+        started.append(harness)
         return harness
 
     yield starter
-    for app in running:
-        if app.bot_data.repo is not None:
-            await stop(app)
+    for harness in started:
+        if harness.app.bot_data.repo is not None:
+            await stop(harness.app)
+    for harness in started:
+        harness.check()
+
+
+@pytest.fixture
+async def bot(start_bot, config: Config) -> Harness:
+    """A started bot, stopped and checked like those of `start_bot`."""
+    return await start_bot(config)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from domain.directory import DATA_DIR
-from tests.conftest import STAFF_ID, stop
+from tests.conftest import STAFF_ID
 
 EVENTS = """
 [[event]]
@@ -33,10 +33,7 @@ async def events_bot(start_bot, config, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     (data / "events.toml").write_text(EVENTS, encoding="utf-8")
-    bot = await start_bot(replace(config, storage=replace(config.storage, data_dir=data)))
-    yield bot
-    await stop(bot.app)
-    assert not bot.handler_errors and not bot.api.errors
+    return await start_bot(replace(config, storage=replace(config.storage, data_dir=data)))
 
 
 async def test_upcoming_events_in_order_with_their_cards(events_bot):

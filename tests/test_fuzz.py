@@ -134,8 +134,7 @@ async def play(plan: list[tuple[str, object]]) -> None:
             await app.bot_data.broadcaster.idle()
         finally:
             await stop(app)
-        assert not bot.handler_errors, bot.handler_errors
-        assert not bot.api.errors, bot.api.errors
+        bot.check()
 
 
 @settings(
