@@ -161,7 +161,9 @@ def audience_label(context: Ctx, name: str) -> str:
 async def on_audience(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = await FLOW.pressed(update, context)
+    parsed = await FLOW.pressed(
+        update, context, "cancel", "zones", "zone", "editions", "back", "aud"
+    )
     draft = FLOW.draft(context)
     if parsed is None:
         return AUDIENCE
