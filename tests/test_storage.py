@@ -1,4 +1,5 @@
-"""The database: migrations, refusal of newer schemas, clear errors, the users repository."""
+"""The database: migrations, refusal of newer schemas, clear errors, the users repository, and the
+one transaction that stores a sign-up with its e-mail."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import Database, DatabaseError, UsersRepo
+from domain.scuola import Draft, Edition
+from storage import Database, DatabaseError, Repos, UsersRepo
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from storage.outbox import NewMail
 
 
 async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
@@ -135,3 +138,65 @@ async def test_backup_of_the_live_database_while_the_bot_writes(bot, tmp_path, c
     missing = tmp_path / "nowhere.toml"
     missing.write_text(f'[storage]\npath = "{tmp_path / "none.sqlite3"}"\n', encoding="utf-8")
     assert main(["backup", str(tmp_path / "x.sqlite3"), "--config", str(missing)]) == 2
+
+
+# --- the one seam between a sign-up and the organisers' e-mail --------------------------------
+
+
+async def _scuola(tmp_path):
+    repos = Repos.over(await Database.open(tmp_path / "bot.sqlite3"))
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    edition = Edition(id="autunno", title="Scuola 2026", year=2026, capacity=1)
+    await repos.editions.save(edition, now)
+    answers = {"first_name": "Ada", "last_name": "Rossi", "email": "ada@example.org",
+               "role": "attivista", "consent_at": now.isoformat()}  # fmt: skip
+    for user_id in (1, 2):
+        await repos.drafts.save(Draft(user_id, "summary", dict(answers)), now)
+    return repos, edition, answers, now
+
+
+async def test_a_sign_up_its_email_and_the_forms_removal_are_one_transaction(tmp_path):
+    repos, edition, answers, now = await _scuola(tmp_path)
+    composed: list[tuple[str, int | None]] = []
+
+    def mail(kind):
+        def compose(signup, position):
+            composed.append((signup.code, position))
+            return NewMail(f"<{kind}.{signup.code}@test>", kind, b"Subject: x\r\n\r\nbody")
+
+        return compose
+
+    try:
+        first, before = await repos.signups.create(edition, 1, answers, now, mail("signup"))
+        second, _ = await repos.signups.create(edition, 2, answers, now, mail("signup"))
+        assert (first.status, before, second.status) == ("confirmed", 0, "waiting")
+        assert composed == [(first.code, None), (second.code, 1)]  # the place in the queue
+        assert [d.user_id for d in await repos.drafts.all()] == []  # both forms dropped
+        assert [m.signup_id for m in await repos.outbox.all()] == [first.id, second.id]
+
+        cancelled, promoted = await repos.signups.cancel(
+            first.id, now, mail("cancellation"), mail("promotion")
+        )
+        assert (cancelled.status, promoted.id, promoted.status) == (
+            "cancelled", second.id, "confirmed",
+        )  # fmt: skip
+        kinds = [m.kind for m in await repos.outbox.all()]
+        assert kinds == ["signup", "signup", "cancellation", "promotion"]
+    finally:
+        await repos.db.close()
+
+
+async def test_if_the_email_cannot_be_composed_nothing_is_stored(tmp_path):
+    repos, edition, answers, now = await _scuola(tmp_path)
+
+    def broken(signup, position):
+        raise RuntimeError("template missing")
+
+    try:
+        with pytest.raises(RuntimeError):
+            await repos.signups.create(edition, 1, answers, now, broken)
+        assert await repos.signups.of_edition(edition.id) == []
+        assert await repos.outbox.all() == []
+        assert sorted(d.user_id for d in await repos.drafts.all()) == [1, 2]  # the form stays
+    finally:
+        await repos.db.close()
