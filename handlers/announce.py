@@ -1,5 +1,5 @@
 """/annuncio: staff write an announcement, choose who receives it, see it exactly as they will,
-then send it now or at a chosen time. The sending itself is `handlers.broadcast`.
+then send it now or at a chosen time. The sending itself is `bot.broadcast`.
 
     /annuncio -> BODY (text, or a photo with caption) -> AUDIENCE (buttons) -> CONFIRM
     CONFIRM --send--> sending (once per draft: a second press finds the first)
