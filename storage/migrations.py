@@ -250,6 +250,43 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) STRICT
         """,
     ),
+    # 7: identifiers are never handed out twice, even after an erasure or the retention deleted
+    # the rows that held the highest (a code the organisers were told to delete, an .eml file's
+    # name). Sign-up codes are numbered per year, so they come from a counter per year, seeded
+    # with the highest number given so far; outbox ids are a plain row id, so AUTOINCREMENT
+    # (SQLite's own never-reuse guarantee) does it, at the price of rebuilding the table.
+    (
+        """
+        CREATE TABLE counters (
+            name  TEXT    PRIMARY KEY,  -- signup-seq:<year>
+            value INTEGER NOT NULL      -- the last number handed out
+        ) STRICT
+        """,
+        """
+        INSERT INTO counters (name, value)
+            SELECT 'signup-seq:' || year, max(seq) FROM signups GROUP BY year
+        """,
+        """
+        CREATE TABLE outbox_new (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id      TEXT    NOT NULL UNIQUE,
+            kind            TEXT    NOT NULL,  -- signup, update, cancellation, promotion, erasure
+            signup_id       INTEGER REFERENCES signups (id) ON DELETE SET NULL,
+            raw             BLOB    NOT NULL,  -- the whole RFC 5322 message
+            status          TEXT    NOT NULL DEFAULT 'pending'
+                                    CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT    NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT    NOT NULL,
+            sent_at         TEXT
+        ) STRICT
+        """,
+        "INSERT INTO outbox_new SELECT * FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_new RENAME TO outbox",
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

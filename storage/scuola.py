@@ -168,9 +168,7 @@ class SignupsRepo:
             )
             status = status_for_new(confirmed, edition.capacity)
             year = now.year
-            seq = 1 + await _scalar(
-                conn, "SELECT coalesce(max(seq), 0) FROM signups WHERE year = ?", (year,)
-            )
+            seq = await _next_seq(conn, year)
             stamp = to_db(now)
             cursor = await conn.execute(
                 """
@@ -373,7 +371,23 @@ async def _queue_mail(
     await queue_in(conn, mail(signup, position), now, signup.id)
 
 
-async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple) -> int:
+async def _next_seq(conn: aiosqlite.Connection, year: int) -> int:
+    """The next number of the year's sign-up codes: one more than both the last handed out and
+    the highest stored, so a code is never given twice, whatever was deleted since."""
+    return await _scalar(
+        conn,
+        """
+        INSERT INTO counters (name, value)
+            VALUES (:name, (SELECT coalesce(max(seq), 0) + 1 FROM signups WHERE year = :year))
+        ON CONFLICT (name) DO UPDATE SET value = max(
+            value + 1, (SELECT coalesce(max(seq), 0) + 1 FROM signups WHERE year = :year))
+        RETURNING value
+        """,
+        {"name": f"signup-seq:{year}", "year": year},
+    )
+
+
+async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple | dict) -> int:
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0

@@ -176,3 +176,47 @@ async def test_retention_runs_on_the_schedule(start_bot, config, tmp_path, clock
     [kept] = await bot.repo.signups.of_edition("autunno-2026")
     assert kept.email == "" and kept.user_id < 0
     await stop(bot.app)
+
+
+async def test_codes_and_mail_ids_are_never_handed_out_twice(start_bot, config, tmp_path, clock):
+    """An erasure deletes the sign-up that held the highest code and the e-mails with the
+    highest ids, retention deletes old e-mails, the bot restarts: neither a code the organisers
+    were told nor an e-mail id (the .eml file's name) is ever given again."""
+    settings = replace(config.privacy, messages_days=1)
+    cfg = replace(scuola_config(config, tmp_path, None), privacy=settings)
+    bot = await start_bot(cfg)
+
+    async def sign_up(person, last: str) -> str:
+        await fill(person, first="Anna", last=last, email=f"{last.lower()}@example.org")
+        await person.press("✅ Conferma l'iscrizione")
+        await deliver_all(bot)  # .eml files: no SMTP server here
+        return (await bot.repo.signups.of_user(person.id))[0].code
+
+    def files() -> list[str]:
+        return sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
+
+    assert await sign_up(bot.user(), "Rossi") == "SLS-2026-0001"
+    bruno = bot.user()
+    assert await sign_up(bruno, "Bianchi") == "SLS-2026-0002"
+    given = {m.id for m in await bot.repo.outbox.all()}
+    await bruno.send("/cancellami")
+    await bruno.press("🗑️ Sì, cancella tutto")
+    [notice] = [m for m in await bot.repo.outbox.all() if m.kind == "erasure"]
+    assert notice.id > max(given)  # not the id of Bruno's e-mail, just deleted
+    await deliver_all(bot)
+    given |= {m.id for m in await bot.repo.outbox.all()}
+    assert await sign_up(bot.user(), "Verdi") == "SLS-2026-0003"  # 0002 stays Bruno's
+
+    given |= {m.id for m in await bot.repo.outbox.all()}
+    clock.advance(timedelta(days=2))
+    await apply_retention(bot.app.bot_data)
+    assert await bot.repo.outbox.all() == []  # every sent e-mail trimmed
+    await stop(bot.app)
+
+    bot = await start_bot(cfg)  # a restart on the same database
+    assert await sign_up(bot.user(700_004), "Neri") == "SLS-2026-0004"
+    [mail] = await bot.repo.outbox.all()
+    assert mail.id > max(given)
+    prefixes = [name.split("-", 1)[0] for name in files()]
+    assert len(prefixes) == len(set(prefixes)), files()
+    await stop(bot.app)

@@ -79,6 +79,50 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path, monkeypa
         assert "extra" not in names  # the whole step was rolled back
 
 
+async def test_step_7_keeps_the_highest_code_and_mail_id_of_an_existing_database(tmp_path):
+    """A database of schema 6 whose highest sign-up code and e-mail id were already deleted
+    once: after the upgrade, the numbers go on from the highest still stored, never lower."""
+    path = tmp_path / "bot.sqlite3"
+    stamp = "2026-11-25T09:30:00+00:00"
+    with sqlite3.connect(path) as conn:
+        for step in MIGRATIONS[:6]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 6")
+        conn.execute(
+            "INSERT INTO editions (id, title, year, created_at) VALUES ('e', 'E', 2026, ?)",
+            (stamp,),
+        )
+        for seq in (1, 5):
+            conn.execute(
+                "INSERT INTO signups (code, year, seq, edition_id, user_id, first_name, "
+                "last_name, email, role, status, consent_at, created_at, updated_at) "
+                "VALUES (?, 2026, ?, 'e', ?, 'A', 'B', 'a@b.it', 'altro', 'confirmed', ?, ?, ?)",
+                (f"SLS-2026-{seq:04d}", seq, seq, stamp, stamp, stamp),
+            )
+        for mail_id in (3, 9):
+            conn.execute(
+                "INSERT INTO outbox (id, message_id, kind, raw, next_attempt_at, created_at) "
+                "VALUES (?, ?, 'signup', x'00', ?, ?)",
+                (mail_id, f"<{mail_id}@x>", stamp, stamp),
+            )
+    db = await Database.open(path)
+    try:
+        repos = Repos.over(db)
+        edition = Edition(id="e", title="E", year=2026)
+        now = datetime(2026, 11, 25, 10, tzinfo=UTC)
+        answers = {"first_name": "C", "last_name": "D", "email": "c@d.it", "role": "altro",
+                   "consent_at": now.isoformat()}  # fmt: skip
+        await db.execute("DELETE FROM outbox WHERE id = 9")  # the highest id, deleted again
+        signup, _ = await repos.signups.create(
+            edition, 77, answers, now, lambda s, p: NewMail(f"<{s.code}@x>", "signup", b"x")
+        )
+        assert signup.code == "SLS-2026-0006"
+        assert [m.id for m in await repos.outbox.all()] == [3, 10]
+    finally:
+        await db.close()
+
+
 async def test_transactions_roll_back_on_error(tmp_path):
     db = await Database.open(tmp_path / "bot.sqlite3")
     now = datetime.now(UTC).isoformat()
