@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.directory import LabEdit
+from domain.personal import without_contacts
 from storage.db import Database
 from storage.times import from_db, to_db
 
@@ -76,9 +77,11 @@ class QuestionsRepo:
     async def record(
         self, intent: str, subject: str | None, text: str | None, now: datetime
     ) -> None:
+        """A question, without who asked; its text (when kept) without the contacts in it."""
+        kept = without_contacts(text)[:MAX_QUESTION] if text else None
         await self._db.execute(
             "INSERT INTO questions (asked_at, intent, subject, text) VALUES (?, ?, ?, ?)",
-            (to_db(now), intent, subject, text[:MAX_QUESTION] if text else None),
+            (to_db(now), intent, subject, kept),
         )
 
     async def not_understood(self, limit: int = 50) -> list[Question]:

@@ -6,6 +6,9 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
+from domain.personal import without_contacts
 from handlers.privacy import apply_retention
 from tests.conftest import STAFF_ID, stop
 from tests.test_scuola import deliver_all, fill, scuola_config
@@ -220,3 +223,32 @@ async def test_codes_and_mail_ids_are_never_handed_out_twice(start_bot, config, 
     prefixes = [name.split("-", 1)[0] for name in files()]
     assert len(prefixes) == len(set(prefixes)), files()
     await stop(bot.app)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("scrivimi a mario@x.it o al 333 1234567", "scrivimi a [email] o al [numero]"),
+        ("chiamami al +39 333 123 4567 grazie", "chiamami al [numero] grazie"),
+        ("tel. +39 333.123.4567", "tel. [numero]"),
+        ("+39-333-123-4567?", "[numero]?"),
+        ("il fisso è 0382/539012, oppure (0382) 539012", "il fisso è [numero], oppure [numero]"),
+        ("Mario.Rossi+lab@Example.COM scrive", "[email] scrive"),
+        ("il mio cf è RSSMRA80A01F205X", "il mio cf è [numero]"),
+        ("iban IT60 X054 2811 1010 0000 0123 456 per donare", "iban [numero] per donare"),
+        ("iban IT60X0542811101000000123456", "iban [numero]"),
+        ("il bus 3 alle ore 18, via Roma 12, 27100 Pavia", None),
+        ("incontro il 12/03/2027 dalle 17.30-19.30", None),
+        ("nel 2026 a Pavia, linea 3 e 7", None),
+    ],
+)
+def test_personal_data_is_taken_out_of_question_texts(typed, stored):
+    assert without_contacts(typed) == (typed if stored is None else stored)
+
+
+async def test_a_question_is_stored_without_the_contacts_in_it(bot):
+    anna = bot.user()
+    await anna.send("scrivimi a mario@x.it o al 333 1234567 per il corso di cucito")
+    [question] = await bot.repo.questions.not_understood()
+    assert question.text == "scrivimi a [email] o al [numero] per il corso di cucito"
+    assert "1234567" not in str(await every_value(bot))
