@@ -12,7 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-from telegram import Update
 from telegram.error import InvalidToken
 
 from bot import logs
@@ -105,26 +104,15 @@ def run_sandbox(config: Config) -> int:
 
 
 def run_telegram(config: Config) -> int:
+    import asyncio
+
     from bot.app import build_application
+    from bot.lifecycle import serve
 
     logs.setup(config.secrets())
     app = build_application(config)
-    telegram = config.telegram
     try:
-        if telegram.mode == "webhook":
-            where = f"{telegram.webhook_listen}:{telegram.webhook_port}"
-            log.info("starting in webhook mode on %s", where)
-            app.run_webhook(
-                listen=telegram.webhook_listen,
-                port=telegram.webhook_port,
-                url_path="telegram",
-                webhook_url=telegram.webhook_url,
-                secret_token=telegram.webhook_secret or None,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            log.info("starting in polling mode")
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+        asyncio.run(serve(app, config))
     except (DatabaseError, DataError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG

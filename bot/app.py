@@ -63,9 +63,21 @@ class LabApplication(Application):
         await data.broadcaster.start()  # resume what a restart interrupted
         log.info("bot @%s ready (schema %d)", self.bot.username, await data.repo.db.user_version())
 
+    async def stop(self) -> None:
+        """Background work (mail, broadcasts, reminders) stops between two items and gives back
+        what it holds (it stays queued for the next start), so PTB's wait for running jobs and
+        updates in flight is short: a mail server that never answers does not hold the stop."""
+        data: BotData = self.bot_data
+        data.closing = True
+        if getattr(data, "outbox", None) is not None:
+            data.outbox.stop()
+        await data.broadcaster.close()
+        await super().stop()
+
     async def shutdown(self) -> None:
         data: BotData = self.bot_data
         try:
+            data.closing = True
             await data.broadcaster.close()
             await super().shutdown()
         finally:

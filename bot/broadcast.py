@@ -49,6 +49,7 @@ TICK_S = 30
 STATUS_EVERY_S = 3.0
 BATCH = 100
 MAX_TRIES = 5
+CLOSE_GRACE_S = 2.0
 # Passed to the rate limiter (bot.app.Limiter): this request is paced here, 429 included.
 BROADCAST = "broadcast"
 
@@ -129,7 +130,12 @@ class Broadcaster:
     async def start(self) -> None:
         """Once the bot can send: resume what a restart interrupted, then look for due
         announcements every TICK_S."""
-        await self.data.repo.deliveries.requeue_in_flight(self.data.clock.now())
+        requeued, given_up = await self.data.repo.deliveries.settle_in_flight(self.data.clock.now())
+        if requeued or given_up:
+            log.info(
+                "after a crash: %d announcement message(s) sent again, %d reminder(s) not "
+                "(at most once)", requeued, given_up,
+            )  # fmt: skip
         self.kick()
         if self.app.job_queue is not None:
             self.app.job_queue.run_repeating(self._tick, interval=TICK_S, first=TICK_S, name=JOB)
@@ -144,6 +150,8 @@ class Broadcaster:
         self.kick()
 
     def kick(self) -> None:
+        if self.data.closing:
+            return  # what is queued stays queued: the next start resumes it
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="broadcast")
@@ -153,7 +161,15 @@ class Broadcaster:
             await asyncio.wait([self._task])
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
+        """Stop between two messages (`BotData.closing` is set): what is left stays pending
+        for the next start. A task still waiting after CLOSE_GRACE_S (Telegram asked it to wait
+        out a 429, say) is cancelled; at most the one message in flight is then sent again
+        after the restart, as after a crash."""
+        if self._task is None or self._task.done():
+            return
+        self._wake.set()
+        done, _ = await asyncio.wait([self._task], timeout=CLOSE_GRACE_S)
+        if not done:
             self._task.cancel()
             await asyncio.wait([self._task])
 
@@ -165,6 +181,8 @@ class Broadcaster:
                 await self.start_due()
                 active = await repo.announcements.with_status("sending")
                 for announcement in active:
+                    if self.data.closing:
+                        return
                     await self._send_all(announcement)
             except asyncio.CancelledError:
                 raise
@@ -173,7 +191,7 @@ class Broadcaster:
                 log.exception("broadcast interrupted")
                 self.data.last_error = "broadcast interrupted"
                 return
-            if not active and not self._wake.is_set():
+            if self.data.closing or (not active and not self._wake.is_set()):
                 return
 
     async def start_due(self) -> None:
@@ -190,6 +208,9 @@ class Broadcaster:
         while batch := await repo.deliveries.pending(announcement.job, BATCH):
             for delivery in batch:
                 await self.pacer.wait(delivery.user_id)
+                if self.data.closing:
+                    log.info("announcement %d paused: the bot is stopping", announcement.id)
+                    return
                 if not await repo.deliveries.claim(delivery.id, clock.now()):
                     continue  # stopped meanwhile
                 outcome = await self._deliver(announcement, delivery.user_id)

@@ -74,6 +74,7 @@ class BotData:
         self.startup: list[StartupHook] = []  # run once the database is open
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None
+        self.closing = False  # the bot is stopping: background work gives back what it holds
         self.labs = LabsState()
         self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database
         self.chat_staff: frozenset[int] = frozenset()  # added with /staff, mirrored in the database

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 FALLBACK_SENDER = "Laboratori Sociali Pavia <bot@localhost>"
 JOB = "outbox:deliver"
 INTERVAL_S = 30
+FIRST_S = 1  # at start, what waited while the bot was down goes out at once
 
 
 def sender(config: SmtpConfig) -> str:
@@ -143,17 +144,26 @@ class Outbox:
         self.on_failure = on_failure
         self._lock = asyncio.Lock()
         self._jobs: JobQueue | None = None
+        self._stopping = False
+        self._sending: asyncio.Future[str] | None = None
 
     def run_on(self, jobs: JobQueue | None) -> None:
         """Deliver every INTERVAL_S on the application's job queue (none: only when asked)."""
         self._jobs = jobs
         if jobs is not None:
-            jobs.run_repeating(self._job, interval=INTERVAL_S, first=5, name=JOB)
+            jobs.run_repeating(self._job, interval=INTERVAL_S, first=FIRST_S, name=JOB)
 
     def kick(self) -> None:
         """Deliver soon, without waiting for the next round (the user is answered first)."""
-        if self._jobs is not None:
+        if self._jobs is not None and not self._stopping:
             self._jobs.run_once(self._job, 0, name=f"{JOB}:now")
+
+    def stop(self) -> None:
+        """The bot is stopping: no new delivery starts, and the one in flight is abandoned (its
+        message stays due, untouched, for the next start). Never waits for the mail server."""
+        self._stopping = True
+        if self._sending is not None and not self._sending.done():
+            self._sending.cancel()
 
     async def _job(self, _context: CallbackContext) -> None:
         await self.deliver_due()
@@ -164,12 +174,20 @@ class Outbox:
         report = DeliveryReport()
         async with self._lock:
             for mail in await self.repo.due(self.clock.now()):
+                if self._stopping:
+                    break
                 await self._deliver(mail, report)
         return report
 
     async def _deliver(self, mail: OutgoingMail, report: DeliveryReport) -> None:
+        self._sending = sending = asyncio.ensure_future(self.mailer.send(mail))
         try:
-            where = await self.mailer.send(mail)
+            where = await sending
+        except asyncio.CancelledError:
+            if self._stopping and sending.cancelled():
+                log.info("e-mail %d given back: the bot is stopping", mail.id)
+                return
+            raise
         except MailError as exc:
             error = safe_error(str(exc))
             attempts = mail.attempts + 1

@@ -10,7 +10,9 @@ minute whatever the jobs do. When a reminder is due, `tick` turns it into one
 rows: each (event, offset, person) goes out at most once, and a restart resumes what was left.
 A reminder that fell due while the bot was down goes out when it comes back only if the event
 has not started; otherwise it is recorded as skipped (and of several that fell due together,
-only the most recent goes out). Tests call `tick` after moving the clock.
+only the most recent goes out). Each delivery is marked in flight before its message goes out:
+one that a crash interrupted is not sent again (at most once). When the bot is stopping, what is
+left stays pending for the next start. Tests call `tick` after moving the clock.
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ async def tick(data: BotData, bot: Bot) -> int:
         ref = job.removeprefix(JOB_PREFIX).split("|")[0]
         o = known.get(ref)
         for delivery in await data.repo.deliveries.pending(job):
+            if data.closing:  # the rest stays pending: the next start sends it
+                return sent
             if o is None or o.starts_at <= data.clock.now():
                 await data.repo.deliveries.mark(delivery.id, "failed", data.clock.now())
                 continue
@@ -154,6 +158,10 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
     if o.located:
         rows[0].append(button("labs.map", "map"))
     rows.append([button("reminder.stop", "stop")])
+    # At most once: marked in flight before it goes out. After a crash in between, the next
+    # start marks it failed instead of sending it again (Telegram cannot say if it arrived).
+    if not await data.repo.deliveries.claim(delivery_id, data.clock.now()):
+        return 0
     for _attempt in range(3):
         try:
             await bot.send_message(

@@ -244,13 +244,24 @@ class DeliveriesRepo:
             )
         )
 
-    async def requeue_in_flight(self, now: datetime) -> int:
-        """After a crash: messages that were in flight go out again. Telegram cannot say whether
-        they arrived; at most one per broadcast, and a repeat is better than a silent gap."""
-        return await self._db.execute(
-            "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'sending'",
-            (to_db(now),),
-        )
+    async def settle_in_flight(self, now: datetime) -> tuple[int, int]:
+        """After a crash, the messages that were in flight (Telegram cannot say whether they
+        arrived): an announcement's goes out again (at most one per announcement, and a repeat
+        is better than a silent gap); a reminder's does not, since a reminder is promised at most
+        once: it is recorded as failed. Returns (requeued, given up)."""
+        stamp = to_db(now)
+        async with self._db.transaction() as conn:
+            requeued = await conn.execute(
+                "UPDATE deliveries SET status = 'pending', updated_at = ? "
+                "WHERE status = 'sending' AND job LIKE 'announcement:%'",
+                (stamp,),
+            )
+            given_up = await conn.execute(
+                "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, "
+                "updated_at = ? WHERE status = 'sending'",
+                (stamp,),
+            )
+            return requeued.rowcount, given_up.rowcount
 
     async def counts(self, job: str) -> dict[str, int]:
         rows = await self._db.fetch_all(

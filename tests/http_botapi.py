@@ -24,7 +24,7 @@ BOT_USER = {
 
 
 class BotApiServer:
-    def __init__(self, token: str):
+    def __init__(self, token: str, port: int = 0):
         self.token = token
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[dict[str, Any]] = []
@@ -36,6 +36,10 @@ class BotApiServer:
         self.hold: Any = None
         self.held: list[tuple[str, dict[str, Any]]] = []
         self._never = threading.Event()
+        # `delay(method, params)` -> seconds: that request is answered that much later (a slow
+        # Telegram); `started` lists every request as it arrives, answered or not.
+        self.delay: Any = None
+        self.started: list[tuple[str, dict[str, Any]]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,6 +63,10 @@ class BotApiServer:
                     )
                 method = path[len(prefix) :]
                 params = server.decode(body, self.headers.get("Content-Type", ""))
+                with server._lock:
+                    server.started.append((method, params))
+                if server.delay is not None:
+                    time.sleep(server.delay(method, params))
                 if server.hold is not None and server.hold(method, params):
                     with server._lock:
                         server.held.append((method, params))
@@ -79,7 +87,7 @@ class BotApiServer:
                     self.end_headers()
                     self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/bot"

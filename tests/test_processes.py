@@ -289,3 +289,82 @@ def test_an_announcement_resumes_after_the_process_is_killed(tmp_path):
         statuses = dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
         assert statuses == {"sent": 60}
         assert conn.execute("SELECT status FROM announcements").fetchone()[0] == "done"
+
+
+def _seed_subscriber(db_path: Path, user_id: int) -> None:
+    """Someone who asked to hear about the Assemblea di Rete."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from storage import Database, Repos
+
+    async def seed() -> None:
+        repo = Repos.over(await Database.open(db_path))
+        now = datetime.now(UTC)
+        try:
+            await repo.users.seen(user_id, "it", now)
+            await repo.subscriptions.set(user_id, "assemblea", True, now)
+        finally:
+            await repo.db.close()
+
+    asyncio.run(seed())
+
+
+def test_a_reminder_interrupted_by_a_crash_is_not_sent_twice(tmp_path):
+    """At most once: a reminder in flight when the process died is not sent again."""
+    import shutil
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from domain.directory import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    starts = datetime.now(ZoneInfo("Europe/Rome")) + timedelta(hours=23)  # the 1-day one is due
+    ends = starts + timedelta(hours=2)
+    (data / "events.toml").write_text(
+        f'[[event]]\nid = "assemblea-prova"\nkind = "assemblea"\ntitle = "Assemblea di Rete"\n'
+        f'when = "{starts:%d/%m/%Y %H:%M}-{ends:%H:%M}"\nlab = "spazio-q"\n',
+        encoding="utf-8",
+    )
+    db_path = tmp_path / "bot.sqlite3"
+    _seed_subscriber(db_path, 42)
+
+    def reminders(api: BotApiServer) -> list[dict]:
+        return [m for m in api.sent() if "Promemoria" in m.get("text", "")]
+
+    def run(api: BotApiServer) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env(BOT_TOKEN=TOKEN, LABBOT_TELEGRAM_BASE_URL=api.base_url,
+                    LABBOT_STORAGE_PATH=str(db_path), LABBOT_STORAGE_DATA_DIR=str(data)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+
+    def status() -> list[str]:
+        with sqlite3.connect(db_path) as conn:
+            return [r[0] for r in conn.execute("SELECT status FROM deliveries")]
+
+    with BotApiServer(TOKEN) as api:
+        # Killed while the reminder is in flight: Telegram got it, or perhaps not.
+        api.hold = lambda method, params: "Promemoria" in params.get("text", "")
+        first = run(api)
+        assert api.wait_for(lambda: api.held), "the reminder was never sent"
+        first.kill()
+        first.communicate(timeout=30)
+        api.hold = None
+        assert status() == ["sending"]
+        second = run(api)
+        try:
+            assert api.wait_for(lambda: status() and status()[0] != "sending")
+            assert api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls))
+        finally:
+            second.send_signal(signal.SIGTERM)
+            _, err = second.communicate(timeout=30)
+        assert second.returncode == 0, err
+    assert reminders(api) == []  # not sent a second time
+    assert status() == ["failed"]
+    assert "1 reminder(s) not (at most once)" in err

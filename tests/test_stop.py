@@ -1,0 +1,286 @@
+"""Stopping, as an operator stops it: signals to the bot process or to the whole `make run`
+process group, once or twice in a row; an update in flight; a mail server that accepts and never
+answers; Telegram unreachable at start. Each starts real processes (a few seconds each); the
+5-second bound is the issue's requirement of an operator, not a performance measure."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.http_botapi import BotApiServer
+from tests.test_processes import TOKEN, env, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_WITHIN_S = 5.0
+
+
+class Process:
+    """A started process whose stderr is read as it comes (the bot logs there)."""
+
+    def __init__(self, argv: list[str], environ: dict[str, str], cwd: Path):
+        self.popen = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as systemd or a terminal gives it
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stderr is not None
+        with self.popen.stderr:
+            for line in self.popen.stderr:
+                self.lines.append(line)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def stop_within(self, seconds: float) -> float:
+        """Wait for the process to end; how long it took (fails past `seconds`, then kills)."""
+        start = time.monotonic()
+        try:
+            self.popen.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+            raise AssertionError(
+                f"still running {seconds} s after the signal:\n{self.log}"
+            ) from None
+        self._reader.join(timeout=5)
+        return time.monotonic() - start
+
+
+def bot_env(api: BotApiServer, db_path: Path, **extra: str) -> dict[str, str]:
+    return env(
+        BOT_TOKEN=TOKEN,
+        LABBOT_TELEGRAM_BASE_URL=api.base_url,
+        LABBOT_STORAGE_PATH=str(db_path),
+        **extra,
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "zombie"
+
+
+def assert_clean(process: Process) -> None:
+    log = process.log
+    assert "database closed" in log, log
+    assert "Traceback" not in log, log
+    assert "never awaited" not in log, log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+CASES = {
+    # name: (signal whom, which signal, how many times)
+    "sigterm-to-the-bot": ("bot", signal.SIGTERM, 1),
+    "two-sigterms-10ms-apart-to-the-bot": ("bot", signal.SIGTERM, 2),
+    "sigint-to-the-bot": ("bot", signal.SIGINT, 1),
+    "two-sigints-to-the-bot": ("bot", signal.SIGINT, 2),
+    "sigterm-to-the-make-run-group": ("group", signal.SIGTERM, 1),
+    "ctrl-c-to-the-make-run-group": ("group", signal.SIGINT, 1),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_make_run_stops_cleanly_however_it_is_told(tmp_path, case):
+    whom, signum, times = CASES[case]
+    with BotApiServer(TOKEN) as api:
+        api.queue_message(42, "/start")
+        make = Process(
+            ["make", "--no-print-directory", "run"], bot_env(api, tmp_path / "b.db"), ROOT
+        )
+        assert api.wait_for(lambda: any("Ciao Anna!" in m.get("text", "") for m in api.sent()))
+        [bot] = make.children()  # make runs the bot as its one child
+        for n in range(times):
+            if n:
+                time.sleep(0.01)
+            if whom == "group":
+                os.killpg(make.popen.pid, signum)
+            else:
+                os.kill(bot, signum)
+        make.stop_within(STOP_WITHIN_S)
+        assert not alive(bot)
+    assert_clean(make)
+    assert "stopped\n" in make.log  # the bot returned normally: exit status 0
+    if whom == "bot":
+        assert make.popen.returncode == 0, make.log
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        assert conn.execute("SELECT count(*) FROM users WHERE id = 42").fetchone()[0] == 1
+
+
+def test_an_update_in_flight_finishes_before_the_stop(tmp_path):
+    with BotApiServer(TOKEN) as api:
+        # Telegram takes 1.5 s to take the answer to /help: the signal comes meanwhile.
+        api.delay = lambda method, params: (
+            1.5 if method == "sendMessage" and "Come funziona" in params.get("text", "") else 0
+        )
+        process = Process([sys.executable, "-m", "bot", "run"], bot_env(api, tmp_path / "b.db"),
+                          tmp_path)  # fmt: skip
+        assert process.wait_for_log("Application started")
+        api.queue_message(42, "/help")
+        assert api.wait_for(
+            lambda: any("Come funziona" in p.get("text", "") for _, p in list(api.started))
+        )
+        process.popen.send_signal(signal.SIGTERM)
+        process.stop_within(STOP_WITHIN_S)
+        assert any("Come funziona" in m.get("text", "") for m in api.sent())  # answered
+    assert process.popen.returncode == 0, process.log
+    assert_clean(process)
+
+
+class SilentSmtp:
+    """A mail server that accepts connections and never says a word."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+
+    def close(self) -> None:
+        for conn in self.connections:
+            conn.close()
+        self.sock.close()
+
+
+def _seed_mail(db_path: Path, count: int) -> None:
+    from storage import Database, Repos
+    from storage.outbox import NewMail
+
+    async def seed() -> None:
+        repo = Repos.over(await Database.open(db_path))
+        try:
+            for n in range(count):
+                raw = (
+                    "From: bot@example.org\r\nTo: info@csf.pv.it\r\nSubject: prova\r\n"
+                    f"Message-ID: <stop{n}@example.org>\r\n\r\nciao\r\n"
+                ).encode()
+                await repo.outbox.add(NewMail(f"<stop{n}@example.org>", "signup", raw),
+                                      datetime.now(UTC))  # fmt: skip
+        finally:
+            await repo.db.close()
+
+    asyncio.run(seed())
+
+
+def test_a_mail_server_that_never_answers_does_not_hold_the_stop(tmp_path):
+    db_path = tmp_path / "b.db"
+    _seed_mail(db_path, 3)
+    smtp = SilentSmtp()
+    try:
+        with BotApiServer(TOKEN) as api:
+            process = Process(
+                [sys.executable, "-m", "bot", "run"],
+                bot_env(api, db_path, LABBOT_SMTP_HOST="127.0.0.1",
+                        LABBOT_SMTP_PORT=str(smtp.port), LABBOT_SMTP_SECURITY="none",
+                        LABBOT_SMTP_SENDER="Bot <bot@example.org>",
+                        LABBOT_SMTP_TIMEOUT="120"),
+                tmp_path,
+            )  # fmt: skip
+            assert api.wait_for(lambda: smtp.connections), "the outbox never tried to deliver"
+            process.popen.send_signal(signal.SIGTERM)
+            process.stop_within(STOP_WITHIN_S)
+    finally:
+        smtp.close()
+    assert process.popen.returncode == 0, process.log
+    assert_clean(process)
+    assert "given back" in process.log
+    with sqlite3.connect(db_path) as conn:  # all three still due, none counted as an attempt
+        rows = conn.execute("SELECT status, attempts FROM outbox").fetchall()
+    assert rows == [("pending", 0)] * 3
+
+
+def test_telegram_unreachable_at_start_is_retried_with_one_line_each(tmp_path):
+    port = free_port()  # nothing listens there yet: connection refused
+    base_url = f"http://127.0.0.1:{port}/bot"
+    process = Process(
+        [sys.executable, "-m", "bot", "run"],
+        env(BOT_TOKEN=TOKEN, LABBOT_TELEGRAM_BASE_URL=base_url,
+            LABBOT_STORAGE_PATH=str(tmp_path / "b.db")),
+        tmp_path,
+    )  # fmt: skip
+    try:
+        assert process.wait_for_log("attempt 2"), process.log
+        with BotApiServer(TOKEN, port=port) as api:  # the network is back
+            api.queue_message(42, "/start")
+            assert api.wait_for(lambda: any("Ciao" in m.get("text", "") for m in api.sent()))
+            process.popen.send_signal(signal.SIGTERM)
+            process.stop_within(STOP_WITHIN_S)
+    finally:
+        if process.popen.poll() is None:
+            process.popen.kill()
+    assert process.popen.returncode == 0, process.log
+    assert_clean(process)
+    attempts = [line for line in process.lines if "Telegram cannot be reached" in line]
+    assert len(attempts) >= 2
+    assert "attempt 1" in attempts[0] and "trying again in 1 s" in attempts[0]
+    assert "trying again in 2 s" in attempts[1]  # growing pauses
+
+
+def test_a_stop_while_telegram_is_unreachable_is_prompt(tmp_path):
+    base_url = f"http://127.0.0.1:{free_port()}/bot"
+    process = Process(
+        [sys.executable, "-m", "bot", "run"],
+        env(BOT_TOKEN=TOKEN, LABBOT_TELEGRAM_BASE_URL=base_url,
+            LABBOT_STORAGE_PATH=str(tmp_path / "b.db")),
+        tmp_path,
+    )  # fmt: skip
+    assert process.wait_for_log("attempt 1"), process.log
+    process.popen.send_signal(signal.SIGTERM)
+    process.popen.send_signal(signal.SIGTERM)
+    process.stop_within(STOP_WITHIN_S)
+    assert process.popen.returncode == 0, process.log
+    assert "Traceback" not in process.log and TOKEN not in process.log
