@@ -8,6 +8,7 @@ Callback data `ev:v1:<action>:<ref>` with ref `e.<event id>` or `s.<edition>.<se
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
@@ -63,7 +64,9 @@ async def card(update: Update, context: Ctx, o: Occurrence) -> None:
         coming = await context.repo.attendances.attending(event_id, user.id)
         action, key = ("leave", "events.not_coming") if coming else ("join", "events.coming")
         rows.append([_button(context.label(key), action, o.ref)])
-        if context.is_staff(user.id):
+        # Who is coming (and the names shared "with staff") only in a staff member's private
+        # chat: never in a group, whoever taps the card there.
+        if context.is_staff(user.id) and _private(update):
             rows.append([InlineKeyboardButton(
                 context.label("events.edit"),
                 callback_data=callbacks.pack("evedit", "edit", event_id),
@@ -91,7 +94,7 @@ async def show(update: Update, context: Ctx) -> None:
         when = say_span(o.starts_at, o.ends_at, tz, context.lang)
         lines.append(context.t("events.line", title=o.title, when=when))
         rows.append([_button(o.title[:60], "open", o.ref)])
-    rows += _staff_rows(context)
+    rows += _staff_rows(update, context)
     await context.bot.send_message(
         update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -111,14 +114,18 @@ async def nothing_planned(update: Update, context: Ctx, key: str) -> None:
     assert update.effective_chat is not None
     notify = callbacks.pack("menu", "notify")
     first = InlineKeyboardButton(context.label("menu.notifications"), callback_data=notify)
-    markup = InlineKeyboardMarkup([[first], *_staff_rows(context)])
+    markup = InlineKeyboardMarkup([[first], *_staff_rows(update, context)])
     await context.bot.send_message(
         update.effective_chat.id, context.t(key, email=context.contact_email), reply_markup=markup
     )
 
 
-def _staff_rows(context: Ctx) -> list[list[InlineKeyboardButton]]:
-    if not context.is_staff_user:
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def _staff_rows(update: Update, context: Ctx) -> list[list[InlineKeyboardButton]]:
+    if not context.is_staff_user or not _private(update):
         return []
     new = callbacks.pack("evedit", "new")
     return [[InlineKeyboardButton(context.label("events.new"), callback_data=new)]]

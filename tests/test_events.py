@@ -88,3 +88,25 @@ async def test_no_events_and_stale_buttons(bot):
     assert "🔔 Notifiche" in none.buttons
     await anna.press_data("ev:v1:open:e.non-esiste")
     assert anna.callback_answer()["text"] == "Questo incontro non è più in calendario."
+
+
+async def test_in_a_group_a_staff_member_sees_only_the_public_card(events_bot):
+    """Names shared "with staff" go to a staff member's private chat, never to a group."""
+    anna = events_bot.user(first_name="Anna", last_name="Rossi")
+    await anna.send("/eventi")
+    await anna.press("Assemblea di Rete")
+    await anna.press("🙋 Ci sarò")
+    await anna.press("Sì, con il mio nome")
+    staff = events_bot.user(STAFF_ID)
+    group = events_bot.group()
+    [listing] = await staff.send("/eventi", chat=group)
+    assert "➕ Nuovo evento" not in listing.buttons  # staff tools stay private too
+    [button] = [b for b in listing.inline_buttons if b["text"] == "Assemblea di Rete"]
+    [card] = await staff.press_data(button["callback_data"], listing)
+    assert card.chat_id == group.id
+    assert "Anna" not in card.plain and "Nomi condivisi" not in card.plain
+    assert "Hanno detto che ci saranno" not in card.plain
+    assert "✏️ Modifica" not in card.buttons
+    await staff.send("/eventi")  # in the private chat, all of it
+    private = await staff.press("Assemblea di Rete")
+    assert "Nomi condivisi: Anna Rossi" in private.text
