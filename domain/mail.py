@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, default
 from email.utils import format_datetime, make_msgid
 
 
@@ -52,3 +53,16 @@ def compose(
     )
     message.add_alternative(f"<!doctype html><html><body>{body}</body></html>", subtype="html")
     return message.as_bytes(policy=SMTP)
+
+
+def readable(raw: bytes) -> dict[str, str]:
+    """A stored message as a person reads it (a copy of their data): who it went to, its
+    subject and its plain text, decoded."""
+    message = message_from_bytes(raw, policy=default)
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    return {
+        "to": str(message.get("To", "")),
+        "subject": str(message.get("Subject", "")),
+        "text": text.replace("\r\n", "\n"),
+    }

@@ -7,10 +7,12 @@ checks every table of the schema, so a new table that stores a user id cannot be
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.mail import readable
 from storage.db import Database
 from storage.outbox import NewMail, queue_in
 from storage.times import to_db
@@ -38,13 +40,26 @@ class PrivacyRepo:
     async def export(self, user_id: int) -> dict[str, Any]:
         """Every row about the person, table by table (internal ids left out)."""
 
-        async def rows(sql: str) -> list[dict[str, Any]]:
-            return [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
+        async def rows(sql: str, flags: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+            found = [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
+            for row in found:  # stored as 0/1: said as true/false
+                row.update({flag: bool(row[flag]) for flag in flags})
+            return found
 
         users = await rows(
             "SELECT language, language_explicit, first_seen, last_seen, interactions, blocked, "
-            "blocked_at FROM users WHERE id = ?"
+            "blocked_at FROM users WHERE id = ?",
+            ("language_explicit", "blocked"),
         )
+        drafts = await rows("SELECT step, data, updated_at FROM signup_drafts WHERE user_id = ?")
+        for draft in drafts:
+            draft["data"] = json.loads(draft["data"])
+        mails = await rows(
+            "SELECT o.kind, o.status, o.created_at AS queued_at, o.sent_at, o.raw FROM outbox o "
+            "JOIN signups s ON s.id = o.signup_id WHERE s.user_id = ? ORDER BY o.id"
+        )
+        for mail in mails:
+            mail.update(readable(mail.pop("raw")))
         return {
             "user": users[0] if users else None,
             "staff": await rows("SELECT added_at FROM staff WHERE user_id = ?"),
@@ -59,12 +74,13 @@ class PrivacyRepo:
                 "organisation, note, status, consent_at, created_at, updated_at, cancelled_at "
                 "FROM signups WHERE user_id = ? ORDER BY id"
             ),
-            "scuola_form_in_progress": await rows(
-                "SELECT step, data, updated_at FROM signup_drafts WHERE user_id = ?"
-            ),
+            "scuola_form_in_progress": drafts,
+            # The organisers' e-mails about the person's sign-ups, as they read them.
+            "emails_to_organisers": mails,
             "events_attending": await rows(
                 "SELECT event_id, share_name, name, created_at FROM attendances "
-                "WHERE user_id = ? ORDER BY event_id"
+                "WHERE user_id = ? ORDER BY event_id",
+                ("share_name",),
             ),
             "messages_sent_to_you": await rows(
                 "SELECT job, status, updated_at FROM deliveries WHERE user_id = ? ORDER BY id"

@@ -252,3 +252,46 @@ async def test_a_question_is_stored_without_the_contacts_in_it(bot):
     [question] = await bot.repo.questions.not_understood()
     assert question.text == "scrivimi a [email] o al [numero] per il corso di cucito"
     assert "1234567" not in str(await every_value(bot))
+
+
+async def test_my_data_has_the_e_mails_about_me_in_words(start_bot, config, tmp_path, smtp):
+    cfg = scuola_config(config, tmp_path, smtp)
+    (cfg.storage.data_dir / "events.toml").write_text(
+        '[[event]]\nid = "assemblea-2027"\nkind = "assemblea"\ntitle = "Assemblea di Rete"\n'
+        'when = "20/03/2027 10:00-12:30"\nplace = "Spazio Q"\n',
+        encoding="utf-8",
+    )
+    bot = await start_bot(cfg)
+    anna = bot.user(first_name=ANNA["first"], last_name=ANNA["last"])
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"], phone=PHONE)
+    await anna.press("✅ Conferma l'iscrizione")
+    await deliver_all(bot)
+    await anna.send("/eventi")
+    await anna.press("Assemblea di Rete")
+    await anna.press("🙋 Ci sarò")
+    await anna.press("Sì, con il mio nome")
+
+    data = exported(await anna.send("/miei_dati"))
+    [mail] = data["emails_to_organisers"]
+    assert mail["kind"] == "signup" and mail["status"] == "sent"
+    assert mail["sent_at"] and mail["queued_at"]
+    assert mail["subject"] == "Iscrizione Scuola dei Laboratori Sociali – Autunno 2026 – " + (
+        f"{ANNA['first']} {ANNA['last']}"
+    )
+    assert mail["to"] == smtp.received[0]["To"]
+    assert (
+        ANNA["email"] in mail["text"] and PHONE in mail["text"] and "SLS-2026-0001" in mail["text"]
+    )
+    # true/false in the file, never 0/1
+    assert data["user"]["language_explicit"] is False and data["user"]["blocked"] is False
+    assert data["events_attending"][0]["share_name"] is True
+    assert data["events_attending"][0]["name"] == f"{ANNA['first']} {ANNA['last']}"
+    assert "\r" not in mail["text"] and "E-mail:           annalisa.b@" in mail["text"]
+
+    bruno = bot.user()
+    await bruno.send("/scuola")
+    await bruno.press("✍️ Iscriviti: Autunno 2026")
+    await bruno.send("Bruno")
+    [form] = (await bot.repo.privacy.export(bruno.id))["scuola_form_in_progress"]
+    assert form["data"]["first_name"] == "Bruno"  # the answers, not a JSON string
+    await stop(bot.app)
