@@ -68,6 +68,9 @@ class Database:
             log.warning("SQLite WAL mode not available (journal_mode=%s)", mode)
         await self._conn.execute("PRAGMA foreign_keys = ON")
         await self._conn.execute("PRAGMA synchronous = NORMAL")
+        # What is deleted (an erasure, the retention) is overwritten with zeros, not left in
+        # the file's free space; `checkpoint` empties the WAL, which holds earlier versions.
+        await self._conn.execute("PRAGMA secure_delete = ON")
         for number in range(version + 1, SCHEMA_VERSION + 1):
             await self._migrate(number, MIGRATIONS[number - 1])
 
@@ -89,6 +92,16 @@ class Database:
 
     async def user_version(self) -> int:
         return int(await self._scalar("PRAGMA user_version"))
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it: after deleting personal data, so
+        the rows' earlier versions, still in the WAL, are gone too. A reader elsewhere (a backup
+        running) can keep it from finishing: that is logged, and the next one (at the latest the
+        nightly retention's) does it."""
+        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0]:
+            log.warning("the WAL could not be emptied now: a reader is busy")
 
     async def close(self) -> None:
         async with self._lock:

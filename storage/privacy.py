@@ -129,6 +129,7 @@ class PrivacyRepo:
             await run("DELETE FROM users WHERE id = ?")
             if notice is not None:
                 await queue_in(conn, notice, now)
+        await self._db.checkpoint()  # the WAL still holds the erased rows' earlier versions
         return Erased(rows=total, anonymised_signups=anonymised)
 
     # --- retention ----------------------------------------------------------------------------
@@ -201,4 +202,5 @@ class PrivacyRepo:
             await run(
                 "optouts", "DELETE FROM optouts WHERE user_id NOT IN (SELECT id FROM users)", ()
             )
+        await self._db.checkpoint()  # the WAL still holds the trimmed rows' earlier versions
         return done

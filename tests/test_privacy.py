@@ -225,6 +225,37 @@ async def test_codes_and_mail_ids_are_never_handed_out_twice(start_bot, config, 
     await stop(bot.app)
 
 
+async def test_after_an_erasure_the_database_file_holds_no_erased_value(
+    start_bot, config, tmp_path, clock
+):
+    """Deleted rows are overwritten, not just unlinked, and the WAL (which holds their earlier
+    versions) is emptied: the raw bytes of the database files show nothing of the person, also
+    of a sign-up kept anonymised for the counts."""
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user(first_name=ANNA["first"])
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"], phone=PHONE)
+    await anna.press("✅ Conferma l'iscrizione")
+    bruno = bot.user()
+    await fill(bruno, first="Bruno", last="Verdi", email="bruno@example.org")
+    await bruno.press("✅ Conferma l'iscrizione")
+    await deliver_all(bot)
+
+    def database_bytes() -> bytes:
+        return b"".join(path.read_bytes() for path in bot.repo.db.files() if path.exists())
+
+    assert ANNA["email"].encode() in database_bytes()  # the probe sees what is there
+    clock.advance(timedelta(days=30))  # the edition is over: her sign-up stays, anonymised
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    [kept, _] = await bot.repo.signups.of_edition("autunno-2026")
+    assert kept.user_id < 0 and kept.email == ""
+    found = database_bytes()
+    for value in (ANNA["email"], ANNA["last"], "765 4321"):
+        assert value.encode() not in found, value
+    assert b"bruno@example.org" in found  # what was not erased is still there
+    await stop(bot.app)
+
+
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
