@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.utils import getaddresses, parseaddr
@@ -94,25 +94,68 @@ class SmtpMailer:
         return f"{config.host}:{config.port}"
 
 
+ERASURE = "erasure"  # the kind of the organisers' e-mail about an erasure: codes only
+
+
 class FileMailer:
-    """No mail server configured: each message becomes an .eml file, to open in any mail app."""
+    """No mail server configured: each message becomes an .eml file, to open in any mail app,
+    named `<outbox id>-<Message-ID>.eml`. A Message-ID ends with `.<kind>.<reference>@<domain>`
+    (`domain.mail.new_message_id`), and the reference of an e-mail about a sign-up is its code.
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder
 
+    def path(self, mail_id: int, message_id: str) -> Path:
+        name = re.sub(r"[^A-Za-z0-9.@_-]", "_", message_id.strip("<>"))
+        return self.folder / f"{mail_id:06d}-{name}.eml"
+
     async def send(self, mail: OutgoingMail) -> str:
-        name = re.sub(r"[^A-Za-z0-9.@_-]", "_", mail.message_id.strip("<>"))
-        path = self.folder / f"{mail.id:06d}-{name}.eml"
+        path = self.path(mail.id, mail.message_id)
         try:
             await asyncio.to_thread(_write, path, mail.raw)
         except OSError as exc:
             raise MailError(f"cannot write {path}: {exc.strerror}") from None
         return str(path)
 
+    async def forget(self, mails: Iterable[tuple[int, str]], codes: Iterable[str]) -> int:
+        """After an erasure: delete the files of `mails` (id, Message-ID), and every other file
+        about the sign-ups `codes` (written before the retention removed their outbox rows),
+        except the organisers' notices of erasures, which hold codes only. Returns how many."""
+        paths = {self.path(mail_id, message_id) for mail_id, message_id in mails}
+        for code in codes:
+            paths.update(
+                p
+                for p in self.folder.glob(f"*.{code}@*.eml")
+                if f".{ERASURE}.{code}@" not in p.name
+            )
+        return await asyncio.to_thread(_delete, paths)
+
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def _delete(paths: Iterable[Path]) -> int:
+    deleted = 0
+    for path in paths:
+        try:
+            path.unlink()
+            deleted += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not delete an e-mail file of an erased person: %s", exc.strerror)
+    return deleted
+
+
+async def forget_files(
+    config: SmtpConfig, mails: Iterable[tuple[int, str]], codes: Iterable[str]
+) -> int:
+    """The .eml files of an erased person's e-mails, in the folder where they are written when
+    no mail server is set (some may be there from before a server was set): deleted."""
+    return await FileMailer(config.outbox_dir).forget(mails, codes)
 
 
 def mailer_for(config: SmtpConfig) -> Mailer:

@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send
-from bot.mail import message_id_domain
+from bot.mail import ERASURE, forget_files, message_id_domain
 from bot.mail import sender as mail_sender
 from domain.mail import compose, new_message_id
 from domain.scuola import Edition
@@ -154,9 +154,7 @@ def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: da
     texts, tz = data.texts, data.config.scheduler.tz
     fields = [(texts.plain("it", "mail.code"), s.code) for s, _ in withdrawn]
     fields += [(texts.plain("it", "mail.edition"), e.title) for _, e in withdrawn[:1]]
-    message_id = new_message_id(
-        "erasure", withdrawn[0][0].code, message_id_domain(data.config.smtp)
-    )
+    message_id = new_message_id(ERASURE, withdrawn[0][0].code, message_id_domain(data.config.smtp))
     raw = compose(
         subject=texts.plain("it", "mail.subject.erasure", count=len(withdrawn)),
         intro=texts.plain("it", "mail.intro.erasure"),
@@ -168,7 +166,7 @@ def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: da
         message_id=message_id,
         date=now,
     )
-    return NewMail(message_id, "erasure", raw)
+    return NewMail(message_id, ERASURE, raw)
 
 
 async def erase(update: Update, context: Ctx) -> None:
@@ -197,6 +195,7 @@ async def erase(update: Update, context: Ctx) -> None:
 
     notice = erasure_mail(context.data, withdrawn, now) if withdrawn else None
     erased = await repo.privacy.erase(user.id, ended, now, notice)
+    await forget_files(context.config.smtp, erased.mails, erased.codes)
     context.data.drafts.pop(user.id, None)
     context.application.drop_user_data(user.id)
     context.application.drop_chat_data(user.id)

@@ -31,6 +31,8 @@ _ANONYMISE = (
 class Erased:
     rows: int  # rows deleted or anonymised, in every table
     anonymised_signups: int
+    mails: tuple[tuple[int, str], ...] = ()  # (id, Message-ID) of the e-mails deleted
+    codes: tuple[str, ...] = ()  # the codes their sign-ups had
 
 
 class PrivacyRepo:
@@ -106,6 +108,16 @@ class PrivacyRepo:
                 total += max(cursor.rowcount, 0)
                 return cursor.rowcount
 
+            async with conn.execute(
+                "SELECT id, message_id FROM outbox "
+                "WHERE signup_id IN (SELECT id FROM signups WHERE user_id = ?) ORDER BY id",
+                (user_id,),
+            ) as cursor:
+                mails = tuple((row[0], row[1]) for row in await cursor.fetchall())
+            async with conn.execute(
+                "SELECT code FROM signups WHERE user_id = ? ORDER BY id", (user_id,)
+            ) as cursor:
+                codes = tuple(row[0] for row in await cursor.fetchall())
             await run(
                 "DELETE FROM outbox WHERE signup_id IN (SELECT id FROM signups WHERE user_id = ?)"
             )
@@ -130,7 +142,7 @@ class PrivacyRepo:
             if notice is not None:
                 await queue_in(conn, notice, now)
         await self._db.checkpoint()  # the WAL still holds the erased rows' earlier versions
-        return Erased(rows=total, anonymised_signups=anonymised)
+        return Erased(total, anonymised, mails, codes)
 
     # --- retention ----------------------------------------------------------------------------
 

@@ -256,6 +256,52 @@ async def test_after_an_erasure_the_database_file_holds_no_erased_value(
     await stop(bot.app)
 
 
+async def test_after_an_erasure_the_persons_eml_files_are_deleted(
+    start_bot, config, tmp_path, clock
+):
+    """Without a mail server the organisers' e-mails are .eml files: the person's go with the
+    erasure (also those whose outbox row the retention already removed); the others' and the
+    organisers' notice of the erasure stay."""
+    settings = replace(config.privacy, messages_days=1)
+    bot = await start_bot(replace(scuola_config(config, tmp_path, None), privacy=settings))
+    anna = bot.user(first_name=ANNA["first"])
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"], phone=PHONE)
+    await anna.press("✅ Conferma l'iscrizione")
+    await deliver_all(bot)
+    clock.advance(timedelta(days=2))
+    await apply_retention(bot.app.bot_data)  # the e-mail's row goes; its file stays
+    assert await bot.repo.outbox.all() == []
+    await anna.send("/scuola")
+    await anna.press("✍️ Iscriviti: Autunno 2026")
+    await anna.press("✏️ Aggiorna i miei dati")
+    await anna.press("✏️ Modifica un dato")
+    await anna.press("Nota")
+    await anna.send("Arrivo tardi")
+    await anna.press("✅ Conferma l'iscrizione")  # a second e-mail, about the update
+    bruno = bot.user()
+    await fill(bruno, first="Bruno", last="Verdi", email="bruno@example.org")
+    await bruno.press("✅ Conferma l'iscrizione")
+    await deliver_all(bot)
+    outbox = tmp_path / "outbox"
+
+    def emls() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in outbox.glob("*.eml")}
+
+    def hers(raw: bytes) -> bool:
+        return ANNA["email"].encode() in raw  # the Reply-To of every e-mail about her
+
+    assert sum(hers(raw) for raw in emls().values()) == 2
+
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    await deliver_all(bot)  # the organisers' notice of the erasure: codes only
+    left = emls()
+    assert [name for name, raw in left.items() if hers(raw)] == []
+    assert [name for name in left if ".erasure.SLS-2026-0001@" in name]  # the notice stays
+    assert sum(b"bruno@example.org" in raw for raw in left.values()) == 1  # Bruno's stays
+    await stop(bot.app)
+
+
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
