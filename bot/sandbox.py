@@ -206,18 +206,29 @@ class SandboxUser:
         _, body = self._message("users_shared", "", {"users_shared": shared})
         return await self.sandbox.deliver(self.sandbox.update(message=body))
 
-    async def edit(self, message_id: int, text: str) -> Replies:
-        msg = self.chat.messages[message_id]
+    async def edit(self, message_id: int, text: str, *, chat: ChatState | None = None) -> Replies:
+        """Edit one of this person's messages; like Telegram, an edit that now reads as a
+        command carries its command entity."""
+        chat = chat or self.chat
+        msg = chat.messages[message_id]
         msg.text = msg.plain = text
-        body = {
+        body: dict[str, Any] = {
             "message_id": message_id,
             "date": msg.date,
             "edit_date": self.api.now(),
-            "chat": self.chat.as_dict(),
+            "chat": chat.as_dict(),
             "from": self.data,
             "text": text,
         }
+        entities = command_entities(text)
+        if entities:
+            body["entities"] = entities
         return await self.sandbox.deliver(self.sandbox.update(edited_message=body))
+
+    def last_sent(self, chat: ChatState | None = None) -> Msg:
+        """The newest message this person sent in `chat` (their private chat by default)."""
+        chat = chat or self.chat
+        return [m for m in chat.messages.values() if not m.from_bot][-1]
 
     # -- buttons ----------------------------------------------------------------------------
 

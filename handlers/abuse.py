@@ -65,7 +65,8 @@ async def flood(update: Update, context: Ctx) -> None:
 def _command(update: Update, username: str) -> str | None:
     """The command of a message addressed to this bot (None when not a command, or for
     another bot)."""
-    message = update.message
+    # A new message or an edited one: both reach the CommandHandlers, so both pass here.
+    message = update.message or update.edited_message
     if message is None or not message.text or not message.entities:
         return None
     first = message.entities[0]

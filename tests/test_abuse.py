@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import STAFF_ID
 
 
@@ -43,3 +45,23 @@ async def test_groups_get_a_link_instead_of_anything_personal(bot):
     assert [m.kind for m in await anna.send("/laboratori", chat=group)]  # public: answered
     assert await anna.send("/stato@AltroBot", chat=group) == []  # another bot's command
     assert await bot.repo.signups.of_user(anna.id) == []
+
+
+STAFF_COMMANDS = (
+    *("/domande", "/statistiche", "/stato", "/iscrizioni", "/qr", "/annuncio", "/edizioni"),
+    *("/evento", "/staff", "/ricarica", "/mie_iscrizioni", "/miei_dati"),
+)
+
+
+@pytest.mark.parametrize("command", STAFF_COMMANDS)
+async def test_a_message_edited_into_a_command_is_guarded_in_groups_too(bot, command):
+    """Edited messages carry commands too: the group guard sees them as it sees new ones."""
+    group = bot.group()
+    staff = bot.user(STAFF_ID)
+    await staff.send("ciao a tutti", chat=group)
+    mine = staff.last_sent(group)
+    replies = await staff.edit(mine.message_id, command, chat=group)
+    assert [m.chat_id for m in replies] == [group.id], replies.text
+    assert "scrivimi in privato" in replies.text
+    assert "Stato del bot" not in replies.text and "riservato" not in replies.text
+    assert bot.app.user_data.get(STAFF_ID, {}) == {}  # no flow opened in the group
