@@ -376,14 +376,16 @@ def notice_text(data: BotData, notice: dict, lang: str) -> str:
 
 
 async def audience(data: BotData, name: str) -> list[int]:
-    """The people an audience names today, less those who opted out of announcements and
-    those who blocked the bot. Names: all, topic:<t>, lab:<id>, area:<slug>, edition:<id>,
-    people:<id>,<id>... (a notice to the people concerned by an event)."""
+    """The people an audience names today: only people who asked for something (a topic, a lab
+    they follow, an edition they signed up to), never someone who did not: "se non scegli
+    nulla, non ti scriverò per primo". Those who opted out of announcements and those who
+    blocked the bot are left out. Names: all (everyone who asked for any news), topic:<t>,
+    lab:<id>, area:<slug>, edition:<id> (its sign-ups, for news of that edition)."""
     repo = data.repo
     kind, _, arg = name.partition(":")
     people: set[int]
     if kind == "all":
-        people = set(await repo.users.reachable())
+        people = set(await repo.subscriptions.anyone())
     elif kind == "topic":
         people = set(await repo.subscriptions.subscribers(arg))
     elif kind == "lab":

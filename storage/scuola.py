@@ -348,6 +348,15 @@ class SubscriptionsRepo:
                 "DELETE FROM subscriptions WHERE user_id = ? AND topic = ?", (user_id, topic)
             )
 
+    async def anyone(self) -> list[int]:
+        """Everyone who asked for something: a topic, or the news of a lab they follow (those
+        who blocked the bot left out)."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT s.user_id FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id "
+            "WHERE coalesce(u.blocked, 0) = 0 ORDER BY s.user_id"
+        )
+        return [r["user_id"] for r in rows]
+
     async def subscribers(self, topic: str) -> list[int]:
         rows = await self._db.fetch_all(
             "SELECT s.user_id FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id "

@@ -75,11 +75,6 @@ class UsersRepo:
             (int(blocked), to_db(now) if blocked else None, user_id),
         )
 
-    async def reachable(self) -> list[int]:
-        """Everyone the bot knows who has not blocked it."""
-        rows = await self._db.fetch_all("SELECT id FROM users WHERE blocked = 0 ORDER BY id")
-        return [r["id"] for r in rows]
-
     async def blocked_among(self, user_ids: set[int]) -> set[int]:
         """Which of these people blocked the bot (one query, however many they are)."""
         if not user_ids:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
+from bot.broadcast import area_key, audience
 from bot.fake_telegram import Limits
 from tests.conftest import STAFF_ID
 
@@ -118,9 +119,9 @@ async def test_empty_everyone_is_refused_and_optout_is_one_tap(bot):
     await bot.app.bot_data.broadcaster.idle()
     await people[0].press("🔕 Non ricevere più")
     assert "non riceverai più annunci" in people[0].callback_answer()["text"]
-    replies = await write(staff, "Secondo annuncio", "Tutti (tranne chi ha detto no agli annunci)")
-    assert "Lo riceveranno 2 persone" in replies.text  # the other subscriber and the staff
-    await staff.press("📤 Invia ora a 2")
+    replies = await write(staff, "Secondo annuncio", "Tutti quelli che hanno chiesto notizie")
+    assert "Lo riceveranno <b>1</b>" in replies[-1].text  # the other subscriber; not the staff
+    await staff.press("📤 Invia ora a 1")
     await bot.app.bot_data.broadcaster.idle()
     assert len(received(bot, people[0])) == 1 and len(received(bot, people[1])) == 2
 
@@ -251,3 +252,34 @@ async def test_people_following_a_lab_or_an_area(bot):
 
 def _rome(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ROME)
+
+
+async def test_someone_who_never_opted_in_gets_no_announcement_whatever_the_audience(bot):
+    """The promise of /start: "se non scegli nulla, non ti scriverò per primo"."""
+    outsider = bot.user()  # uses the bot a lot, never asks for news
+    await outsider.send("/start")
+    await outsider.send("orari di spazio q")
+    await outsider.send("/scuola")
+    await outsider.send("/laboratori")
+    await outsider.press("Spazio Q")
+    fan, follower = bot.user(), bot.user()
+    await fan.send("/notifiche")
+    await fan.press("⬜ Assemblea di Rete")
+    await follower.send("/laboratori")
+    await follower.press("Spazio Q")
+    await follower.press("🔔 Avvisami delle sue novità")
+    data = bot.app.bot_data
+    labs = data.labs.current.visible
+    names = ["all", *(f"topic:{t}" for t in ("annunci", "assemblea", "scuola"))]
+    names += [f"lab:{lab.id}" for lab in labs] + [f"area:{area_key(lab.area)}" for lab in labs]
+    names += [f"edition:{e.id}" for e in await bot.repo.editions.all()]
+    for name in names:
+        people = await audience(data, name)
+        assert outsider.id not in people and STAFF_ID not in people, name
+    assert sorted(await audience(data, "all")) == sorted([fan.id, follower.id])
+    staff = bot.user(STAFF_ID)
+    await write(staff, "A chi ha chiesto", "Tutti quelli che hanno chiesto notizie")
+    await staff.press("📤 Invia ora a 2")
+    await data.broadcaster.idle()
+    assert received(bot, outsider) == []
+    assert len(received(bot, fan)) == len(received(bot, follower)) == 1

@@ -135,9 +135,12 @@ async def test_annulla_ends_every_flow_and_drops_its_draft(bot, feature):
     ],
 )
 async def test_stale_and_forged_buttons_inside_a_flow_are_answered_and_change_nothing(bot, data):
+    reader = bot.user()
+    await reader.send("/notifiche")
+    await reader.press("⬜ Annunci della rete")
     staff = bot.user(STAFF_ID)
     await open_announcement(staff)
-    await staff.press("Tutti (tranne chi ha detto no agli annunci)")
+    await staff.press("Tutti quelli che hanno chiesto notizie")
     staff.find_button("📤 Invia ora a 1")
     await staff.press_data(data)
     assert staff.callback_answer()["text"] == "Questo pulsante non è più attivo."
