@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from domain.dates import DateProblem, local, parse_span
 from domain.directory import DataError, Directory, slug
 from domain.scuola import Edition
+from domain.text import one_line
 
 KINDS = ("assemblea", "altro")
 MAX_TITLE = 100
@@ -179,11 +180,11 @@ def load_events(path: Path, tz: ZoneInfo, directory: Directory) -> list[Event]:
             Event(
                 id=str(item.get("id") or slug(title))[:32],
                 kind=kind,
-                title=title.strip()[:MAX_TITLE],
+                title=one_line(title)[:MAX_TITLE],
                 starts_at=start,
                 ends_at=end,
                 lab_id=lab_id,
-                place=str(item.get("place", "")),
+                place=one_line(str(item.get("place", ""))),
                 online_url=url,
                 description=str(item.get("description", ""))[:MAX_DESCRIPTION],
                 origin="file",

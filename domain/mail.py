@@ -10,6 +10,8 @@ from email.message import EmailMessage
 from email.policy import SMTP, default
 from email.utils import format_datetime, make_msgid
 
+from domain.text import one_line
+
 
 def new_message_id(kind: str, reference: str, domain: str) -> str:
     return make_msgid(idstring=f"{kind}.{reference}", domain=domain)
@@ -27,14 +29,16 @@ def compose(
     message_id: str,
     date: datetime,
 ) -> bytes:
-    """A UTF-8 message with a readable plain-text body and the same content as HTML."""
+    """A UTF-8 message with a readable plain-text body and the same content as HTML. Header
+    values are folded to one line: a line break typed in a title must neither make composing
+    fail (the e-mail module refuses it) nor start a header of its own."""
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = to
+    message["Subject"] = one_line(subject)
+    message["From"] = one_line(sender)
+    message["To"] = one_line(to)
     if reply_to:
-        message["Reply-To"] = reply_to
-    message["Message-ID"] = message_id
+        message["Reply-To"] = one_line(reply_to)
+    message["Message-ID"] = one_line(message_id)
     message["Date"] = format_datetime(date)
     message["Auto-Submitted"] = "auto-generated"
     width = max((len(label) for label, _ in fields), default=0)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from domain.dates import DateProblem, parse_deadline, parse_span
 from domain.directory import DATA_DIR, DataError, slug
+from domain.text import one_line
 
 ROLES = (
     "pubblico",
@@ -135,6 +136,11 @@ def check_free_text(text: str, limit: int) -> str:
     return value
 
 
+def check_organisation(text: str) -> str:
+    """One line: it is a name, shown in lists and in the organisers' e-mail."""
+    return check_free_text(one_line(text), MAX_ORGANISATION)
+
+
 def signup_code(year: int, seq: int) -> str:
     return f"SLS-{year}-{seq:04d}"
 
@@ -199,7 +205,7 @@ def load_editions(path: Path, tz: ZoneInfo, now: datetime) -> list[Edition]:
             except DateProblem as exc:
                 problems.append(f"{where}: session {number}: when: {_date_problem(exc.code)}")
                 continue
-            place = str(spec.get("place", "")).strip()[:MAX_PLACE]
+            place = one_line(str(spec.get("place", "")))[:MAX_PLACE]
             url = str(spec.get("online_url", "")).strip()
             if url and not url.startswith("https://"):
                 problems.append(f"{where}: session {number}: online_url: must start with https://")
@@ -211,7 +217,7 @@ def load_editions(path: Path, tz: ZoneInfo, now: datetime) -> list[Edition]:
         editions.append(
             Edition(
                 id=edition_id,
-                title=title.strip(),
+                title=one_line(title),
                 year=year,
                 sessions=tuple(sessions),
                 capacity=capacity,

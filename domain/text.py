@@ -32,5 +32,13 @@ def tokens(text: str) -> list[str]:
     ]
 
 
+def one_line(text: str) -> str:
+    """A field that is one line (a title, a name, a place): every run of white space, line
+    breaks included, becomes one space. What staff and people type there with a line break (a
+    paste, Shift+Enter) is the same words on one line; a line break in an e-mail header or a
+    button label breaks it."""
+    return " ".join(text.split())
+
+
 def has_letters(text: str) -> bool:
     return any(c.isalpha() for c in text)

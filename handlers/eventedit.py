@@ -33,7 +33,7 @@ from bot.guards import staff_only
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
 from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
-from domain.text import normalize
+from domain.text import normalize, one_line
 from handlers import events as events_feature
 from handlers.reminders import recipients, replan
 
@@ -233,6 +233,8 @@ async def got_value(update: Update, context: Ctx) -> int:
     assert message is not None and message.text is not None
     draft = FLOW.draft(context)
     field, text = draft.awaiting, message.text.strip()
+    if field != "description":  # a title, a time, a place: one line each
+        text = one_line(text)
     if field == "title":
         if not any(c.isalnum() for c in text) or len(text) > MAX_TITLE:
             await message.reply_text(context.t("evedit.error.title", limit=MAX_TITLE))

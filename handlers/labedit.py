@@ -37,6 +37,7 @@ from domain.directory import (
     check_text,
     unique_slug,
 )
+from domain.text import one_line
 from handlers import labs
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 CHOOSE, VALUE, CONFIRM, NEW_NAME = range(4)
 MAX_ACTIVITIES = 15
 MAX_ACTIVITY = 200
+MULTILINE = ("hours", "contacts")  # "lunedì 9-12" and "mercoledì 15-18" may be two lines
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
 
 
@@ -215,12 +217,12 @@ async def got_text(update: Update, context: Ctx) -> int:
         value = [line.strip(" •-*\t") for line in text.splitlines() if line.strip(" •-*\t")]
         if len(value) > MAX_ACTIVITIES or any(len(a) > MAX_ACTIVITY for a in value):
             problem = "too_long"
-    elif field == "name":
-        problem = check_name(text)
-        value = text
-    else:
+    elif field in MULTILINE:
         problem = check_text(text)
         value = text
+    else:  # one line: a name is a button label, an address a map venue's
+        value = one_line(text)
+        problem = check_name(value) if field == "name" else check_text(value)
     if problem:
         await message.reply_text(context.t(f"labedit.error.{problem}"))
         return VALUE
@@ -368,7 +370,7 @@ def _unique_id(context: Ctx, name: str) -> str:
 async def got_new_name(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
-    name = message.text.strip()
+    name = one_line(message.text)
     problem = check_name(name)
     if problem:
         await message.reply_text(context.t(f"labedit.error.{problem}"))

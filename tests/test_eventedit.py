@@ -161,3 +161,12 @@ async def test_closing_without_saving_changes_nothing(bot):
     await staff.press("📌 Altro evento della rete")
     replies = await staff.send_media("sticker")
     assert "mi serve un testo" in replies.text
+
+
+async def test_a_title_and_a_place_typed_on_two_lines_are_one_line(bot):
+    staff = bot.user(STAFF_ID)
+    preview = await create(staff, title="Festa\ndi quartiere", where="Rione Pelizza,\nPavia")
+    assert "Festa di quartiere" in preview.text
+    await staff.press("✅ Pubblica")
+    [event] = await bot.repo.events.all()
+    assert event.title == "Festa di quartiere" and event.place == "Rione Pelizza, Pavia"

@@ -109,6 +109,28 @@ async def test_new_lab_and_hiding(bot):
     assert "🙈 Nascosti ai cittadini: Spazio Q" in (await staff.send("/laboratori")).text
 
 
+async def test_single_line_fields_typed_on_two_lines_are_one_line(bot):
+    """Name, area, address and organisation are one line (a name is a button label, an
+    address a venue's); hours and contacts keep their lines."""
+    staff = bot.user(STAFF_ID)
+    await staff.send("/laboratori")
+    await staff.press("➕ Nuovo laboratorio")
+    await staff.send("Casa di Quartiere\nMirabello")
+    await staff.press("✅ Salva")
+    for field, typed in (("Indirizzo", "Via Mirabello 1,\n27100 Pavia"),
+                         ("Zona", "Mirabello,\nPavia nord"),
+                         ("Organizzazione", "Cooperativa\nIl Sole"),
+                         ("Orari", "lunedì 9-12\nmercoledì 15-18")):  # fmt: skip
+        await staff.press(field)
+        await staff.send(typed)
+        await staff.press("✅ Salva")
+    [lab] = [lab for lab in bot.app.bot_data.labs.current.labs if "Mirabello" in lab.name]
+    assert lab.name == "Casa di Quartiere Mirabello"
+    assert lab.address == "Via Mirabello 1, 27100 Pavia" and lab.area == "Mirabello, Pavia nord"
+    assert lab.organisation == "Cooperativa Il Sole"
+    assert lab.hours == "lunedì 9-12\nmercoledì 15-18"
+
+
 async def test_a_double_tap_on_save_saves_once(bot):
     staff = bot.user(STAFF_ID)
     await open_editor(staff, "Crosione")

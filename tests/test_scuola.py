@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import shutil
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pytest
 
 from domain.directory import DATA_DIR
+from domain.mail import compose
 from tests.conftest import STAFF_ID, stop
 from tests.smtp import SmtpServer
 
@@ -62,10 +65,18 @@ async def scuola(start_bot, config, tmp_path, smtp):
     await stop(bot.app)  # before the SMTP server stops
 
 
-async def fill(user, *, first="Anna", last="Rossi", email="anna.rossi@example.org", phone=None):
+async def fill(
+    user,
+    *,
+    first="Anna",
+    last="Rossi",
+    email="anna.rossi@example.org",
+    phone=None,
+    edition="Autunno 2026",
+):
     """The whole form up to the summary; returns the summary replies."""
     await user.send("/scuola")
-    replies = await user.press("✍️ Iscriviti: Autunno 2026")
+    replies = await user.press(f"✍️ Iscriviti: {edition}")
     assert "Come ti chiami?" in replies.text
     await user.send(first)
     await user.send(last)
@@ -413,3 +424,24 @@ async def test_no_open_edition_offers_a_notification(bot):
     await anna.press("🔕 Non avvisarmi più")
     assert await bot.repo.subscriptions.subscribers("scuola") == []
     assert "Non hai iscrizioni" in (await anna.send("/mie_iscrizioni")).text
+
+
+def test_a_header_value_with_a_line_break_is_folded_never_refused():
+    """Defence in depth: whatever reaches the e-mail's headers, composing never raises."""
+    raw = compose(
+        subject="Iscrizione – Primavera\n2027\r\n– Anna\u2028Rossi",
+        intro="Nuova iscrizione",
+        fields=[("Nota", "riga uno\nriga due")],
+        outro="Fine",
+        sender="Laboratori Sociali\nPavia <bot@laboratorisociali.example>",
+        to="info@csf.pv.it\n",
+        reply_to="anna@example.org\r\nBcc: x@example.org",
+        message_id="<1.signup.SLS-2026-0001@laboratorisociali.example>",
+        date=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+    )
+    message = message_from_bytes(raw, policy=default)
+    assert message["Subject"] == "Iscrizione – Primavera 2027 – Anna Rossi"
+    assert message["From"] == "Laboratori Sociali Pavia <bot@laboratorisociali.example>"
+    assert message["To"] == "info@csf.pv.it"
+    assert message["Bcc"] is None  # a line break cannot add a header
+    assert "riga uno\r\nriga due" in message.get_body(("plain",)).get_content()  # kept

@@ -65,6 +65,44 @@ async def test_staff_create_an_edition_and_subscribers_hear_when_it_opens(bot):
     await staff.press("✅ Fine")
 
 
+async def test_a_title_typed_on_two_lines_does_not_break_the_sign_ups(
+    start_bot, config, tmp_path, smtp
+):
+    """The title goes into the organisers' e-mail's Subject, where a line break used to make
+    every sign-up to the edition fail. Single-line fields are folded to one line as typed."""
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    staff = bot.user(STAFF_ID)
+    await staff.send("/edizioni")
+    await staff.press("➕ Nuova edizione")
+    menu = await staff.send("Primavera\n2027 ")
+    assert "Primavera 2027" in menu.text
+    await staff.press("➕ Aggiungi incontro")
+    await staff.send("12/03/2027 17:30-19:30")
+    menu = await staff.send("Spazio Q,\nPiazzale Torino 40")
+    assert "venerdì 12 marzo 2027, 17:30–19:30 — Spazio Q, Piazzale Torino 40" in menu.text
+    await staff.press("🟢 Apri le iscrizioni")
+    await staff.press("✅ Fine")
+    [edition] = [e for e in await bot.repo.editions.all() if e.id != "autunno-2026"]
+    assert edition.title == "Primavera 2027"
+    assert edition.sessions[0].place == "Spazio Q, Piazzale Torino 40"
+
+    anna = bot.user()
+    await fill(anna, edition="Primavera 2027")
+    await anna.press("✏️ Modifica un dato")
+    await anna.press("Organizzazione")
+    await anna.send("Cooperativa\nIl Sole")
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "SLS-2026-0001" in done.text
+    await deliver_all(bot)
+    [mail] = smtp.received
+    assert mail["Subject"] == (
+        "Iscrizione Scuola dei Laboratori Sociali – Primavera 2027 – Anna Rossi"
+    )
+    [signup] = await bot.repo.signups.of_edition(edition.id)
+    assert signup.organisation == "Cooperativa Il Sole"
+    await stop(bot.app)
+
+
 async def test_more_places_promote_the_waiting_list(start_bot, config, tmp_path, smtp):
     bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=1))
     people = [bot.user(700_000 + i) for i in range(3)]

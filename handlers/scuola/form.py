@@ -35,7 +35,6 @@ from domain.contacts import ContactProblem, check_email, check_phone
 from domain.scuola import (
     EDITABLE,
     MAX_NOTE,
-    MAX_ORGANISATION,
     OPTIONAL,
     ROLES,
     STEPS,
@@ -44,6 +43,7 @@ from domain.scuola import (
     FormProblem,
     check_free_text,
     check_name,
+    check_organisation,
     next_step,
 )
 from handlers.scuola import signups
@@ -302,7 +302,7 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
                 ack or context.t("scuola.phone_skipped"), reply_markup=ReplyKeyboardRemove()
             )
         elif step == "organisation":
-            draft.data["organisation"] = check_free_text(text, MAX_ORGANISATION)
+            draft.data["organisation"] = check_organisation(text)
         elif step == "note":
             draft.data["note"] = check_free_text(text, MAX_NOTE)
     except FormProblem as problem:

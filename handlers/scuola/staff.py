@@ -36,6 +36,7 @@ from bot.guards import staff_only
 from domain.dates import DateProblem, parse_deadline, parse_span
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
+from domain.text import one_line
 from handlers.reminders import replan
 from handlers.scuola.editions import button as scuola_button
 from handlers.scuola.editions import edition_lines
@@ -223,7 +224,7 @@ async def got_value(update: Update, context: Ctx) -> int:
     assert message is not None and message.text is not None
     draft = FLOW.draft(context)
     field = draft.awaiting
-    text = message.text.strip()
+    text = one_line(message.text)  # a title, a number, a date: one line each
     now = context.now()
     tz = context.config.scheduler.tz
     if field in ("new", "title"):
@@ -288,7 +289,7 @@ async def got_when(update: Update, context: Ctx) -> int:
 async def got_where(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
-    text = message.text.strip()
+    text = one_line(message.text)  # a place or a link: one line
     edition = await _edition(context)
     draft = FLOW.draft(context)
     if edition is None or draft.span is None:
