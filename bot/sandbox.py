@@ -132,8 +132,12 @@ class SandboxUser:
         return msg, body
 
     async def send(self, text: str, *, chat: ChatState | None = None) -> Replies:
+        return await self.sandbox.deliver(self.message_update(text, chat=chat))
+
+    def message_update(self, text: str, *, chat: ChatState | None = None) -> dict[str, Any]:
+        """The update Telegram would send for this text, not delivered yet (to queue it)."""
         _, body = self._message("text", text, chat=chat)
-        return await self.sandbox.deliver(self.sandbox.update(message=body))
+        return self.sandbox.update(message=body)
 
     async def send_media(self, kind: str, caption: str = "") -> Replies:
         payloads: dict[str, dict[str, Any]] = {
@@ -273,19 +277,24 @@ class SandboxUser:
 
     async def press_data(self, data: str, msg: Msg | None = None) -> Replies:
         """Press a callback button, or forge one: `data` need not be on any button."""
+        update = self.tap_update(data, msg)
+        query_id = update["callback_query"]["id"]
+        replies = await self.sandbox.deliver(update)
+        if not self.api.callback_queries[query_id]:
+            raise AssertionError(f"the bot did not answer the callback query {data!r}")
+        return replies
+
+    def tap_update(self, data: str, msg: Msg | None = None) -> dict[str, Any]:
+        """The update of a tap on a button with `data`, not delivered yet (to queue it)."""
         msg = msg or self.last()
-        query_id = self.api.new_callback_id()
         query = {
-            "id": query_id,
+            "id": self.api.new_callback_id(),
             "from": self.data,
             "chat_instance": f"ci-{self.chat.id}",
             "data": data,
             "message": self.api.message_dict(msg),
         }
-        replies = await self.sandbox.deliver(self.sandbox.update(callback_query=query))
-        if not self.api.callback_queries[query_id]:
-            raise AssertionError(f"the bot did not answer the callback query {data!r}")
-        return replies
+        return self.sandbox.update(callback_query=query)
 
     def callback_answer(self) -> dict[str, Any]:
         """The answer to the newest callback query this user sent."""

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from telegram import Update
 
 from tests.conftest import STAFF_ID
 
@@ -65,3 +66,27 @@ async def test_a_message_edited_into_a_command_is_guarded_in_groups_too(bot, com
     assert "scrivimi in privato" in replies.text
     assert "Stato del bot" not in replies.text and "riservato" not in replies.text
     assert bot.app.user_data.get(STAFF_ID, {}) == {}  # no flow opened in the group
+
+
+async def test_a_chat_flooding_holds_one_slot_and_the_others_are_served_first(start_bot, config):
+    """400 taps from one person arrive together, then someone else's /help: the bot answers
+    /help without waiting for the flood (PTB took a slot before the chat's turn, so one chat
+    could hold all 64 and /help came after all 400)."""
+    bot = await start_bot(replace(config, abuse=replace(config.abuse, flood_updates=20)))
+    flooder, neighbour = bot.user(), bot.user()
+    await flooder.send("/laboratori")
+    await neighbour.send("/start")
+    app, before = bot.app, len(bot.api.calls)
+    for _ in range(400):
+        update = flooder.tap_update("lab:v0:list")  # taps on an old button: answered, no edit
+        app.update_queue.put_nowait(Update.de_json(update, app.bot))
+    app.update_queue.put_nowait(Update.de_json(neighbour.message_update("/help"), app.bot))
+    await app.update_queue.join()
+    calls = bot.api.calls[before:]
+    helped = next(
+        n for n, (method, params) in enumerate(calls)
+        if method == "sendMessage" and int(params["chat_id"]) == neighbour.id
+    )  # fmt: skip
+    taps_first = sum(1 for method, _ in calls[:helped] if method == "answerCallbackQuery")
+    assert taps_first <= 2, taps_first  # the flooder's first tap may be under way
+    assert sum(1 for method, _ in calls if method == "answerCallbackQuery") == 400  # none lost
