@@ -33,7 +33,7 @@ MONTHS = {
 
 class DateProblem(ValueError):
     """`code` names the problem for the texts: format, no_such_date, no_such_time, twice,
-    past, end_before_start."""
+    past, end_before_start, after_last_session."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -92,12 +92,19 @@ def parse_span(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, dateti
     return start, end
 
 
-def parse_deadline(text: str, tz: ZoneInfo, now: datetime) -> datetime:
-    """A day typed as a deadline means the end of that day, local time."""
+def parse_deadline(
+    text: str, tz: ZoneInfo, now: datetime, last_session: datetime | None = None
+) -> datetime:
+    """A day typed as a deadline means the end of that day, local time. With `last_session`
+    (the start of the last session of what one signs up to), the day may be that session's day
+    at the latest: sign-ups close when it ends anyway, and a later deadline would be shown to
+    people as a promise the bot does not keep."""
     day = parse_date(text)
     end = datetime.combine(day + timedelta(days=1), time(0, 0)).replace(tzinfo=tz)
     if end <= now:
         raise DateProblem("past")
+    if last_session is not None and day > last_session.astimezone(tz).date():
+        raise DateProblem("after_last_session")
     return end
 
 

@@ -103,6 +103,26 @@ async def test_a_title_typed_on_two_lines_does_not_break_the_sign_ups(
     await stop(bot.app)
 
 
+async def test_a_deadline_after_the_last_session_is_refused(bot):
+    staff = bot.user(STAFF_ID)
+    await create_edition(staff)
+    await staff.press("⏰ Scadenza iscrizioni")
+    await staff.send("20/03/2027")  # no session yet: any future day will do
+    await staff.press("➕ Aggiungi incontro")
+    await staff.send("05/03/2027 17:30-19:30")
+    await staff.send("Spazio Q")
+    await staff.press("➕ Aggiungi incontro")
+    await staff.send("12/03/2027 17:30-19:30")
+    await staff.send("Spazio Q")
+    await staff.press("⏰ Scadenza iscrizioni")
+    refused = await staff.send("13/03/2027")
+    assert "non può venire dopo l'ultimo incontro (venerdì 12 marzo 2027)" in refused.text
+    menu = await staff.send("12/03/2027")  # asked again; the day of the last session is fine
+    assert "Iscrizioni entro venerdì 12 marzo 2027" in menu.text
+    [edition] = await bot.repo.editions.all()
+    assert edition.deadline is not None and f"{edition.deadline:%Y-%m-%d}" == "2027-03-12"
+
+
 async def test_more_places_promote_the_waiting_list(start_bot, config, tmp_path, smtp):
     bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=1))
     people = [bot.user(700_000 + i) for i in range(3)]

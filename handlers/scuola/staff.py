@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.context import CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
-from domain.dates import DateProblem, parse_deadline, parse_span
+from domain.dates import DateProblem, parse_deadline, parse_span, say_date
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
 from domain.text import one_line
@@ -257,10 +257,12 @@ async def got_value(update: Update, context: Ctx) -> int:
         edition = await _edition(context)
         if edition is None:
             return ConversationHandler.END
+        last = edition.sessions[-1].starts_at if edition.sessions else None
         try:
-            deadline = parse_deadline(text, tz, now)
+            deadline = parse_deadline(text, tz, now, last)
         except DateProblem as problem:
-            await message.reply_text(context.t(f"dates.{problem.code}"))
+            when = say_date(last, tz, context.lang) if last else ""
+            await message.reply_text(context.t(f"dates.{problem.code}", date=when))
             return VALUE
         await _save(update, context, replace(edition, deadline=deadline))
     else:
