@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,6 +75,8 @@ class BotData:
         self.startup: list[StartupHook] = []  # run once the database is open
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None
+        # The updates whose error was reported (the latest few): one report, one alert each.
+        self.errors_reported: deque[int] = deque(maxlen=256)
         self.closing = False  # the bot is stopping: background work gives back what it holds
         self.labs = LabsState()
         self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database

@@ -2,6 +2,11 @@
 
 Network hiccups are warnings (PTB retries polling by itself); a user who blocked the bot is
 recorded as such. Nothing personal is logged: the update id and kind, never its text.
+
+One update, one report: after a handler fails, PTB still runs the handlers of the later groups
+for the same update, and one of them may fail in turn because of the first (a button answered
+twice: "query is too old"). Such a further error is logged, never a second message to the
+person or a second alert to the staff.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ async def on_error(update: object, context: Ctx) -> None:
     ):
         log.warning("update %s: network problem talking to Telegram: %s", where, error)
         return
+    if isinstance(update, Update):
+        if update.update_id in context.data.errors_reported:
+            log.warning("update %s: a further error, after the one reported", where, exc_info=error)
+            return
+        context.data.errors_reported.append(update.update_id)
     log.error("update %s: unhandled error", where, exc_info=error)
     context.data.last_error = f"{context.now():%Y-%m-%d %H:%M} UTC {type(error).__name__}"
     context.guess_language(update)
@@ -49,11 +59,21 @@ async def on_error(update: object, context: Ctx) -> None:
     await _alert_staff(context, where, error)
 
 
+def _answered_already(error: BadRequest) -> bool:
+    """Telegram's refusal of a second answer to a button (or of one past its time)."""
+    message = error.message.lower()
+    return "query is too old" in message or "query id is invalid" in message
+
+
 async def _tell_user(update: Update, context: Ctx) -> None:
     text = context.t("error.generic", email=context.config.network.contact_email)
     try:
         if update.callback_query:
-            await update.callback_query.answer()
+            try:
+                await update.callback_query.answer()
+            except BadRequest as exc:  # the failed handler had answered it: that is fine
+                if not _answered_already(exc):
+                    raise
         chat = update.effective_chat
         if chat is not None and chat.type == ChatType.PRIVATE:
             await context.bot.send_message(chat.id, text)

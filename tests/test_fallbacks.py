@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from telegram.ext import CommandHandler
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from tests.conftest import STAFF_ID, stop, with_staff
 
@@ -145,4 +146,39 @@ async def test_a_crash_in_a_handler_is_reported_kindly(start_bot, config, caplog
     assert "dati-personali" not in caplog.text and "Segreto" not in caplog.text  # ...no text
     assert isinstance(bot.handler_errors.pop(), RuntimeError)
     assert bot.app.bot_data.last_error and "RuntimeError" in bot.app.bot_data.last_error
+    await stop(bot.app)
+
+
+async def test_a_crash_after_a_button_was_answered_is_reported_once(start_bot, config, caplog):
+    """A button handler answers its query, then fails. The error handler's own answer is
+    refused (already answered), and so is the stale-button handler's, which PTB still runs in
+    group 0 for the same update: neither may become a second alert, nor keep the person from
+    hearing that something went wrong."""
+    config = with_staff(config, STAFF_ID)
+    config = config.__class__(
+        telegram=config.telegram.__class__(
+            staff_ids=(STAFF_ID,), staff_chat_id=STAFF_ID, rate_limit=False
+        ),
+        storage=config.storage,
+    )
+    bot = await start_bot(config)
+
+    async def broken(update, context):
+        await update.callback_query.answer()
+        raise RuntimeError("something internal")
+
+    bot.app.add_handler(CallbackQueryHandler(broken, pattern="^rompi$"), group=-5)
+    anna = bot.user()
+    await anna.send("/start")
+    with caplog.at_level(logging.INFO):
+        replies = await anna.press_data("rompi")
+    alerts = [m for m in replies if m.chat_id == STAFF_ID]
+    assert len(alerts) == 1 and "RuntimeError" in alerts[0].plain
+    assert "qualcosa non ha funzionato" in anna.last().plain
+    first, second = bot.handler_errors
+    assert isinstance(first, RuntimeError) and isinstance(second, BadRequest)
+    bot.handler_errors.clear()
+    assert {method for method, _ in bot.api.errors} == {"answerCallbackQuery"}
+    bot.api.errors.clear()  # the answers Telegram refused: the very point of the test
+    assert "could not tell the user" not in caplog.text
     await stop(bot.app)
