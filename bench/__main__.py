@@ -133,6 +133,21 @@ def broadcast_rows() -> list[tuple[str, str]]:
     ]
 
 
+def fairness_rows() -> list[tuple[str, str]]:
+    ours = worker("bench.fairness", "chat-first")
+    ptb = worker("bench.fairness", "slot-first")
+    taps, latency = int(ours["taps"]), int(ours["latency_ms"])
+    return [
+        (
+            f"one person's {taps} taps, then another's /help ({latency} ms per Telegram call): "
+            "/help answered after, s",
+            f"{ours['help_s']:.2f}",
+        ),
+        ("  the same with PTB's order (a slot before the chat's turn), s", f"{ptb['help_s']:.2f}"),
+        ("  the flood itself drained after, s", f"{ours['drain_s']:.1f}"),
+    ]
+
+
 def stats_rows() -> list[tuple[str, str]]:
     r = worker("bench.stats")
     size = (
@@ -186,6 +201,7 @@ def main() -> None:
         ("find a lab", labs_rows),
         ("Scuola", scuola_rows),
         ("announcements and reminders", broadcast_rows),
+        ("fairness under a flood", fairness_rows),
         ("staff statistics", stats_rows),
     ):
         print()

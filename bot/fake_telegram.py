@@ -142,9 +142,11 @@ class FakeTelegram(BaseRequest):
         files_dir: Path | None = None,
         username: str = BOT_USERNAME,
         limits: Limits | None = None,
+        latency_s: float = 0.0,
     ):
         self.clock = clock or SystemClock()
         self.limits = limits
+        self.latency_s = latency_s  # each call takes this long, as over a network (benchmarks)
         self.throttled = 0  # 429 answers given
         self.files_dir = files_dir
         self.me = {
@@ -197,6 +199,8 @@ class FakeTelegram(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         params = dict(request_data.parameters) if request_data else {}
         files = request_data.multipart_data if request_data and request_data.contains_files else {}
         self.calls.append((api_method, params))
