@@ -65,3 +65,14 @@ def check_phone(text: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ContactProblem("phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def dialled_from_italy(phone: str) -> str:
+    """A stored number as one dials it from Italy: "+39 333 123 4567" -> "333 123 4567",
+    "+44 20 7946 0958" -> "00 44 20 7946 0958". A number that cannot be read keeps its digits,
+    with 00 for a leading +."""
+    try:
+        number = phonenumbers.parse(phone, "IT")
+    except phonenumbers.NumberParseException:
+        return "00" + phone[1:] if phone.startswith("+") else phone
+    return phonenumbers.format_out_of_country_calling_number(number, "IT")

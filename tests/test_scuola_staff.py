@@ -188,6 +188,43 @@ async def test_the_csv_opens_in_excel(start_bot, config, tmp_path, smtp):
     await stop(bot.app)
 
 
+async def test_the_csv_neutralises_every_formula_and_keeps_phones_readable(
+    start_bot, config, tmp_path, smtp
+):
+    """What spreadsheets run as a formula (= + - @ |, also as full-width or small forms, also
+    after spaces) gets a leading apostrophe. Phones start with a digit instead: Italian numbers
+    as dialled in Italy, foreign ones with 00 for the +, so Excel and LibreOffice show them as
+    typed (text, with no apostrophe, leading zero kept) and never as a formula or a number."""
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    people = [
+        ("\uff1dAnna", "Rossi", "+39 333 765 4321", "\uff0b1+1"),
+        ("Bruno", "\uff20Verdi", "+44 20 7946 0958", "|calc"),
+        ("Carla", "Neri", "0382 539012", "\uff0dfine"),
+        ("Dario", "Bassi", None, "\ufe62uno"),
+    ]
+    for n, (first, last, phone, note) in enumerate(people):
+        person = bot.user(810_000 + n)
+        await fill(person, first=first, last=last, email=f"p{n}@example.org", phone=phone)
+        await person.press("✏️ Modifica un dato")
+        await person.press("Nota")
+        await person.send(note)
+        await person.press("✅ Conferma l'iscrizione")
+    staff = bot.user(STAFF_ID)
+    await staff.send("/iscrizioni")
+    [document] = await staff.press("📄 CSV Autunno 2026")
+    data = document.payload["file"]["data"]
+    lines = data.decode("utf-8-sig").split("\r\n")
+    cells = [line.split(";") for line in lines[1:] if line]
+    assert [[*row[4:8], row[10]] for row in cells] == [
+        ["'\uff1dAnna", "Rossi", "p0@example.org", "333 765 4321", "'\uff0b1+1"],
+        ["Bruno", "'\uff20Verdi", "p1@example.org", "00 44 20 7946 0958", "'|calc"],
+        ["Carla", "Neri", "p2@example.org", "0382 539012", "'\uff0dfine"],
+        ["Dario", "Bassi", "p3@example.org", "", "'\ufe62uno"],
+    ]
+    assert b"'+39" not in data and b"'00" not in data and b"'3" not in data
+    await stop(bot.app)
+
+
 @pytest.mark.parametrize("command", ["/edizioni", "/iscrizioni"])
 async def test_citizens_cannot_run_the_scuola(bot, command):
     replies = await bot.user().send(command)

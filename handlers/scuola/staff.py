@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -33,6 +33,7 @@ from telegram.ext import (
 from bot.context import CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
+from domain.contacts import dialled_from_italy
 from domain.dates import DateProblem, parse_deadline, parse_span, say_date
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
@@ -46,7 +47,6 @@ from storage.scuola import Signup
 log = logging.getLogger(__name__)
 
 MENU, VALUE, WHEN, WHERE = range(4)
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 
 @dataclass
@@ -429,9 +429,31 @@ async def on_csv(update: Update, context: Ctx) -> None:
     log.info("staff exported %d sign-ups", len(signups))
 
 
+# What makes Excel or LibreOffice read a cell as a formula (or a DDE link): its first character,
+# also after spaces, also as a full-width or small form ("＝", "﹢"), or a tab or line break.
+_FORMULA_START = frozenset("=+-@|\u2212")
+
+
 def _cell(value: str) -> str:
-    """Excel must show text, never run it as a formula."""
-    return f"'{value}" if _FORMULA.match(value) else value
+    """Spreadsheets must show text, never run it. A cell that would start a formula gets a
+    leading apostrophe, shown as it is (OWASP's advice; a tab or a space in front would be
+    trimmed by some importers and the formula run after all). Only such cells get it: the
+    phones, which all start with +, are written to start with a digit (`_phone`)."""
+    if not value:
+        return value
+    first = unicodedata.normalize("NFKC", value.lstrip()[:1])
+    if value[0] in "\t\r\n" or (first and first[0] in _FORMULA_START):
+        return f"'{value}"
+    return value
+
+
+def _phone(phone: str) -> str:
+    """A phone as text that needs no apostrophe: "+39 333 123 4567" opens in Excel as a formula
+    (or an error), and "'+39 ..." shows its apostrophe in Excel and LibreOffice. So it is
+    written as dialled from Italy: "333 123 4567", "0382 539012" (the leading zero kept),
+    "00 44 20 7946 0958" (00 for the +). Starting with a digit and holding spaces, it is text
+    for both (Italian spreadsheets group thousands with dots), shown exactly as written."""
+    return dialled_from_italy(phone) if phone else ""
 
 
 async def signups_csv(context: Ctx, signups: list[Signup], editions: dict[str, Edition]) -> bytes:
@@ -463,7 +485,7 @@ async def signups_csv(context: Ctx, signups: list[Signup], editions: dict[str, E
             signup.first_name,
             signup.last_name,
             signup.email,
-            signup.phone,
+            _phone(signup.phone),
             texts.plain("it", f"role.{signup.role}") if signup.role else "",
             signup.organisation,
             signup.note,
