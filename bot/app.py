@@ -7,10 +7,11 @@ from dataclasses import replace
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.broadcast import Broadcaster
+from bot.budget import SendBudget
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import BotData, Ctx
@@ -104,18 +105,6 @@ class LabApplication(Application):
             log.info("database closed")
 
 
-class Limiter(AIORateLimiter):
-    """PTB's rate limiter for everything the bot says, except broadcasts: those pace themselves
-    and wait out a 429 alone, so a long announcement never pauses the answers to people."""
-
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[no-untyped-def]
-        if rate_limit_args == "broadcast":
-            return await callback(*args, **kwargs)
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
-
-
 def build_application(
     config: Config,
     *,
@@ -125,6 +114,7 @@ def build_application(
 ) -> Application:
     """Wire the whole bot. `request` replaces the network (the sandbox, the tests)."""
     tz = config.scheduler.tz
+    clock = clock or SystemClock()
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token or SANDBOX_TOKEN)
@@ -143,12 +133,12 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if config.telegram.rate_limit:
-        builder = builder.rate_limiter(Limiter(max_retries=3))
+    if config.telegram.rate_limit:  # one budget for replies, announcements and reminders
+        builder = builder.rate_limiter(SendBudget(clock))
     app = builder.build()
     data: BotData = app.bot_data
     data.config = config
-    data.clock = clock or SystemClock()
+    data.clock = clock
     data.texts = texts or Catalog.load()
     data.flood_guard = FloodGuard(config.abuse, data.clock)
     data.broadcaster = Broadcaster(app)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,9 +27,9 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext
-from telegram.warnings import PTBDeprecationWarning
 
 from bot import callbacks
+from bot.budget import BULK, retry_seconds
 from bot.clock import Clock
 from bot.config import BroadcastConfig
 from bot.i18n import number
@@ -50,8 +49,6 @@ STATUS_EVERY_S = 3.0
 BATCH = 100
 MAX_TRIES = 5
 CLOSE_GRACE_S = 2.0
-# Passed to the rate limiter (bot.app.Limiter): this request is paced here, 429 included.
-BROADCAST = "broadcast"
 
 
 def _seconds(moment: datetime) -> float:
@@ -231,7 +228,7 @@ class Broadcaster:
         user = await repo.users.get(user_id)
         lang = user.language if user else "it"
         text, markup = render(self.data, announcement, lang)
-        extra = {"rate_limit_args": BROADCAST} if self.app.bot.rate_limiter else {}
+        extra = {"rate_limit_args": BULK} if self.app.bot.rate_limiter else {}
         for attempt in range(MAX_TRIES):
             try:
                 if announcement.kind == "photo":
@@ -289,16 +286,6 @@ class Broadcaster:
                 log.warning("status of announcement %d not updated: %s", announcement.id, exc)
         except TelegramError as exc:  # the report must never stop the sending
             log.warning("status of announcement %d not updated: %s", announcement.id, exc)
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked to wait (PTB 22 warns that the type will become a timedelta:
-    both are understood here)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)
 
 
 def status_view(

@@ -25,7 +25,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot import callbacks
-from bot.broadcast import retry_seconds
+from bot.budget import BULK, retry_seconds
 from bot.context import BotData, Ctx
 from domain.dates import say_span
 from domain.events import Occurrence, reminder_time, timeline
@@ -162,10 +162,11 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
     # start marks it failed instead of sending it again (Telegram cannot say if it arrived).
     if not await data.repo.deliveries.claim(delivery_id, data.clock.now()):
         return 0
+    extra = {"rate_limit_args": BULK} if bot.rate_limiter else {}  # replies go first
     for _attempt in range(3):
         try:
             await bot.send_message(
-                user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+                user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows), **extra
             )
         except RetryAfter as exc:  # Telegram asks to slow down: wait, then the same message
             await data.clock.sleep(retry_seconds(exc))

@@ -11,7 +11,7 @@ import pytest
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import AbuseConfig, Config, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram
+from bot.fake_telegram import FakeTelegram, Limits
 from bot.sandbox import Sandbox
 from tests.smtp import SmtpServer
 
@@ -58,8 +58,10 @@ class Harness(Sandbox):
         assert not self.api.errors, f"Telegram would refuse: {self.api.errors!r}"
 
 
-async def _start(config: Config, clock: ManualClock) -> tuple[Harness, object]:
-    api = FakeTelegram(clock=clock)
+async def _start(
+    config: Config, clock: ManualClock, limits: Limits | None = None
+) -> tuple[Harness, object]:
+    api = FakeTelegram(clock=clock, limits=limits)
     app = build_application(config, request=api, clock=clock)
     harness = Harness(app, api)
     staff = (*config.telegram.staff_ids, *config.telegram.admin_ids)  # admins are staff too
@@ -83,8 +85,9 @@ async def start_bot(clock: ManualClock):
     checked (`Harness.check`): a handler that raised or a request Telegram would refuse fails it."""
     started: list[Harness] = []
 
-    async def starter(config: Config) -> Harness:
-        harness, _ = await _start(config, clock)
+    async def starter(config: Config, *, limits: Limits | None = None) -> Harness:
+        """`limits`: the fake Telegram answers 429 past them, as Telegram does."""
+        harness, _ = await _start(config, clock, limits)
         started.append(harness)
         return harness
 

@@ -1,0 +1,194 @@
+"""One send budget for everything the bot says, under Telegram's limits.
+
+Telegram allows a bot about 30 messages a second in total, about one a second to one chat (after
+a short burst) and 20 a minute to one group; past that it answers 429 with `retry_after`.
+Replies, announcements and reminders share those limits, so they share this budget: PTB hands
+every request to it (it is the application's rate limiter).
+
+- Each message takes a slot in time from two schedules (GCRA, the token bucket's equivalent): the
+  whole bot's and its chat's (a group's is slower). A slot is a moment, so waiting is one sleep on
+  the bot's clock, in order of arrival, with no polling.
+- Replies come first. A reply reserves its slot at once and may use the burst; bulk sends
+  (announcements, reminders: `rate_limit_args=BULK`) take a slot only when no reply is waiting
+  and a few messages of burst are left over for replies, so a chat with the bot never waits
+  behind an announcement to thousands.
+- A 429 pauses the whole budget for `retry_after`; the message is then sent again. A reply is
+  never dropped for being throttled; bulk senders are told nothing either (their next slot is
+  simply later).
+
+Only messages count (`send*`, `copyMessage`, `forwardMessage`): edits, button answers and the
+rest go straight through, as Telegram does not count them against these limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+BULK = "bulk"  # rate_limit_args of announcements and reminders
+MAX_RETRIES = 30  # 429s in a row before a message is given up (each waits what Telegram asks)
+RESOLUTION_S = 1e-6  # clocks count microseconds: closer than this is now
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's limits, with a margin: Telegram's own counting is not published exactly."""
+
+    per_second: float = 28.0  # the whole bot (Telegram: about 30)
+    burst: int = 28
+    chat_per_second: float = 1.0  # one private chat (Telegram: about 1, after a short burst)
+    chat_burst: int = 2
+    group_per_minute: float = 18.0  # one group (Telegram: 20 a minute)
+    group_burst: int = 3
+    replies_reserve: int = 4  # messages of burst bulk sends leave for replies
+
+
+class _Schedule:
+    """GCRA: the theoretical arrival time of the next message, at `rate` with `burst`."""
+
+    __slots__ = ("interval", "tat", "tolerance")
+
+    def __init__(self, rate: float, burst: int):
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.tat = float("-inf")
+
+    def earliest(self, now: float, tolerance: float | None = None) -> float:
+        slack = self.tolerance if tolerance is None else tolerance
+        return max(now, self.tat - slack)
+
+    def take(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.interval
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked to wait (PTB 22 warns that the type will become a timedelta:
+    both are understood here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)
+
+
+class SendBudget(BaseRateLimiter[str]):
+    def __init__(self, clock: Clock, limits: Limits = Limits()):
+        self._clock = clock
+        self.limits = limits
+        self._total = _Schedule(limits.per_second, limits.burst)
+        self._chats: dict[int, _Schedule] = {}
+        self._replies_until = float("-inf")  # the last slot a reply has reserved
+        self.throttled = 0  # 429s Telegram answered despite the budget (should stay 0)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    def _chat(self, chat_id: int) -> _Schedule:
+        found = self._chats.get(chat_id)
+        if found is None:
+            limits = self.limits
+            found = (
+                _Schedule(limits.group_per_minute / 60, limits.group_burst)
+                if chat_id < 0
+                else _Schedule(limits.chat_per_second, limits.chat_burst)
+            )
+            if len(self._chats) > 50_000:  # forget chats whose schedule is in the past
+                now = self._now()
+                self._chats = {c: s for c, s in self._chats.items() if s.tat > now}
+            self._chats[chat_id] = found
+        return found
+
+    async def _reply_slot(self, chat_id: int | None) -> None:
+        now = self._now()
+        chat = self._chat(chat_id) if chat_id is not None else None
+        at = self._total.earliest(now)
+        if chat is not None:
+            at = max(at, chat.earliest(now))
+            chat.take(at)
+        self._total.take(at)
+        self._replies_until = max(self._replies_until, at)
+        if at > now + RESOLUTION_S:
+            await self._clock.sleep(at - now)
+
+    async def _bulk_slot(self, chat_id: int | None) -> None:
+        reserve = self.limits.replies_reserve * self._total.interval
+        tolerance = max(0.0, self._total.tolerance - reserve)
+        chat = self._chat(chat_id) if chat_id is not None else None
+        while True:
+            now = self._now()
+            at = max(self._total.earliest(now, tolerance), self._replies_until)
+            if chat is not None:
+                at = max(at, chat.earliest(now))
+            if at <= now + RESOLUTION_S:  # nothing reserved before it meanwhile: taken now
+                self._total.take(now)
+                if chat is not None:
+                    chat.take(now)
+                return
+            await self._clock.sleep(at - now)  # then look again: a reply may have come
+
+    def _hold(self, seconds: float, chat_id: int | None) -> None:
+        """Telegram said to slow down: nothing goes out for `seconds`."""
+        until = self._now() + seconds
+        self._total.tat = max(self._total.tat, until + self._total.tolerance)
+        if chat_id is not None:
+            chat = self._chat(chat_id)
+            chat.tat = max(chat.tat, until + chat.tolerance)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | None]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> bool | dict[str, Any] | None:
+        if not _counts(endpoint):
+            return await callback(*args, **kwargs)
+        chat_id = _chat_id(data.get("chat_id"))
+        bulk = rate_limit_args == BULK
+        for attempt in range(1, MAX_RETRIES + 1):
+            await (self._bulk_slot(chat_id) if bulk else self._reply_slot(chat_id))
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.throttled += 1
+                wait = retry_seconds(exc)
+                log.warning("Telegram asked to wait %.0f s (attempt %d)", wait, attempt)
+                self._hold(wait, chat_id)
+                if attempt == MAX_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _counts(endpoint: str) -> bool:
+    return (endpoint.startswith("send") and endpoint != "sendChatAction") or endpoint in (
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    )
+
+
+def _chat_id(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None  # a @channel username: counted in the total only

@@ -1,0 +1,94 @@
+"""One send budget for everything the bot says: within Telegram's limits, replies first, and a
+reply never dropped for being throttled. Time is the test's clock: the budget and the fake
+Telegram (which answers 429 past its limits) share it, so nothing here depends on the machine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from bot.budget import BULK, Limits, SendBudget
+from bot.fake_telegram import Limits as TelegramLimits
+
+
+@pytest.fixture
+def limited(config):
+    """The bot as in production: its rate limiter on."""
+    return replace(config, telegram=replace(config.telegram, rate_limit=True))
+
+
+def budget_of(bot) -> SendBudget:
+    limiter = bot.app.bot.rate_limiter
+    assert isinstance(limiter, SendBudget)
+    return limiter
+
+
+async def test_many_messages_to_many_chats_stay_within_telegrams_limits(start_bot, limited, clock):
+    bot = await start_bot(limited, limits=TelegramLimits())
+    people = [bot.user() for _ in range(12)]
+    start = clock.now().timestamp()
+    times: list[tuple[int, float]] = []
+    bot.api.listeners.append(lambda m: times.append((m.chat_id, clock.now().timestamp() - start)))
+    for _ in range(5):
+        for person in people:
+            await person.send("/start")  # a welcome, and the first time the notifications offer
+    assert bot.api.throttled == 0
+    per_second = Counter(int(t) for _, t in times)
+    assert max(per_second.values()) <= 30
+    per_chat = Counter((chat, int(t)) for chat, t in times)
+    assert max(per_chat.values()) <= 3  # Telegram's short burst per chat
+
+
+async def test_a_reply_waits_for_no_announcement(start_bot, limited):
+    """Bulk sends (announcements, reminders) take a slot only when no reply waits."""
+    bot = await start_bot(limited, limits=TelegramLimits())
+    budget = budget_of(bot)
+    readers = [bot.user() for _ in range(60)]
+    asker = bot.user()
+    order: list[str] = []
+    under_way = asyncio.Event()
+
+    def sent(m) -> None:
+        order.append("reply" if m.chat_id == asker.id else "bulk")
+        if len(order) >= 20:
+            under_way.set()
+
+    bot.api.listeners.append(sent)
+
+    async def announce() -> None:
+        for reader in readers:
+            await bot.app.bot.send_message(reader.id, "notizia", rate_limit_args=BULK)
+
+    announcing = asyncio.create_task(announce())
+    await under_way.wait()  # the announcement is under way, at its pace
+    asked_at = len(order)  # a reply is asked for (as a handler's answer would be)
+    await bot.app.bot.send_message(asker.id, "risposta")
+    position = order.index("reply")
+    await announcing
+    assert position - asked_at <= 1  # at most the one bulk message already in flight
+    assert order.count("bulk") == 60 and bot.api.throttled == 0
+    assert budget.throttled == 0
+
+
+async def test_a_reply_is_never_dropped_when_telegram_says_slow_down(start_bot, limited):
+    """Telegram stricter than the budget expects (a 429 for every other message): each reply
+    waits what Telegram asks and goes again; nobody is left without an answer."""
+    bot = await start_bot(limited, limits=TelegramLimits(per_second=2, per_chat=0.5, chat_burst=1))
+    people = [bot.user() for _ in range(15)]
+    for person in people:
+        replies = await person.send("/start")
+        assert "Ciao" in replies.text
+    assert bot.api.throttled > 0  # Telegram did say 429...
+    assert budget_of(bot).throttled == bot.api.throttled  # ...and the budget heard each one
+    assert {method for method, _ in bot.api.errors} <= {"sendMessage"}
+    assert all(error.code == 429 for _, error in bot.api.errors)
+    bot.api.errors.clear()  # expected here: each was waited out and sent again
+
+
+def test_group_and_private_chats_have_their_own_pace(clock):
+    budget = SendBudget(clock, Limits())
+    assert budget._chat(42).interval == pytest.approx(1.0)  # one a second to a person
+    assert budget._chat(-100_123).interval == pytest.approx(60 / 18)  # 18 a minute to a group
