@@ -56,6 +56,10 @@ class Mailer(Protocol):
         """Deliver; return where it went (for the log). Raise MailError on failure."""
         ...
 
+    async def withdraw(self, mail: OutgoingMail) -> None:
+        """Its person was erased while it was being delivered: undo what can be undone."""
+        ...
+
 
 def envelope(raw: bytes) -> tuple[str, list[str]]:
     headers = message_from_bytes(raw)
@@ -93,6 +97,9 @@ class SmtpMailer:
             raise MailError(f"{type(exc).__name__}: {exc}") from None
         return f"{config.host}:{config.port}"
 
+    async def withdraw(self, mail: OutgoingMail) -> None:
+        return None  # a mail server cannot be asked to take a message back
+
 
 ERASURE = "erasure"  # the kind of the organisers' e-mail about an erasure: codes only
 
@@ -117,6 +124,9 @@ class FileMailer:
         except OSError as exc:
             raise MailError(f"cannot write {path}: {exc.strerror}") from None
         return str(path)
+
+    async def withdraw(self, mail: OutgoingMail) -> None:
+        await self.forget([(mail.id, mail.message_id)], [])
 
     async def forget(self, mails: Iterable[tuple[int, str]], codes: Iterable[str]) -> int:
         """After an erasure: delete the files of `mails` (id, Message-ID), and every other file
@@ -250,6 +260,11 @@ class Outbox:
                     mail.id, mail.kind, attempts, f"{retry_at:%H:%M:%S}", error,
                 )  # fmt: skip
             return
-        await self.repo.sent(mail.id, self.clock.now())
+        if not await self.repo.sent(mail.id, self.clock.now()):
+            # Its person was erased while it was being delivered: a file written for it goes
+            # too (the erasure deleted the files there were, before this one was written).
+            await self.mailer.withdraw(mail)
+            log.info("e-mail %d withdrawn while it was delivered: its person was erased", mail.id)
+            return
         report.sent += 1
         log.info("e-mail %d (%s) delivered to %s", mail.id, mail.kind, where)

@@ -76,11 +76,15 @@ class OutboxRepo:
         )
         return [_mail(r) for r in rows]
 
-    async def sent(self, mail_id: int, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-            "last_error = NULL WHERE id = ?",
-            (to_db(now), mail_id),
+    async def sent(self, mail_id: int, now: datetime) -> bool:
+        """Mark it sent; False if the row is gone (its person was erased meanwhile)."""
+        return (
+            await self._db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE id = ?",
+                (to_db(now), mail_id),
+            )
+            > 0
         )
 
     async def failed_attempt(self, mail_id: int, error: str, retry_at: datetime | None) -> None:

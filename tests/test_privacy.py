@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.mail import FileMailer
 from domain.personal import without_contacts
 from handlers.privacy import apply_retention
 from tests.conftest import STAFF_ID, stop
@@ -372,3 +373,32 @@ async def test_my_data_has_the_e_mails_about_me_in_words(start_bot, config, tmp_
     [form] = (await bot.repo.privacy.export(bruno.id))["scuola_form_in_progress"]
     assert form["data"]["first_name"] == "Bruno"  # the answers, not a JSON string
     await stop(bot.app)
+
+
+async def test_an_erasure_while_the_email_is_being_written_leaves_no_file(
+    start_bot, config, tmp_path
+):
+    """The outbox picked up the person's e-mail, the person erased everything meanwhile (its row
+    and files gone), then the file was written: it is deleted once the outbox finds the row
+    gone, instead of staying forever."""
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user(first_name=ANNA["first"])
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"])
+    await anna.press("✅ Conferma l'iscrizione")
+    outbox = bot.app.bot_data.outbox
+    writer = outbox.mailer
+    assert isinstance(writer, FileMailer)
+
+    class ErasedMeanwhile(FileMailer):
+        """The real file mailer, with the person's erasure happening while it works."""
+
+        async def send(self, mail):
+            await anna.send("/cancellami")
+            await anna.press("🗑️ Sì, cancella tutto")
+            return await super().send(mail)
+
+    outbox.mailer = ErasedMeanwhile(writer.folder)
+    await outbox.deliver_due()
+    outbox.mailer = writer
+    files = [p.read_bytes() for p in (tmp_path / "outbox").glob("*.eml")]
+    assert [raw for raw in files if ANNA["email"].encode() in raw] == []
