@@ -93,7 +93,7 @@ class LabApplication(Application):
             reference = signup.code if signup else reference
         await tell_staff(
             self.bot, data, "mail.undelivered", reference=reference, error=error,
-            attempts=mail.attempts + 1,
+            count=mail.attempts + 1,
         )  # fmt: skip
 
     async def _close_database(self) -> None:

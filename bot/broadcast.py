@@ -302,7 +302,7 @@ def status_view(
     if announcement.status == "sending":
         seconds = progress.left / data.config.broadcast.messages_per_second
         eta = (
-            texts.plain(lang, "broadcast.eta_minutes", minutes=round(seconds / 60))
+            texts.plain(lang, "broadcast.eta_minutes", count=round(seconds / 60))
             if seconds >= 90
             else texts.plain(lang, "broadcast.eta_soon")
         )

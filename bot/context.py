@@ -14,7 +14,7 @@ from bot.broadcast import Broadcaster
 from bot.clock import Clock
 from bot.config import Config
 from bot.flood import FloodGuard
-from bot.i18n import DEFAULT_LANGUAGE, Catalog, language_for, number
+from bot.i18n import DEFAULT_LANGUAGE, Catalog, Html, language_for, number
 from bot.mail import Outbox
 from domain.directory import Directory, LabEdit
 from domain.scuola import Draft
@@ -155,6 +155,11 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def number(self, value: int) -> str:
         """A count formatted for the user's language."""
         return number(value, self.lang)
+
+    def count(self, key: str, value: int) -> Html:
+        """A count with its noun in the right form ("1 giorno", "30 giorni"), to fill into
+        another text."""
+        return Html(self.t(key, count=value))
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.bot_data.staff_ids

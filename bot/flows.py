@@ -200,7 +200,7 @@ class Flow(Buttons, Generic[D]):
                 context.t(
                     "flow.timeout",
                     name=context.label(self.name),
-                    minutes=self.timeout_s // 60,
+                    count=self.timeout_s // 60,
                 ),
                 reply_markup=ReplyKeyboardRemove(),
             )

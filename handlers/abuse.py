@@ -48,7 +48,7 @@ async def flood(update: Update, context: Ctx) -> None:
     if verdict == "warn":
         log.info("a user is sending too fast: paused for a while")
         context.guess_language(update)
-        text = context.label("flood.slow_down", seconds=context.flood_guard.pause_seconds)
+        text = context.label("flood.slow_down", count=context.flood_guard.pause_seconds)
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer(text, show_alert=True)

@@ -63,10 +63,10 @@ def notice(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
         "privacy.notice",
         controller=settings.controller,
         contact=settings.contact,
-        signups_months=settings.signups_months,
-        questions_days=settings.questions_days,
-        messages_days=settings.messages_days,
-        inactive_months=settings.inactive_months,
+        signups_months=context.count("n.months", settings.signups_months),
+        questions_days=context.count("n.days", settings.questions_days),
+        messages_days=context.count("n.days", settings.messages_days),
+        inactive_months=context.count("n.months", settings.inactive_months),
     )
     markup = InlineKeyboardMarkup(
         [

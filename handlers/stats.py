@@ -45,7 +45,7 @@ def summary(context: Ctx, stats: Stats) -> str:
     parts = [
         context.t(
             "stats.people",
-            days=RECENT_DAYS,
+            days=context.count("n.last_days", RECENT_DAYS),
             people=n(stats.people),
             new=n(stats.new),
             active=n(stats.active),
@@ -86,7 +86,7 @@ def summary(context: Ctx, stats: Stats) -> str:
     parts.append(
         context.t(
             "stats.questions",
-            days=RECENT_DAYS,
+            days=context.count("n.in_last_days", RECENT_DAYS),
             asked=n(stats.questions),
             understood=n(stats.understood),
             share=share,
@@ -105,7 +105,7 @@ def draw(context: Ctx, stats: Stats) -> bytes:
     signups = [week.signups for week in stats.weeks]
     people = [week.new_people for week in stats.weeks]
     return chart.weekly_png(
-        context.label("stats.chart_title", weeks=WEEKS),
+        context.label("stats.chart_title", count=WEEKS),
         [_week_label(week.monday, context.lang) for week in stats.weeks],
         [
             chart.Series(context.label("stats.series_signups"), signups, chart.BLUE),
@@ -125,7 +125,7 @@ async def statistics(update: Update, context: Ctx) -> None:
     signups = sum(week.signups for week in stats.weeks)
     people = sum(week.new_people for week in stats.weeks)
     if not signups and not people:
-        await message.reply_text(context.t("stats.chart_empty", weeks=WEEKS))
+        await message.reply_text(context.t("stats.chart_empty", count=WEEKS))
         return
     await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
     try:
@@ -139,7 +139,7 @@ async def statistics(update: Update, context: Ctx) -> None:
         png,
         caption=context.t(
             "stats.chart_caption",
-            weeks=WEEKS,
+            weeks=context.count("n.last_weeks", WEEKS),
             signups=context.number(signups),
             people=context.number(people),
             busiest=_week_label(busiest.monday, context.lang),

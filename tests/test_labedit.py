@@ -189,7 +189,7 @@ async def test_reload_refuses_a_broken_file_and_keeps_the_old_data(start_bot, co
     assert "Spazio Q" in (await bot.user().send("spazio q")).text
     labs_file.write_text(good.replace('name = "Spazio Q"', 'name = "Spazio Q del Vallone"'))
     accepted = await staff.send("/ricarica")
-    assert "Dati ricaricati: 7 laboratori, 25 luoghi" in accepted.text
+    assert "Dati ricaricati. Laboratori: 7 · luoghi: 25" in accepted.text
     assert "Spazio Q del Vallone" in (await bot.user().send("/laboratori")).text
     await stop(bot.app)
 

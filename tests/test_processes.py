@@ -273,7 +273,7 @@ def test_an_announcement_resumes_after_the_process_is_killed(tmp_path):
             assert api.wait_for(lambda: set(announcements(api)) == set(people), timeout=60)
             assert api.wait_for(
                 lambda: any(
-                    "inviato: 60 / 60" in m.get("text", "") for m in api.sent("editMessageText")
+                    "Ricevuto: 60 su 60" in m.get("text", "") for m in api.sent("editMessageText")
                 ),
                 timeout=30,
             )

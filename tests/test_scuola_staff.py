@@ -173,7 +173,7 @@ async def test_the_csv_opens_in_excel(start_bot, config, tmp_path, smtp):
     await bruno.press("✅ Conferma l'iscrizione")
     staff = bot.user(STAFF_ID)
     counts = await staff.send("/iscrizioni")
-    assert "Autunno 2026: 1 confermate, 1 in attesa, 0 annullate (posti 1)" in counts.text
+    assert "Autunno 2026: confermate: 1 · in attesa: 1 · annullate: 0 (posti: 1)" in counts.text
     [document] = await staff.press("📄 CSV Autunno 2026")
     data = document.payload["file"]["data"]
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8

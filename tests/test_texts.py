@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bot import tghtml
 from bot.i18n import LANGUAGES, Catalog, Html, language_for, placeholders
 
@@ -56,3 +58,61 @@ def test_language_choice_from_telegram():
 def test_a_missing_english_text_falls_back_to_italian():
     catalog = Catalog({"it": {"a.b": "ciao"}, "en": {}})
     assert catalog.text("en", "a.b") == "ciao"
+
+
+# Placeholders that hold a number. In a text without plural forms they may stand only where no
+# word has to agree with them (label style: "confermati: 3"); "{count} persone" needs plurals.
+NUMBERS = {
+    "count", "confirmed", "waiting", "cancelled", "people", "signups", "sent", "total",
+    "unreachable", "stopped", "users", "asked", "understood", "active", "blocked", "new",
+    "busiest_people", "minutes", "seconds", "attempts", "limit", "length", "capacity",
+    "mail_waiting", "mail_failed", "sending", "scheduled", "position", "percent",
+}  # fmt: skip
+_AGREES = re.compile(r"\{(\w+)\} +([^\W\d_]\w*)")
+CONNECTIVES = {"su", "di", "of", "e", "and"}
+
+
+def plural_keys(lang: str) -> set[str]:
+    return {key for key in CATALOG.keys(lang) if CATALOG.is_plural(lang, key)}
+
+
+def test_every_text_with_a_count_has_its_plural_forms():
+    assert plural_keys("it") == plural_keys("en")
+    assert len(plural_keys("it")) >= 15
+    for lang in LANGUAGES:
+        for key in CATALOG.keys(lang):
+            if CATALOG.is_plural(lang, key):
+                continue
+            for name, word in _AGREES.findall(CATALOG.raw(lang, key)):
+                assert name not in NUMBERS or word in CONNECTIVES, (lang, key, name, word)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_each_plural_text_for_0_1_2_and_5(count):
+    expected_form = {"it": 0 if count == 1 else 1, "en": 0 if count == 1 else 1}
+    for lang in LANGUAGES:
+        for key in sorted(plural_keys(lang)):
+            forms = CATALOG.forms(lang, key)
+            assert len(forms) == 2, (lang, key)
+            assert placeholders(forms[0]) - {"count"} == placeholders(forms[1]) - {"count"}
+            assert "count" in placeholders(forms[1]), (lang, key)  # "5 ...": the number shows
+            values = {name: "x" for name in placeholders(forms[1]) if name != "count"}
+            text = CATALOG.text(lang, key, count=count, **values)
+            form = forms[expected_form[lang]]
+            assert text == form.format_map({**values, "count": str(count)}), (lang, key, count)
+            tghtml.parse(text)
+    it = CATALOG.text("it", "annuncio.confirm", count=count, audience="x")
+    en = CATALOG.text("en", "annuncio.confirm", count=count, audience="x")
+    if count == 1:
+        assert "Lo riceverà <b>1</b> persona" in it and "<b>1</b> person will" in en
+    else:
+        assert f"Lo riceveranno <b>{count}</b> persone" in it and f"{count}</b> people" in en
+
+
+def test_a_count_is_written_as_people_of_the_language_write_numbers():
+    assert "Lo riceveranno <b>12.345</b> persone" in CATALOG.text(
+        "it", "annuncio.confirm", count=12345, audience="x"
+    )
+    assert "<b>12,345</b> people" in CATALOG.text(
+        "en", "annuncio.confirm", count=12345, audience="x"
+    )
