@@ -84,6 +84,16 @@ class Edition:
     def first(self) -> Session | None:
         return self.sessions[0] if self.sessions else None
 
+    @property
+    def code_year(self) -> int:
+        """The year in its sign-up codes: the year it takes place (its first session's), not
+        the year someone signs up ("SLS-2027-0001 · Scuola 2027", even if signed up in 2026)."""
+        return self.sessions[0].starts_at.year if self.sessions else self.year
+
+    def places_left(self, confirmed: int) -> int | None:
+        """Free places, or None when there is no limit."""
+        return None if self.capacity is None else max(0, self.capacity - confirmed)
+
 
 @dataclass
 class Draft:

@@ -167,7 +167,7 @@ class SignupsRepo:
                 (edition.id,),
             )
             status = status_for_new(confirmed, edition.capacity)
-            year = now.year
+            year = edition.code_year
             seq = await _next_seq(conn, year)
             stamp = to_db(now)
             cursor = await conn.execute(

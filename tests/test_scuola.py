@@ -76,7 +76,8 @@ async def fill(
 ):
     """The whole form up to the summary; returns the summary replies."""
     await user.send("/scuola")
-    replies = await user.press(f"✍️ Iscriviti: {edition}")
+    join, wait = f"✍️ Iscriviti: {edition}", f"⏳ Mettiti in lista d'attesa: {edition}"
+    replies = await user.press(join if join in user.visible_buttons() else wait)
     assert "Come ti chiami?" in replies.text
     await user.send(first)
     await user.send(last)
@@ -270,6 +271,10 @@ async def test_the_waiting_list_promotes_in_order(start_bot, config, tmp_path, s
     )
     assert "lista d'attesa</b>, posizione 1" in answers[2][0].text
     assert "posizione 2" in answers[3].text
+    # A full edition says so before anyone starts the form, and its button says what it does.
+    looking = await bot.user().send("/scuola")
+    assert "Al completo: lista d'attesa (2 in attesa)" in looking.text
+    assert looking.buttons == ["⏳ Mettiti in lista d'attesa: Autunno 2026"]
     assert answers[2].kinds == ["text"]  # no calendar until there is a place
     staff_alerts = [m.plain for m in bot.api.sent if m.chat_id == STAFF_ID]
     assert any("raggiunto il 100% dei posti (2 su 2)" in a for a in staff_alerts)
@@ -445,3 +450,69 @@ def test_a_header_value_with_a_line_break_is_folded_never_refused():
     assert message["To"] == "info@csf.pv.it"
     assert message["Bcc"] is None  # a line break cannot add a header
     assert "riga uno\r\nriga due" in message.get_body(("plain",)).get_content()  # kept
+
+
+async def test_my_sign_ups_show_the_dates_the_calendar_and_a_way_to_change(
+    start_bot, config, tmp_path
+):
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user(first_name="Anna")
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    listing = await anna.send("/mie_iscrizioni")
+    assert "SLS-2026-0001 · Autunno 2026 · ✅ confermata" in listing.text
+    assert "giovedì 3 dicembre 2026, 17:30–19:30 — Spazio Q" in listing.text
+    assert listing.buttons == [
+        "📅 Calendario SLS-2026-0001", "✏️ Modifica SLS-2026-0001", "✖️ Annulla SLS-2026-0001",
+    ]  # fmt: skip
+    [ics] = await anna.press("📅 Calendario SLS-2026-0001")
+    assert ics.kind == "document" and b"BEGIN:VCALENDAR" in ics.payload["file"]["data"]
+    summary = await anna.press("✏️ Modifica SLS-2026-0001")
+    assert "E-mail: anna.rossi@example.org" in summary.text  # the form, at its summary
+    await anna.send("/annulla")
+    # "Va bene così" on "you are already signed up" answers in words, not with a silent tap.
+    await anna.send("/scuola")
+    already = await anna.press("✍️ Iscriviti: Autunno 2026")
+    assert "Sei già iscritto" in already.text
+    await anna.press("👍 Va bene così")
+    assert anna.last().plain.startswith("👍 Va bene: la tua iscrizione resta com'è")
+    assert anna.last().buttons == []
+
+
+async def test_a_full_edition_says_so_before_the_form_is_confirmed(start_bot, config, tmp_path):
+    bot = await start_bot(scuola_config(config, tmp_path, None, capacity=1))
+    first, second = bot.user(), bot.user()
+    await fill(first)
+    await first.press("✅ Conferma l'iscrizione")
+    summary = await fill(second, first="Bruno", email="bruno@example.org")
+    assert "L'edizione è al completo: confermando entri in lista d'attesa, posizione 1" in (
+        summary.text
+    )
+    done = await second.press("✅ Conferma l'iscrizione")
+    assert "sei in lista d'attesa, posizione 1" in done.text
+
+
+async def test_the_confirmation_says_what_is_true_about_the_email(start_bot, config, tmp_path):
+    """The e-mail to the organisers is queued, not yet received, when the person is answered."""
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user()
+    await fill(anna)
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "Stiamo inviando i tuoi dati agli organizzatori per e-mail" in done.text
+    assert "hanno ricevuto" not in done.text
+    assert [m.status for m in await bot.repo.outbox.all()] == ["pending"]  # indeed on its way
+
+
+async def test_the_code_has_the_year_of_the_edition(start_bot, config, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    (data / "scuola.toml").write_text(
+        '[[edition]]\nid = "scuola-2027"\ntitle = "Scuola 2027"\n\n[[edition.sessions]]\n'
+        'when = "14/01/2027 17:30-19:30"\nplace = "Spazio Q"\n',
+        encoding="utf-8",
+    )
+    bot = await start_bot(replace(config, storage=replace(config.storage, data_dir=data)))
+    anna = bot.user()
+    await fill(anna, edition="Scuola 2027")
+    done = await anna.press("✅ Conferma l'iscrizione")
+    assert "SLS-2027-0001" in done.text  # signed up in November 2026, for the 2027 edition

@@ -17,7 +17,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import stale
+from bot.flows import edit_or_send, stale
 from domain.scuola import Draft
 from handlers.scuola import editions, form, signups, staff
 
@@ -73,8 +73,20 @@ async def on_button(update: Update, context: Ctx) -> None:
         draft = Draft(query.from_user.id, "summary", data)
         await form.save(context, draft)
         await form.ask(update, context, draft)
+    elif action == "ics" and args and args[0].isdigit():
+        signup = await context.repo.signups.get(int(args[0]))
+        edition = await context.repo.editions.get(signup.edition_id) if signup else None
+        if signup is None or signup.user_id != query.from_user.id or edition is None:
+            await stale(update, context)
+            return
+        if signup.status != "confirmed" or not edition.sessions:
+            await stale(update, context)
+            return
+        await query.answer()
+        await signups.send_calendar(context, query.from_user.id, edition)
     elif action == "keep":
-        await query.answer(context.label("scuola.kept"))
+        await query.answer()
+        await edit_or_send(update, context, context.t("scuola.kept"), None)
     else:
         await stale(update, context)
 

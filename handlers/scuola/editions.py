@@ -15,6 +15,7 @@ from bot.context import BotData, Ctx
 from bot.flows import Buttons
 from domain.dates import say_date, say_span
 from domain.scuola import Edition, load_editions
+from storage.scuola import Counts
 
 BUTTONS = Buttons("scuola")  # scuola:v1:<action>[:<arg>...]; the form's are scuola:v1:f:...
 FEATURE = BUTTONS.feature
@@ -27,19 +28,33 @@ async def open_editions(context: Ctx) -> list[Edition]:
     return [e for e in await context.repo.editions.all() if e.accepts(now)]
 
 
-def edition_lines(context: Ctx, edition: Edition) -> list[str]:
+def edition_lines(context: Ctx, edition: Edition, counts: Counts | None = None) -> list[str]:
+    """The edition as people read it; with `counts`, the places left or the waiting list."""
     tz = context.config.scheduler.tz
     lines = [f"<b>{context.t('scuola.edition_title', title=edition.title)}</b>"]
     for session in edition.sessions:
         where = session.place or context.label("scuola.online")
         when = say_span(session.starts_at, session.ends_at, tz, context.lang)
         lines.append(context.t("scuola.session_line", when=when, where=where))
-    if edition.capacity:
+    if edition.capacity and counts is not None:
+        left = edition.places_left(counts.confirmed) or 0
+        if left:
+            lines.append(context.t("scuola.places_left", count=left, capacity=edition.capacity))
+        else:
+            lines.append(context.t("scuola.full", count=counts.waiting))
+    elif edition.capacity:
         lines.append(context.t("scuola.capacity", capacity=edition.capacity))
     if edition.deadline:
         last_day = edition.deadline.astimezone(tz).replace(hour=0) - _ONE_DAY
         lines.append(context.t("scuola.deadline", date=say_date(last_day, tz, context.lang)))
     return lines
+
+
+def join_button(context: Ctx, edition: Edition, counts: Counts) -> InlineKeyboardButton:
+    """A button that says what it does: a place, or a place on the waiting list."""
+    full = edition.places_left(counts.confirmed) == 0
+    key = "scuola.join_waiting" if full else "scuola.join"
+    return button(context.label(key, title=edition.title), "join", edition.id)
 
 
 async def show(update: Update, context: Ctx) -> None:
@@ -51,11 +66,10 @@ async def show(update: Update, context: Ctx) -> None:
     rows: list[list[InlineKeyboardButton]] = []
     if editions:
         for edition in editions:
+            counts = await context.repo.signups.counts(edition.id)
             lines.append("")
-            lines.extend(edition_lines(context, edition))
-            rows.append(
-                [button(context.label("scuola.join", title=edition.title), "join", edition.id)]
-            )
+            lines.extend(edition_lines(context, edition, counts))
+            rows.append([join_button(context, edition, counts)])
     else:
         lines.append("")
         lines.append(context.t("scuola.none_open", email=context.contact_email))

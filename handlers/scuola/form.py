@@ -164,6 +164,11 @@ async def ask(update: Update, context: Ctx, draft: Draft) -> None:
             + "\n\n"
             + await summary_text(context, draft.data, edition)
         )
+        if edition is not None and "_update" not in draft.data:  # say it before, not after
+            counts = await context.repo.signups.counts(edition.id)
+            if edition.places_left(counts.confirmed) == 0:
+                position = counts.waiting + 1
+                text += "\n\n" + context.t("scuola.summary_waiting", position=position)
         rows = [
             [form_button(context.label("scuola.confirm"), "summary", "confirm")],
             [form_button(context.label("scuola.edit"), "summary", "edit")],

@@ -15,6 +15,7 @@ from bot.mail import message_id_domain
 from bot.mail import sender as mail_sender
 from bot.staffchat import tell_staff
 from domain.calendar import calendar_file
+from domain.dates import say_span
 from domain.mail import compose, new_message_id
 from domain.scuola import Draft, Edition, thresholds_crossed
 from handlers.scuola.editions import button, edition_lines
@@ -161,6 +162,7 @@ async def mine(update: Update, context: Ctx) -> None:
         await context.bot.send_message(user.id, context.t("scuola.mine_none"))
         return
     editions = {e.id: e for e in await context.repo.editions.all()}
+    tz = context.config.scheduler.tz
     lines = [context.t("scuola.mine_title")]
     rows = []
     for signup in signups:
@@ -171,10 +173,22 @@ async def mine(update: Update, context: Ctx) -> None:
             position = await context.repo.signups.waiting_position(signup)
             status += " " + context.label("mail.position", position=position)
         lines.append(context.t("scuola.mine_line", code=signup.code, title=title, status=status))
-        if signup.status != "cancelled":
-            rows.append(
-                [button(context.label("scuola.cancel_one", code=signup.code), "cancel", signup.id)]
-            )
+        if signup.status == "cancelled" or edition is None:
+            continue
+        for session in edition.sessions:  # when and where, at a glance
+            where = session.place or context.label("scuola.online")
+            when = say_span(session.starts_at, session.ends_at, tz, context.lang)
+            lines.append("  " + context.t("scuola.session_line", when=when, where=where))
+        row = []
+        if signup.status == "confirmed" and edition.sessions:
+            row.append(button(context.label("scuola.mine_ics", code=signup.code), "ics", signup.id))
+        row.append(
+            button(context.label("scuola.mine_update", code=signup.code), "update", signup.id)
+        )
+        rows.append(row)
+        rows.append(
+            [button(context.label("scuola.cancel_one", code=signup.code), "cancel", signup.id)]
+        )
     await context.bot.send_message(
         user.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows) if rows else None
     )

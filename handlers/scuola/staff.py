@@ -104,7 +104,7 @@ async def list_editions(update: Update, context: Ctx) -> int:
 
 async def show_menu(update: Update, context: Ctx, edition: Edition, *, edit: bool = False) -> int:
     tz = context.config.scheduler.tz
-    lines = edition_lines(context, edition)
+    lines = edition_lines(context, edition, await context.repo.signups.counts(edition.id))
     if not edition.sessions:
         lines.append(context.t("edizioni.no_sessions"))
     lines.append(context.label("edizioni.open" if edition.open else "edizioni.closed"))
