@@ -8,7 +8,8 @@ messages a second in total, a gap between two messages to one chat); a 429 pause
 never the replies to people chatting with the bot. A row is marked in flight before its message
 goes out and sent right after, so a restart resumes where it stopped: nobody is skipped, and at
 most the one message in flight at a crash is sent again (Telegram cannot tell whether it
-arrived). People who blocked the bot (403) are recorded and left out of later sends.
+arrived). People who blocked the bot (403) are recorded and left out of later sends; a chat
+Telegram does not know or a deleted account is a failed delivery, not a block (`bot.refusals`).
 
 The sender gets a status message, edited as the sending goes on, with a stop button, and a final
 report. Tests and the benchmark drive time through the injectable clock (`Clock.sleep`).
@@ -33,6 +34,7 @@ from bot.budget import BULK, retry_seconds
 from bot.clock import Clock
 from bot.config import BroadcastConfig
 from bot.i18n import number
+from bot.refusals import blocked_by_user
 from domain.dates import say_span
 from domain.directory import slug
 from storage.announcements import Announcement
@@ -243,10 +245,10 @@ class Broadcaster:
                 log.info("Telegram asked to slow down for %.1f s", wait)
                 self.pacer.hold(wait)
                 await self.pacer.wait(user_id)
-            except Forbidden:
-                await repo.users.set_blocked(user_id, True, clock.now())
-                return "blocked"
-            except BadRequest as exc:  # chat gone, user deactivated: trying again will not help
+            except (Forbidden, BadRequest) as exc:  # trying again will not help
+                if blocked_by_user(exc):
+                    await repo.users.set_blocked(user_id, True, clock.now())
+                    return "blocked"
                 log.warning("announcement %d not delivered: %s", announcement.id, exc)
                 return "failed"
             except NetworkError as exc:  # includes time-outs: wait a little, then again

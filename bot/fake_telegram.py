@@ -4,9 +4,12 @@
 calls it would send over HTTPS, and it answers like Telegram does, keeping chats, messages, edits,
 keyboards, callback answers and files, and refusing what Telegram refuses with Telegram's own
 error descriptions (too long, empty, bad callback_data, malformed HTML, edits of missing or
-unchanged messages, blocked users). With `limits` it also enforces Telegram's flood limits (about
-30 messages a second in total, about one a second per chat after a short burst) and answers 429
-with `retry_after`, timed by its clock (a `ScaledClock` speeds that up for the benchmark).
+unchanged messages). A chat it never saw is 400 "Bad Request: chat not found", a user who blocked
+the bot 403 "Forbidden: bot was blocked by the user", a deleted account 403 "Forbidden: user is
+deactivated", as Telegram answers them. With `limits` it also enforces Telegram's flood limits
+(about 30 messages a second in total, about one a second per chat after a short burst) and
+answers 429 with `retry_after`, timed by its clock (a `ScaledClock` speeds that up for the
+benchmark).
 The users who write to the bot are played by `bot.sandbox`.
 """
 
@@ -120,6 +123,7 @@ class ChatState:
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None
     blocked: bool = False  # the user blocked the bot
+    deactivated: bool = False  # the user deleted their account
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -297,6 +301,8 @@ class FakeTelegram(BaseRequest):
 
     def _target(self, params: dict[str, Any]) -> ChatState:
         chat = self.chat(params.get("chat_id"))  # type: ignore[arg-type]
+        if chat.deactivated:
+            raise ApiError(403, "Forbidden: user is deactivated")
         if chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat

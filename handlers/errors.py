@@ -1,7 +1,8 @@
 """The one error handler: log with the traceback, tell the user kindly, alert the staff chat.
 
 Network hiccups are warnings (PTB retries polling by itself); a user who blocked the bot is
-recorded as such. Nothing personal is logged: the update id and kind, never its text.
+recorded as such (only on Telegram's "blocked by the user": `bot.refusals`). Nothing personal is
+logged: the update id and kind, never its text.
 
 One update, one report: after a handler fails, PTB still runs the handlers of the later groups
 for the same update, and one of them may fail in turn because of the first (a button answered
@@ -19,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application
 
 from bot.context import Ctx
+from bot.refusals import blocked_by_user
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,8 @@ async def on_error(update: object, context: Ctx) -> None:
     where = describe(update)
     if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
         log.warning("update %s: Telegram refused a send (%s)", where, error)
-        if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        private = update.effective_chat and update.effective_chat.type == ChatType.PRIVATE
+        if private and blocked_by_user(error):  # not a deleted account: that is no block
             await context.repo.users.set_blocked(update.effective_user.id, True, context.now())
         return
     if isinstance(error, (TimedOut, RetryAfter)) or (

@@ -21,12 +21,13 @@ import logging
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot import callbacks
 from bot.budget import BULK, retry_seconds
 from bot.context import BotData, Ctx
+from bot.refusals import blocked_by_user
 from domain.dates import say_span
 from domain.events import Occurrence, reminder_time, timeline
 
@@ -171,11 +172,11 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
         except RetryAfter as exc:  # Telegram asks to slow down: wait, then the same message
             await data.clock.sleep(retry_seconds(exc))
             continue
-        except Forbidden:
-            await data.repo.deliveries.mark(delivery_id, "blocked", data.clock.now())
-            await data.repo.users.set_blocked(user_id, True, data.clock.now())
-            return 0
         except TelegramError as exc:
+            if blocked_by_user(exc):
+                await data.repo.deliveries.mark(delivery_id, "blocked", data.clock.now())
+                await data.repo.users.set_blocked(user_id, True, data.clock.now())
+                return 0
             log.warning("reminder not delivered: %s", exc)
             await data.repo.deliveries.mark(delivery_id, "failed", data.clock.now())
             return 0

@@ -99,6 +99,9 @@ async def test_unknown_chat_and_blocked_user(chat):
     user.chat.blocked = True
     with pytest.raises(Forbidden, match="blocked by the user"):
         await bot.send_message(user.id, "hello")
+    user.chat.deactivated = True  # a deleted account
+    with pytest.raises(Forbidden, match="user is deactivated"):
+        await bot.send_message(user.id, "hello")
 
 
 async def test_callback_answers_are_checked(bot):

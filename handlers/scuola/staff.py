@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -33,15 +33,16 @@ from telegram.ext import (
 from bot.context import CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
+from bot.refusals import blocked_by_user
 from domain.contacts import dialled_from_italy
-from domain.dates import DateProblem, parse_deadline, parse_span, say_date
+from domain.dates import DateProblem, parse_deadline, parse_span, say_date, say_span
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
 from domain.text import one_line
 from handlers.reminders import replan
 from handlers.scuola.editions import button as scuola_button
 from handlers.scuola.editions import edition_lines
-from handlers.scuola.signups import mail_for, tell_promoted
+from handlers.scuola.signups import mail_for, tell_promoted, tell_sessions_changed
 from storage.scuola import Signup
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,25 @@ async def list_editions(update: Update, context: Ctx) -> int:
     await context.bot.send_message(
         update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
     )
+    return MENU
+
+
+async def confirm_removal(
+    update: Update, context: Ctx, edition: Edition, n: int, session: Session
+) -> int:
+    tz = context.config.scheduler.tz
+    counts = await context.repo.signups.counts(edition.id)
+    when = say_span(session.starts_at, session.ends_at, tz, context.lang)
+    lines = [context.t("edizioni.remove_sure", n=n, when=when)]
+    if counts.confirmed:
+        lines.append(context.t("edizioni.remove_told", count=counts.confirmed))
+    else:
+        lines.append(context.t("edizioni.remove_nobody"))
+    rows = [
+        [_button(context.label("edizioni.remove_yes"), "dropyes", session.id)],
+        [_button(context.label("edizioni.remove_keep"), "back")],
+    ]
+    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
     return MENU
 
 
@@ -199,10 +219,23 @@ async def on_menu(update: Update, context: Ctx) -> int:
     if action == "session":
         await context.bot.send_message(query.from_user.id, context.t("edizioni.ask.when"))
         return WHEN
-    if action == "drop" and args:
-        sessions = tuple(s for s in edition.sessions if str(s.id) != args[0])
+    if action in ("drop", "dropyes") and args:
+        found = [(n, s) for n, s in enumerate(edition.sessions, 1) if str(s.id) == args[0]]
+        if not found:  # removed meanwhile (session ids change at every save)
+            await stale(update, context)
+            return MENU
+        n, session = found[0]
+        if action == "drop":  # ask first: the people confirmed hold it in their calendars
+            return await confirm_removal(update, context, edition, n, session)
+        sessions = tuple(s for s in edition.sessions if s is not session)
         await _save(update, context, replace(edition, sessions=sessions))
-        return await show_menu(update, context, await _edition(context) or edition)
+        changed = await _edition(context) or edition
+        told = await tell_sessions_changed(context, changed, removed=session)
+        key = "edizioni.session_removed" if told else "edizioni.session_removed_nobody"
+        await edit_or_send(update, context, context.t(key, count=told), None)
+        return await show_menu(update, context, changed)
+    if action == "back":
+        return await show_menu(update, context, edition, edit=True)
     if action == "toggle":
         if not edition.open and not edition.sessions:
             await context.bot.send_message(query.from_user.id, context.t("edizioni.need_session"))
@@ -306,6 +339,9 @@ async def got_where(update: Update, context: Ctx) -> int:
     await _save(update, context, replace(edition, sessions=sessions))
     edition = await _edition(context)
     assert edition is not None
+    told = await tell_sessions_changed(context, edition, added=session)
+    if told:
+        await message.reply_text(context.t("edizioni.session_added_told", count=told))
     return await show_menu(update, context, edition)
 
 
@@ -345,10 +381,11 @@ async def announce_opening(context: Ctx, edition: Edition) -> None:
             await context.bot.send_message(
                 user_id, texts.text(lang, "scuola.opened", title=edition.title), reply_markup=markup
             )
-        except Forbidden:
-            await context.repo.users.set_blocked(user_id, True, context.now())
         except TelegramError as exc:
-            log.warning("could not tell a subscriber about a new edition: %s", exc)
+            if blocked_by_user(exc):
+                await context.repo.users.set_blocked(user_id, True, context.now())
+            else:  # a chat Telegram does not know, a deleted account: not a block
+                log.warning("could not tell a subscriber about a new edition: %s", exc)
 
 
 async def promote_to_capacity(context: Ctx, edition_id: str) -> None:
