@@ -17,7 +17,8 @@ def calendar_file(
     now: datetime | None = None,
 ) -> bytes:
     """`entries`: dicts with uid, title, start, end (aware), and optional place, url,
-    description. Times keep their time zone, so phones show them right across DST."""
+    description, and `cancelled` (the calendar app then drops the event it already has with
+    that uid). Times keep their time zone, so phones show them right across DST."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -40,6 +41,9 @@ def calendar_file(
             event.add("url", entry["url"])
         if entry.get("description"):
             event.add("description", entry["description"])
+        if entry.get("cancelled"):
+            event.add("status", "CANCELLED")
+            event.add("sequence", 1)
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()

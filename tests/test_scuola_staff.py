@@ -258,3 +258,45 @@ async def test_reload_checks_the_scuola_file_too(start_bot, config, tmp_path, sm
     assert "Dati ricaricati" in (await staff.send("/ricarica")).text
     assert (await bot.repo.editions.all())[0].title == "Autunno 2026 (Pavia)"
     await stop(bot.app)
+
+
+async def test_removing_or_adding_a_session_asks_first_and_tells_the_participants(bot):
+    staff = bot.user(STAFF_ID)
+    await create_edition(staff)
+    for when in ("12/03/2027 17:30-19:30", "19/03/2027 17:30-19:30"):
+        await staff.press("➕ Aggiungi incontro")
+        await staff.send(when)
+        await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    await staff.press("🟢 Apri le iscrizioni")
+    anna, bruno = bot.user(first_name="Anna"), bot.user(first_name="Bruno")
+    await fill(anna, edition="Primavera 2027")
+    await anna.press("✅ Conferma l'iscrizione")
+    await fill(bruno, first="Bruno", email="bruno@example.org", edition="Primavera 2027")
+    await bruno.press("✅ Conferma l'iscrizione")
+    await bruno.send("/lingua")
+    await bruno.press("English")  # told in his language
+    await staff.send("/edizioni")
+    await staff.press("Primavera 2027")
+    before = len(bot.api.sent)
+    await staff.press("🗑️ Togli incontro 1 (12/03 17:30)")
+    sure = staff.last().plain  # the menu becomes the question
+    assert "Togliere l'incontro 1, venerdì 12 marzo 2027, 17:30–19:30?" in sure
+    assert "Le 2 persone già confermate riceveranno un avviso" in sure
+    assert [m for m in bot.api.sent[before:] if m.chat_id != STAFF_ID] == []  # nothing yet
+    assert len((await bot.repo.editions.get("primavera-2027")).sessions) == 2
+    await staff.press("🗑️ Sì, togli l'incontro")
+    assert "Avviso e calendario aggiornato inviati a 2 persone" in staff.messages()[-2].plain
+    for person, words in ((anna, "non si terrà"), (bruno, "will not take place")):
+        notice, ics = [m for m in bot.api.sent[before:] if m.chat_id == person.id]
+        assert words in notice.plain
+        data = ics.payload["file"]["data"]
+        assert data.count(b"BEGIN:VEVENT") == 2 and b"STATUS:CANCELLED" in data
+    assert len((await bot.repo.editions.get("primavera-2027")).sessions) == 1
+    # A session added later reaches them too, once each.
+    before = len(bot.api.sent)
+    await staff.press("➕ Aggiungi incontro")
+    await staff.send("26/03/2027 17:30-19:30")
+    await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    told = [m for m in bot.api.sent[before:] if m.chat_id == anna.id]
+    assert "c'è un nuovo incontro, venerdì 26 marzo 2027" in told[0].plain
+    assert told[1].kind == "document"

@@ -6,9 +6,11 @@ transaction (`mail_for`), and the person gets the sessions as a calendar file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from bot.context import Ctx
 from bot.mail import message_id_domain
@@ -17,7 +19,7 @@ from bot.staffchat import tell_staff
 from domain.calendar import calendar_file
 from domain.dates import say_span
 from domain.mail import compose, new_message_id
-from domain.scuola import Draft, Edition, thresholds_crossed
+from domain.scuola import Draft, Edition, Session, thresholds_crossed
 from handlers.scuola.editions import button, edition_lines
 from storage.outbox import NewMail
 from storage.scuola import ComposeMail, Signup
@@ -129,11 +131,20 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
     return True
 
 
-async def send_calendar(context: Ctx, chat_id: int, edition: Edition) -> None:
+def session_uid(edition: Edition, session: Session) -> str:
+    """Stable for as long as the session keeps its time (a moved session is a new one)."""
+    return f"scuola-{edition.id}-{session.starts_at:%Y%m%dT%H%M}"
+
+
+async def send_calendar(
+    context: Ctx, chat_id: int, edition: Edition, removed: Sequence[Session] = ()
+) -> None:
+    """The edition's sessions as a calendar file; `removed` ones go in as cancelled, so that
+    opening the file takes them out of the person's calendar."""
     tz = context.config.scheduler.tz  # local times with their zone: calendars show them right
     entries = [
         {
-            "uid": f"scuola-{edition.id}-{n}",
+            "uid": session_uid(edition, s),
             "title": context.label("scuola.ics_title", title=edition.title, n=n),
             "start": s.starts_at.astimezone(tz),
             "end": s.ends_at.astimezone(tz),
@@ -141,6 +152,16 @@ async def send_calendar(context: Ctx, chat_id: int, edition: Edition) -> None:
             "url": s.online_url,
         }
         for n, s in enumerate(edition.sessions, start=1)
+    ]
+    entries += [
+        {
+            "uid": session_uid(edition, s),
+            "title": context.label("scuola.ics_title_cancelled", title=edition.title),
+            "start": s.starts_at.astimezone(tz),
+            "end": s.ends_at.astimezone(tz),
+            "cancelled": True,
+        }
+        for s in removed
     ]
     data = calendar_file(entries, name=context.label("scuola.ics_name"), now=context.now())
     await context.bot.send_document(
@@ -224,6 +245,40 @@ async def do_cancel(update: Update, context: Ctx, signup_id: int) -> None:
     )
     if promoted is not None:
         await tell_promoted(context, promoted, edition)
+
+
+async def tell_sessions_changed(
+    context: Ctx, edition: Edition, *, added: Session | None = None, removed: Session | None = None
+) -> int:
+    """A session added or removed: each confirmed participant hears it once, in their language,
+    with the updated calendar file. Returns how many were told."""
+    texts, tz = context.data.texts, context.config.scheduler.tz
+    told = 0
+    for signup in await context.repo.signups.of_edition(edition.id):
+        if signup.status != "confirmed":
+            continue
+        user = await context.repo.users.get(signup.user_id)
+        lang = user.language if user else "it"
+        session = added or removed
+        assert session is not None
+        when = say_span(session.starts_at, session.ends_at, tz, lang)
+        where = session.place or texts.plain(lang, "scuola.online")
+        key = "scuola.session_added" if added else "scuola.session_removed"
+        saved = context.lang
+        context.lang = lang
+        try:
+            await context.bot.send_message(
+                signup.user_id, texts.text(lang, key, title=edition.title, when=when, where=where)
+            )
+            await send_calendar(
+                context, signup.user_id, edition, removed=[removed] if removed else []
+            )
+            told += 1
+        except TelegramError as exc:  # blocked or gone: the others are still told
+            log.warning("a participant was not told of a session change: %s", exc)
+        finally:
+            context.lang = saved
+    return told
 
 
 async def tell_promoted(context: Ctx, promoted: Signup, edition: Edition) -> None:
