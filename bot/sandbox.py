@@ -80,6 +80,16 @@ class Sandbox:
         chat = self.api.ensure_private_chat(data)
         return SandboxUser(self, data, chat)
 
+    async def remember(self) -> int:
+        """Telegram keeps a private chat with everyone who ever started the bot, across the
+        bot's restarts; the in-memory stand-in starts empty. This gives it a chat with each
+        person the bot's database knows, so a message to them after a restart arrives. Call it
+        once the database is open (a startup hook); returns how many."""
+        people = await self.app.bot_data.repo.users.everyone()
+        for person in people:
+            self.user(person.id, first_name="Utente", language_code=person.language)
+        return len(people)
+
     def group(self, chat_id: int = -100_123, title: str = "Gruppo del quartiere") -> ChatState:
         return self.api.ensure_group(chat_id, title)
 

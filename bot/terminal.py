@@ -2,9 +2,11 @@
 
 The real Application runs against the in-process `FakeTelegram`; each line typed is a message
 from the current user, and what the bot sends is printed as it is sent (reminders and other jobs
-included). Lines starting with `:` and `#` drive the sandbox itself; `:help` lists them. Without
-a terminal (`printf '/start\\n' | make run`) it echoes each input line, prints the replies and
-exits with status 0 at the end of the input.
+included; what goes to another chat says where). The people the sandbox's database knows have
+their chats from the start, as Telegram keeps them across a restart. Lines starting with `:` and
+`#` drive the sandbox itself; `:help` lists them. Without a terminal (`printf '/start\\n' | make
+run`) it echoes each input line, prints the replies and exits with status 0 at the end of the
+input.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ BANNER = (
 
 HELP = """Sandbox commands:
   text or /command      send it as the current user
-  #N                    press button N of the latest message
+  #N                    press button [N] (inline) or {N} (keyboard) of the latest message
   :loc LAT LON          share a location (e.g. :loc 45.1850 9.1550)
   :contact [PHONE]      share your contact
   :photo :sticker :voice :video :document   send that kind of media
   :edit TEXT            edit your last message
   :group TEXT           say TEXT in a group chat where the bot is a member
-  :staff                act as a staff member     :citizen   back to the citizen
+  :staff                become the sandbox's staff member (id 90001, also an administrator)
+  :citizen              back to the citizen (Anna, id 10001)
   :user ID [LANG]       become another user (LANG it or en)
   :quit                 leave (or Ctrl-D)"""
 
@@ -49,17 +52,26 @@ MEDIA = {"photo", "sticker", "voice", "video", "document", "audio", "animation"}
 
 
 class Printer:
-    """Renders what the bot sends, numbering buttons so `#N` can press them."""
+    """Renders what the bot sends, numbering buttons so `#N` can press them. A message to
+    another chat than the current user's (a notice to another person, a reply in the group)
+    says where it went, and its buttons are not numbered: `:user ID` to press them as that
+    person."""
 
-    def __init__(self, out: TextIO):
+    def __init__(self, out: TextIO, api: FakeTelegram):
         self.out = out
+        self.api = api
         self.buttons: list[tuple[Msg | None, dict[str, Any]]] = []
         self.current_chat: int | None = None
 
     def on_message(self, msg: Msg) -> None:
         prefix = "🤖 (modificato) " if msg.edits else "🤖 "
         lines = self._body(msg).splitlines() or [""]
-        print(prefix + lines[0], file=self.out)
+        here = msg.chat_id == self.current_chat
+        if here:
+            print(prefix + lines[0], file=self.out)
+        else:
+            print(prefix + self._recipient(msg.chat_id) + ":", file=self.out)
+            print("   " + lines[0], file=self.out)
         for line in lines[1:]:
             print("   " + line, file=self.out)
         numbered: list[tuple[Msg | None, dict[str, Any]]] = []
@@ -68,7 +80,7 @@ class Printer:
             cells = []
             for button in row:
                 numbered.append((msg, button))
-                cells.append(f"[{len(numbered)}] {button['text']}")
+                cells.append(f"[{len(numbered) if here else '·'}] {button['text']}")
             print("   " + "   ".join(cells), file=self.out)
         keyboard = (msg.reply_markup or {}).get("keyboard") or []
         for row in keyboard:
@@ -76,11 +88,19 @@ class Printer:
             for button in row:
                 button = button if isinstance(button, dict) else {"text": button}
                 numbered.append((None, button))
-                cells.append(f"{{{len(numbered)}}} {button['text']}")
+                cells.append(f"{{{len(numbered) if here else '·'}}} {button['text']}")
             print("   " + "   ".join(cells) + "   (tastiera)", file=self.out)
-        if numbered and msg.chat_id == self.current_chat:
+        if numbered and here:
             self.buttons = numbered
         self.out.flush()
+
+    def _recipient(self, chat_id: int) -> str:
+        chat = self.api.chats.get(chat_id)
+        if chat is None or chat.type != "private":
+            title = chat.title if chat else "?"
+            return f"→ in the group {title} (id {chat_id})"
+        name = (chat.user or {}).get("first_name") or "?"
+        return f"→ to {name} (id {chat_id})"
 
     @staticmethod
     def _body(msg: Msg) -> str:
@@ -205,9 +225,14 @@ async def chat(config: Config, stdin: TextIO, stdout: TextIO, stderr: TextIO) ->
     api = FakeTelegram(files_dir=FILES_DIR)
     app = build_application(sandbox_config(config, STAFF_ID), request=api)
     sandbox = Sandbox(app, api)
-    printer = Printer(stdout)
+    printer = Printer(stdout, api)
     api.listeners.append(printer.on_message)
     session = Session(sandbox, printer, stdout)
+
+    async def remember(_data: object) -> None:  # before anything is sent: a startup hook
+        await sandbox.remember()
+
+    app.bot_data.startup.insert(0, remember)
     interactive = stdin.isatty()
     print(BANNER, file=stderr, flush=True)
 

@@ -85,5 +85,9 @@ class UsersRepo:
         )
         return {r["id"] for r in rows}
 
+    async def everyone(self) -> list[User]:
+        """Everyone the bot knows (the sandbox tells its stand-in for Telegram at start)."""
+        return [_user(r) for r in await self._db.fetch_all("SELECT * FROM users ORDER BY id")]
+
     async def count(self) -> int:
         return int(await self._db.scalar("SELECT count(*) FROM users"))

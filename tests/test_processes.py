@@ -82,6 +82,34 @@ def test_sandbox_handles_every_sandbox_command(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def sandbox(tmp_path, *lines: str) -> str:
+    """One run of the terminal sandbox in `tmp_path` (its database stays there): the transcript."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_after_a_restart_the_sandbox_reaches_people_and_says_whom_it_writes_to(tmp_path):
+    sandbox(tmp_path, ":user 7777 en", "/start")
+    out = sandbox(tmp_path, ":staff", "/staff", "#1", "#2", "/staff", "#1", "7777")
+    assert "{2} ✖️ Annulla" in out and "nessuna modifica allo staff" in out  # #2 pressed {2}
+    # The administrator adds 7777, known from the first run: the welcome reaches them, and the
+    # transcript says it went to them, not to the administrator.
+    assert "🤖 → to Utente (id 7777):\n   👋 You are now on the staff" in out
+    assert "🤖 ✅ 7777 è nello staff" in out and "Non ho potuto scrivergli" not in out
+    log = (tmp_path / "var" / "sandbox.log").read_text()
+    assert "not found" not in log.lower()
+
+
 def test_polling_a_bot_api_server_and_stopping_cleanly(tmp_path):
     db_path = tmp_path / "bot.sqlite3"
     with BotApiServer(TOKEN) as api:
