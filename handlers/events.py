@@ -37,7 +37,18 @@ async def upcoming(context: Ctx) -> list[Occurrence]:
     return [o for o in occurrences if o.ends_at > now]
 
 
-def describe(context: Ctx, o: Occurrence) -> str:
+async def link_allowed(context: Ctx, o: Occurrence, user_id: int | None) -> bool:
+    """A Scuola session's online link is for its confirmed participants only: shown to
+    everyone, it would undo the edition's place limit."""
+    if o.kind != "scuola" or not o.online_url:
+        return True
+    if user_id is None:
+        return False
+    signup = await context.repo.signups.active(o.edition_id, user_id)
+    return signup is not None and signup.status == "confirmed"
+
+
+def describe(context: Ctx, o: Occurrence, *, link: bool = True) -> str:
     tz = context.config.scheduler.tz
     lines = [
         context.t(f"events.kind.{o.kind}") + f" <b>{context.t('events.title', title=o.title)}</b>",
@@ -45,8 +56,10 @@ def describe(context: Ctx, o: Occurrence) -> str:
     ]
     if o.place:
         lines.append("📍 " + context.t("events.where", where=o.place))
-    if o.online_url:
+    if o.online_url and link:
         lines.append("💻 " + context.t("events.online", url=o.online_url))
+    elif o.online_url:
+        lines.append("💻 " + context.t("events.online_for_participants"))
     if o.description:
         lines.append(context.t("events.description", text=o.description))
     return "\n".join(lines)
@@ -55,8 +68,12 @@ def describe(context: Ctx, o: Occurrence) -> str:
 async def card(update: Update, context: Ctx, o: Occurrence) -> None:
     assert update.effective_chat is not None
     user = update.effective_user
-    lines = [describe(context, o)]
+    # Never in a group, whoever taps the card there.
+    link = _private(update) and await link_allowed(context, o, user.id if user else None)
+    lines = [describe(context, o, link=link)]
     rows = [[_button(context.label("events.calendar"), "ics", o.ref)]]
+    if o.kind == "scuola" and user is not None:
+        rows += await _scuola_rows(context, o, user.id)
     if o.located:
         rows[0].append(_button(context.label("labs.map"), "map", o.ref))
     if o.kind != "scuola" and user is not None:
@@ -120,6 +137,24 @@ async def nothing_planned(update: Update, context: Ctx, key: str) -> None:
     )
 
 
+async def _scuola_rows(
+    context: Ctx, o: Occurrence, user_id: int
+) -> list[list[InlineKeyboardButton]]:
+    """A session of an edition open to sign-ups: the way in, from the card itself."""
+    edition = await context.repo.editions.get(o.edition_id)
+    if edition is None or not edition.accepts(context.now()):
+        return []
+    if await context.repo.signups.active(edition.id, user_id) is not None:
+        return [[InlineKeyboardButton(
+            context.label("scuola.mine"), callback_data=callbacks.pack("scuola", "mine")
+        )]]  # fmt: skip
+    counts = await context.repo.signups.counts(edition.id)
+    full = edition.places_left(counts.confirmed) == 0
+    key = "scuola.join_waiting" if full else "scuola.join"
+    join = callbacks.pack("scuola", "join", edition.id)
+    return [[InlineKeyboardButton(context.label(key, title=edition.title), callback_data=join)]]
+
+
 def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
@@ -154,11 +189,12 @@ async def on_button(update: Update, context: Ctx) -> None:
         await card(update, context, found)
     elif action == "ics":
         await query.answer()
+        url = found.online_url if await link_allowed(context, found, user_id) else ""
         data = calendar_file(
             [{"uid": found.ref, "title": found.title,
               "start": found.starts_at.astimezone(context.config.scheduler.tz),
               "end": found.ends_at.astimezone(context.config.scheduler.tz),
-              "place": found.place, "url": found.online_url, "description": found.description}],
+              "place": found.place, "url": url, "description": found.description}],
             name=found.title, now=context.now(),
         )  # fmt: skip
         await context.bot.send_document(user_id, document=data, filename=f"{found.ref}.ics")

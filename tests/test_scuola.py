@@ -516,3 +516,30 @@ async def test_the_code_has_the_year_of_the_edition(start_bot, config, tmp_path)
     await fill(anna, edition="Scuola 2027")
     done = await anna.press("✅ Conferma l'iscrizione")
     assert "SLS-2027-0001" in done.text  # signed up in November 2026, for the 2027 edition
+
+
+async def test_a_session_card_offers_the_sign_up_and_keeps_the_link_for_participants(
+    start_bot, config, tmp_path
+):
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    first, online = (
+        "Scuola dei Laboratori Sociali – Autunno 2026 (1)",
+        ("Scuola dei Laboratori Sociali – Autunno 2026 (2)"),
+    )
+    anna = bot.user()
+    await anna.send("/eventi")
+    card = await anna.press(first)
+    assert "✍️ Iscriviti: Autunno 2026" in card.buttons
+    await anna.send("/eventi")
+    before = await anna.press(online)  # the online session, before signing up
+    assert "meet.example.org" not in before.text
+    assert "il link arriva a chi ha un posto confermato" in before.text
+    [ics] = await anna.press("📅 Aggiungi al calendario")
+    assert b"meet.example.org" not in ics.payload["file"]["data"]
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    await anna.send("/eventi")
+    after = await anna.press(online)
+    assert "https://meet.example.org/scuola" in after.text
+    assert "✍️ Iscriviti: Autunno 2026" not in after.buttons
+    assert "📋 Le mie iscrizioni" in after.buttons
