@@ -39,9 +39,18 @@ def language_for(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def _locale(lang: str) -> str:
+    return "it_IT" if lang == "it" else "en_GB"
+
+
 def number(value: int, lang: str) -> str:
     """A count as people of `lang` write it: 12.345 in Italian, 12,345 in English."""
-    return format_decimal(value, locale="it_IT" if lang == "it" else "en_GB")
+    return format_decimal(value, locale=_locale(lang))
+
+
+def decimal(value: float, lang: str, digits: int = 1) -> str:
+    """A measure with `digits` decimals, as people of `lang` write it: 992,7 in Italian."""
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=_locale(lang))
 
 
 def escape(value: object) -> str:

@@ -12,31 +12,40 @@ from telegram.ext import Application, CommandHandler
 from bot import __version__
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
-from bot.i18n import Html, escape
+from bot.i18n import Html, decimal, escape, number
 from domain.directory import DataError
 from handlers.reminders import replan
 
 log = logging.getLogger(__name__)
 
 
-def human_duration(delta: timedelta) -> str:
+def uptime(context: Ctx, delta: timedelta) -> str:
+    """In words, the two largest units: "3 giorni e 4 ore", "1 hour and 5 minutes"."""
     minutes = int(delta.total_seconds() // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
+        parts = [("n.days", days), ("n.hours", hours)]
+    elif hours:
+        parts = [("n.hours", hours), ("n.minutes", minutes)]
+    else:
+        parts = [("n.minutes", minutes)]
+    shown = [context.count(key, value) for key, value in parts if value]
+    if not shown:
+        return context.t("status.just_started")
+    if len(shown) == 1:
+        return shown[0]
+    return context.t("status.uptime", first=shown[0], second=shown[1])
 
 
-def human_size(size: int) -> str:
+def file_size(size: int, lang: str) -> str:
+    """In decimal units, as `lang` writes numbers: "992,7 kB" in Italian, "992.7 kB" in English."""
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{number(size, lang)} B" if unit == "B" else f"{decimal(value, lang)} {unit}"
+        value /= 1000
+    return f"{decimal(value, lang)} GB"
 
 
 @staff_only
@@ -52,14 +61,14 @@ async def status(update: Update, context: Ctx) -> None:
         context.t(
             "status.text",
             version=__version__,
-            uptime=human_duration(context.now() - context.data.started_at),
-            users=await context.repo.users.count(),
-            db_size=human_size(size),
+            uptime=Html(uptime(context, context.now() - context.data.started_at)),
+            users=context.number(await context.repo.users.count()),
+            db_size=file_size(size, context.lang),
             mode=mode,
-            mail_waiting=mail.get("pending", 0),
-            mail_failed=mail.get("failed", 0),
-            sending=len(sending),
-            scheduled=len(scheduled),
+            mail_waiting=context.number(mail.get("pending", 0)),
+            mail_failed=context.number(mail.get("failed", 0)),
+            sending=context.number(len(sending)),
+            scheduled=context.number(len(scheduled)),
             last_error=context.data.last_error or "—",
         )
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from tests.conftest import STAFF_ID
 
 
@@ -133,6 +136,27 @@ async def test_staff_status_for_staff(bot):
     replies = await bot.user(STAFF_ID).send("/stato")
     assert "Versione: 0.1.0" in replies.text
     assert "Persone conosciute: 1" in replies.text
+
+
+async def test_staff_status_in_numbers_and_words_nobody_can_misread(bot, clock):
+    italian = bot.user(STAFF_ID)
+    assert "In funzione da: meno di un minuto" in (await italian.send("/stato")).text
+    for user_id in range(1, 1234):  # with the staff member, 1234 people
+        await bot.repo.users.seen(user_id, "it", clock.now())
+    clock.advance(timedelta(hours=1, minutes=1))
+    assert "In funzione da: 1 ora e 1 minuto" in (await italian.send("/stato")).text
+    clock.advance(timedelta(days=3, hours=3, minutes=4))
+    text = (await italian.send("/stato")).text
+    assert "In funzione da: 3 giorni e 4 ore" in text
+    assert "Persone conosciute: 1.234" in text
+    assert re.search(r"Database: \d{1,3}(,\d)? [kMG]B\n", text), text
+    english = bot.user(STAFF_ID, language_code="en")
+    text = (await english.send("/stato")).text
+    assert "Running for: 3 days and 4 hours" in text
+    assert "People known: 1,234" in text
+    assert re.search(r"Database: \d{1,3}(\.\d)? [kMG]B\n", text), text
+    clock.advance(timedelta(hours=20))
+    assert "Running for: 4 days\n" in (await english.send("/stato")).text  # not "and 0 hours"
 
 
 async def test_help_lists_the_staff_tools_to_staff_only(bot):
