@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import STAFF_ID
 
 
@@ -157,6 +159,13 @@ async def test_staff_status_in_numbers_and_words_nobody_can_misread(bot, clock):
     assert re.search(r"Database: \d{1,3}(\.\d)? [kMG]B\n", text), text
     clock.advance(timedelta(hours=20))
     assert "Running for: 4 days\n" in (await english.send("/stato")).text  # not "and 0 hours"
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_help_lists_the_citizens_commands(bot, lang):
+    text = (await bot.user(language_code=lang).send("/help")).text
+    for command in ("/mie_iscrizioni", "/notifiche", "/privacy", "/miei_dati", "/cancellami"):
+        assert command in text, command
 
 
 async def test_help_lists_the_staff_tools_to_staff_only(bot):
