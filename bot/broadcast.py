@@ -323,15 +323,25 @@ def render(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The message as one recipient sees it (the preview uses this too)."""
     texts = data.texts
+    rows: list[list[InlineKeyboardButton]] = []
     if announcement.kind == "notice":
         notice = json.loads(announcement.body)
         text = notice_text(data, notice, lang)
         stop = callbacks.pack("ev", "stop", notice["ref"])
+        if notice["change"] == "published":  # a new event: its calendar file and "Ci sarò"
+
+            def button(key: str, action: str) -> InlineKeyboardButton:
+                return InlineKeyboardButton(
+                    texts.plain(lang, key),
+                    callback_data=callbacks.pack("ev", action, notice["ref"]),
+                )
+
+            rows.append([button("events.calendar", "ics"), button("events.coming", "join")])
     else:
         text = texts.text(lang, "broadcast.header") + "\n\n" + announcement.body
         stop = callbacks.pack(FEATURE, "optout")
-    button = InlineKeyboardButton(texts.plain(lang, "reminder.stop"), callback_data=stop)
-    return text, InlineKeyboardMarkup([[button]])
+    rows.append([InlineKeyboardButton(texts.plain(lang, "reminder.stop"), callback_data=stop)])
+    return text, InlineKeyboardMarkup(rows)
 
 
 def notice_text(data: BotData, notice: dict, lang: str) -> str:
@@ -345,6 +355,14 @@ def notice_text(data: BotData, notice: dict, lang: str) -> str:
 
     if notice["change"] == "cancelled":
         return texts.text(lang, "notice.cancelled", title=notice["title"], when=span("old"))
+    if notice["change"] == "published":
+        lines = [
+            texts.text(lang, "notice.published", title=notice["title"]),
+            "📅 " + texts.text(lang, "events.when", when=span("new")),
+        ]
+        if notice.get("new_place"):
+            lines.append("📍 " + texts.text(lang, "events.where", where=notice["new_place"]))
+        return "\n".join(lines)
     lines = [texts.text(lang, "notice.changed", title=notice["title"])]
     if notice.get("old_start") != notice.get("new_start") or notice.get("old_end") != notice.get(
         "new_end"

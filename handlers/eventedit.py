@@ -314,7 +314,12 @@ async def save(update: Update, context: Ctx) -> int:
     told = 0
     if old is not None and concerned and _moved(context, old, event):
         told = await _notify(context, query.from_user.id, old, event, concerned, "changed")
-    key = "evedit.saved_told" if told else ("evedit.saved" if old else "evedit.published")
+    if old is None:  # new: the people who asked to hear of such events are told, once
+        people = await _interested(context, event)
+        told = await _notify(context, query.from_user.id, event, event, people, "published")
+        key = "evedit.published_told" if told else "evedit.published"
+    else:
+        key = "evedit.saved_told" if told else "evedit.saved"
     await edit_or_send(update, context, context.t(key, title=event.title, count=told), None)
     return ConversationHandler.END
 
@@ -353,6 +358,22 @@ def _moved(context: Ctx, old: Event, new: Event) -> bool:
     return (old.starts_at, old.ends_at) != (new.starts_at, new.ends_at) or _place(
         context, old
     ) != _place(context, new)
+
+
+async def _interested(context: Ctx, event: Event) -> list[int]:
+    """Who asked to hear of a new event like this: the Assemblea's subscribers for an
+    Assemblea, the followers of the lab where it takes place; less those who turned it off and
+    those who blocked the bot."""
+    repo = context.repo
+    people: set[int] = set()
+    scopes = [f"event:{event_ref(event.id)}"]
+    if event.kind == "assemblea":
+        people |= set(await repo.subscriptions.subscribers("assemblea"))
+        scopes.append("topic:assemblea")
+    if event.lab_id:
+        people |= set(await repo.subscriptions.subscribers(f"lab:{event.lab_id}"))
+    people -= await repo.optouts.users(scopes)
+    return sorted(people - await repo.users.blocked_among(people))
 
 
 async def _notify(

@@ -170,3 +170,33 @@ async def test_a_title_and_a_place_typed_on_two_lines_are_one_line(bot):
     await staff.press("✅ Pubblica")
     [event] = await bot.repo.events.all()
     assert event.title == "Festa di quartiere" and event.place == "Rione Pelizza, Pavia"
+
+
+async def test_publishing_an_assemblea_tells_its_subscribers_once(bot):
+    """Its subscribers hear of it when it is published, not only when it moves: once, in their
+    language, with its calendar file and "Ci sarò"; nobody else does."""
+    anna, bruno, carla = bot.user(), bot.user(language_code="en"), bot.user()
+    for person, label in ((anna, "⬜ Assemblea di Rete"), (bruno, "⬜ Network assembly")):
+        await person.send("/notifiche")
+        await person.press(label)
+    await carla.send("/start")  # asked for nothing
+    staff = bot.user(STAFF_ID)
+    await staff.send("/evento")
+    await staff.press("🗓️ Assemblea di Rete")
+    await staff.send("Assemblea di primavera")
+    await staff.send("20/03/2027 10:00-12:30")
+    await staff.send("Spazio Q")
+    await staff.press("⏭️ Nessuna descrizione")
+    await staff.press("✅ Pubblica")
+    assert "Avviso in invio a 2 persone" in staff.last().plain
+    await bot.app.bot_data.broadcaster.idle()
+    [notice] = [m for m in bot.api.sent if m.chat_id == anna.id and "Nuovo incontro" in m.plain]
+    assert "Assemblea di primavera" in notice.plain and "sabato 20 marzo 2027" in notice.plain
+    assert notice.buttons == ["📅 Aggiungi al calendario", "🙋 Ci sarò", "🔕 Non ricevere più"]
+    [english] = [m for m in bot.api.sent if m.chat_id == bruno.id and "New meeting" in m.plain]
+    assert "Saturday 20 March 2027" in english.plain
+    assert [m for m in bot.api.sent if m.chat_id == carla.id and "Nuovo" in m.plain] == []
+    [ics] = await anna.press("📅 Aggiungi al calendario")
+    assert b"BEGIN:VEVENT" in ics.payload["file"]["data"]
+    asked = await anna.press("🙋 Ci sarò")
+    assert "con il tuo nome" in asked.text
