@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from domain.dates import DateProblem, local, parse_span
 from domain.directory import DataError, Directory, slug
 from domain.scuola import Edition
-from domain.text import one_line
+from domain.text import normalize, one_line
 
 KINDS = ("assemblea", "altro")
 MAX_TITLE = 100
@@ -66,6 +66,20 @@ def session_ref(edition_id: str, session_id: int) -> str:
     return f"s.{edition_id}.{session_id}"
 
 
+_INFERRED = re.compile(r"\s*\(inferred\)", re.IGNORECASE)
+
+
+def lab_place(lab) -> str:
+    """Where a lab is, said once: "Crosione, Pavia (zona est)", not "Crosione, Crosione, ..."
+    (the name is left out when the address or area already holds it)."""
+    where = _INFERRED.sub("", lab.address or lab.area or "").strip()
+    if not where:
+        return lab.name
+    if normalize(lab.name) in normalize(where):
+        return where
+    return f"{lab.name}, {where}"
+
+
 def timeline(
     events: list[Event], editions: list[Edition], directory: Directory, scuola_title: str
 ) -> list[Occurrence]:
@@ -75,7 +89,7 @@ def timeline(
         if event.cancelled:
             continue
         lab = directory.lab(event.lab_id) if event.lab_id else None
-        place = event.place or (f"{lab.name}, {lab.address or lab.area}" if lab else "")
+        place = event.place or (lab_place(lab) if lab else "")
         lat = event.lat if event.lat is not None else (lab.lat if lab else None)
         lon = event.lon if event.lon is not None else (lab.lon if lab else None)
         found.append(

@@ -200,3 +200,32 @@ async def test_publishing_an_assemblea_tells_its_subscribers_once(bot):
     assert b"BEGIN:VEVENT" in ics.payload["file"]["data"]
     asked = await anna.press("🙋 Ci sarò")
     assert "con il tuo nome" in asked.text
+
+
+async def test_a_lab_typed_with_a_typo_is_the_lab_and_its_place_is_said_once(bot):
+    staff = bot.user(STAFF_ID)
+    await staff.send("/evento")
+    await staff.press("📌 Altro evento della rete")
+    await staff.send("Merenda in quartiere")
+    await staff.send("15/12/2026 16:00-19:00")
+    await staff.send("crosone")  # Crosione, mistyped
+    await staff.press("⏭️ Nessuna descrizione")
+    preview = staff.last().plain
+    assert "📍 Crosione, Pavia (zona est)" in preview  # the lab, named once
+    assert "Crosione, Crosione" not in preview
+    await staff.press("✅ Pubblica")
+    [event] = [e for e in await bot.repo.events.all() if e.title == "Merenda in quartiere"]
+    assert event.lab_id == "crosione" and event.place == ""
+    anna = bot.user()
+    await anna.send("/eventi")
+    await anna.press("Merenda in quartiere")
+    [ics] = await anna.press("📅 Aggiungi al calendario")
+    assert b"LOCATION:Crosione\\, Pavia (zona est)" in ics.payload["file"]["data"]
+    # An address that merely mentions a lab stays the address that was typed.
+    await staff.send("/evento")
+    await staff.press("📌 Altro evento della rete")
+    await staff.send("Festa in strada")
+    await staff.send("16/12/2026 16:00-19:00")
+    await staff.send("Via Crosione 3")
+    await staff.press("⏭️ Nessuna descrizione")
+    assert "📍 Via Crosione 3" in staff.last().plain
