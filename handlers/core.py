@@ -34,6 +34,8 @@ async def start(update: Update, context: Ctx) -> None:
         handler = _deep_link_handler(context, payload)
         if handler is not None:
             prefix, callback = handler
+            if context.first_contact:  # a poster's QR code, a shared link: their first hello
+                await hello(update, context, offer=callback is not notifications.link)
             await callback(update, context, payload[len(prefix) :])
             return
     await welcome(update, context)
@@ -55,6 +57,18 @@ async def welcome(update: Update, context: Ctx) -> None:
         context.t("start.welcome", name=name), reply_markup=main_menu(context)
     )
     if context.first_contact:  # notifications are opt-in: offered once, all off
+        await notifications.offer(update, context)
+
+
+async def hello(update: Update, context: Ctx, *, offer: bool) -> None:
+    """Someone new arriving through a deep link: one short welcome and the notifications offer
+    (unless the link shows the notifications), before what the link is for."""
+    user = update.effective_user
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t("start.hello", name=user.first_name if user else "")
+    )
+    if offer:
         await notifications.offer(update, context)
 
 

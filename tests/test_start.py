@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.sandbox import Replies
 from tests.conftest import STAFF_ID
 
 
@@ -112,6 +113,55 @@ async def test_notification_choices_are_opt_in_and_toggle_in_place(bot):
     from_menu = await anna.press_data("menu:v1:notify")
     assert "Notifiche" in from_menu.text
     assert "Notifiche" in (await anna.send("voglio ricevere le notifiche")).text
+
+
+OFFER = "🔔 Vuoi che ti avvisi io?"
+
+
+async def test_a_first_arrival_through_a_lab_qr_code_is_welcomed_once(bot):
+    anna = bot.user(first_name="Anna")
+    replies = await anna.send("/start lab_crosione")
+    hello, offer, card = replies[0], replies[1], replies[2]
+    assert hello.plain.startswith("Ciao Anna! 👋") and "Laboratori Sociali" in hello.plain
+    assert len(hello.plain) < 300  # short: the card is what they came for
+    assert offer.plain.startswith(OFFER) and "⬜ Assemblea di Rete" in offer.buttons
+    assert card.plain.startswith("🏠 Crosione")
+    again = await anna.send("/start lab_crosione")  # the poster, scanned a second time
+    assert again[0].plain.startswith("🏠 Crosione")
+    assert "Ciao Anna" not in again.text and OFFER not in again.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "then"),
+    [
+        ("laboratori", "I Laboratori Sociali"),
+        ("vicino", "condividi la tua posizione"),
+        ("eventi", "incontr"),
+        ("scuola", "Scuola"),
+        ("aiuto", "Come funziona"),
+    ],
+)
+async def test_every_deep_link_welcomes_a_first_arrival_once(bot, payload, then):
+    anna = bot.user(first_name="Anna")
+    replies = await anna.send(f"/start {payload}")
+    assert replies[0].plain.startswith("Ciao Anna! 👋") and replies[1].plain.startswith(OFFER)
+    assert then in Replies(replies[2:]).text
+    again = await anna.send(f"/start {payload}")
+    assert "Ciao Anna" not in again.text and OFFER not in again.text and then in again.text
+
+
+async def test_the_notifications_link_welcomes_without_offering_them_twice(bot):
+    anna = bot.user(first_name="Anna")
+    replies = await anna.send("/start notifiche")
+    assert replies[0].plain.startswith("Ciao Anna! 👋")
+    assert len(replies) == 2 and "⬜ Assemblea di Rete" in replies[1].buttons
+    assert OFFER not in replies.text
+
+
+async def test_the_full_welcome_is_not_doubled(bot):
+    anna = bot.user(first_name="Anna")
+    replies = await anna.send("/start qualcosa_che_non_esiste")  # no such link: /start
+    assert replies.text.count("Ciao Anna!") == 1 and replies.text.count(OFFER) == 1
 
 
 async def test_deep_link_to_help_and_unknown_payload(bot):
