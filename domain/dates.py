@@ -13,11 +13,21 @@ from zoneinfo import ZoneInfo
 
 _DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
-_SPAN = re.compile(
-    r"^\s*(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4})\s+(?:ore\s+|dalle\s+)?"
-    r"(\d{1,2}(?:[:.]\d{2})?)\s*(?:-|–|alle|a)\s*(\d{1,2}(?:[:.]\d{2})?)\s*$",
+_CLOCK = r"\d{1,2}(?:[:.]\d{2})?"
+_MOMENT = re.compile(
+    rf"^\s*(?P<day>.*?)\s*(?:,\s*)?(?:\b(?:ore|alle|dalle|at|from)\s+)?(?P<start>{_CLOCK})"
+    rf"(?:\s*(?:-|–|\balle\b|\ba\b|\bto\b|\buntil\b)\s*(?P<end>{_CLOCK}))?\s*$",
     re.IGNORECASE,
 )
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})\s*$")
+_RELATIVE = {"oggi": 0, "stasera": 0, "today": 0, "tonight": 0, "domani": 1, "tomorrow": 1,
+             "dopodomani": 2}  # fmt: skip
+_WEEKDAY_WORDS = {
+    **{name: n for n, name in enumerate(
+        ["lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato", "domenica"])},
+    **{name: n for n, name in enumerate(
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])},
+}  # fmt: skip
 
 WEEKDAYS = {
     "it": ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"],
@@ -33,7 +43,7 @@ MONTHS = {
 
 class DateProblem(ValueError):
     """`code` names the problem for the texts: format, no_such_date, no_such_time, twice,
-    past, end_before_start, after_last_session."""
+    past, end_before_start, no_end, after_last_session."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -77,14 +87,66 @@ def local(day: date, at: time, tz: ZoneInfo) -> datetime:
     return first
 
 
-def parse_span(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
-    """ "12/03/2027 17:30-19:30" -> (start, end), aware; in the future, end after start."""
-    match = _SPAN.match(text)
+def _plain(text: str) -> str:
+    """Lower case, accents off ("lunedì" -> "lunedi"), "il"/"the"/"next" dropped."""
+    text = text.lower().translate(str.maketrans("àèéìòù", "aeeiou")).strip(" ,")
+    return re.sub(r"^(?:il|la|next|this|on|the|prossimo|prossima)\s+", "", text)
+
+
+def parse_day(text: str, today: date) -> date:
+    """A day as people write it: 12/03/2027, 12/03 (the next one), oggi, domani, dopodomani,
+    sabato (the next Saturday, today included), and the same in English."""
+    words = _plain(text)
+    if words in _RELATIVE:
+        return today + timedelta(days=_RELATIVE[words])
+    if words in _WEEKDAY_WORDS:
+        return today + timedelta(days=(_WEEKDAY_WORDS[words] - today.weekday()) % 7)
+    match = _DAY_MONTH.match(words)
+    if match:
+        day, month = int(match.group(1)), int(match.group(2))
+        for year in (today.year, today.year + 1):
+            try:
+                found = date(year, month, day)
+            except ValueError:
+                continue
+            if found >= today:
+                return found
+        raise DateProblem("no_such_date")
+    return parse_date(words)
+
+
+def _parts(text: str, tz: ZoneInfo, now: datetime) -> tuple[date, str, str | None]:
+    match = _MOMENT.match(text)
     if not match:
         raise DateProblem("format")
-    day = parse_date(match.group(1))
-    start = local(day, parse_time(match.group(2)), tz)
-    end = local(day, parse_time(match.group(3)), tz)
+    today = now.astimezone(tz).date()
+    day_text = match.group("day")
+    day = parse_day(day_text, today) if day_text.strip(" ,") else today
+    return day, match.group("start"), match.group("end")
+
+
+def parse_moment(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """One moment, as people write it: "12/03/2027 18:00", "domani alle 18", "sabato 10:30",
+    or only "18:00" (today, or tomorrow when that time has passed); in the future."""
+    day, start, end = _parts(text, tz, now)
+    if end is not None:
+        raise DateProblem("format")
+    moment = local(day, parse_time(start), tz)
+    if moment <= now and not _MOMENT.match(text).group("day").strip(" ,"):  # type: ignore[union-attr]
+        moment = local(day + timedelta(days=1), parse_time(start), tz)
+    if moment <= now:
+        raise DateProblem("past")
+    return moment
+
+
+def parse_span(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    """ "12/03/2027 17:30-19:30", "domani 18-20", "sabato dalle 10 alle 12:30" -> (start, end),
+    aware; in the future, end after start. A start without an end says just that."""
+    day, start_text, end_text = _parts(text, tz, now)
+    if end_text is None:
+        raise DateProblem("no_end")
+    start = local(day, parse_time(start_text), tz)
+    end = local(day, parse_time(end_text), tz)
     if end <= start:
         raise DateProblem("end_before_start")
     if start <= now:

@@ -13,7 +13,6 @@ Callback data `annuncio:v1:<action>[:<arg>...]` inside the flow; `ann:v1:stop:<i
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ from bot import broadcast, callbacks
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
-from domain.dates import DateProblem, local, parse_date, parse_time, say_date, say_time
+from domain.dates import DateProblem, parse_moment, say_date, say_time
 from storage.announcements import Announcement
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 BODY, AUDIENCE, CONFIRM, WHEN = range(4)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-_MOMENT = re.compile(r"^\s*(\S+)\s+(?:ore\s+|alle\s+)?(\d{1,2}(?:[:.]\d{2})?)\s*$", re.I)
 TOPICS = ("annunci", "assemblea", "scuola")
 
 
@@ -297,13 +295,8 @@ async def got_when(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     tz = context.config.scheduler.tz
-    match = _MOMENT.match(message.text)
     try:
-        if not match:
-            raise DateProblem("format")
-        moment = local(parse_date(match.group(1)), parse_time(match.group(2)), tz)
-        if moment <= context.now():
-            raise DateProblem("past")
+        moment = parse_moment(message.text, tz, context.now())
     except DateProblem as problem:
         await message.reply_text(
             context.t(f"dates.{problem.code}") + "\n" + context.t("annuncio.ask_when")

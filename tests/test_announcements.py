@@ -283,3 +283,12 @@ async def test_someone_who_never_opted_in_gets_no_announcement_whatever_the_audi
     await data.broadcaster.idle()
     assert received(bot, outsider) == []
     assert len(received(bot, fan)) == len(received(bot, follower)) == 1
+
+
+async def test_scheduled_as_people_write_it(bot):
+    await subscribers(bot, 1)
+    staff = bot.user(STAFF_ID)
+    await write(staff, "Domani si parte")
+    await staff.press("🕒 Programma l'invio")
+    replies = await staff.send("domani alle 18")  # Wednesday 25 November 2026, in the tests
+    assert "Programmato per giovedì 26 novembre 2026 alle 18:00" in replies.text

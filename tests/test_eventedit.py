@@ -229,3 +229,16 @@ async def test_a_lab_typed_with_a_typo_is_the_lab_and_its_place_is_said_once(bot
     await staff.send("Via Crosione 3")
     await staff.press("⏭️ Nessuna descrizione")
     assert "📍 Via Crosione 3" in staff.last().plain
+
+
+async def test_when_only_the_end_time_is_missing_it_says_so(bot):
+    staff = bot.user(STAFF_ID)
+    await staff.send("/evento")
+    await staff.press("📌 Altro evento della rete")
+    await staff.send("Festa")
+    assert "Manca l'ora di fine" in (await staff.send("domani 18:00")).text
+    preview = await staff.send("sabato dalle 16 alle 19")
+    assert "📍" not in preview.text  # the next question: where
+    await staff.send("Spazio Q")
+    await staff.press("⏭️ Nessuna descrizione")
+    assert "sabato 28 novembre 2026, 16:00–19:00" in staff.last().plain
