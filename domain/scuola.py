@@ -128,14 +128,16 @@ class FormProblem(ValueError):
 _SPACES = re.compile(r"\s+")
 
 
-def check_name(text: str) -> str:
+def check_name(text: str, field: str = "first_name") -> str:
+    """A first name or a surname (`field`: "first_name" or "last_name"); a problem's code names
+    the field ("last_name_chars"), so the person is told which one to write again."""
     value = _SPACES.sub(" ", text).strip()
     if not any(c.isalpha() for c in value):
-        raise FormProblem("name_letters")
+        raise FormProblem(f"{field}_letters")
     if len(value) > MAX_NAME:
-        raise FormProblem("name_long")
+        raise FormProblem(f"{field}_long")
     if any(c.isdigit() for c in value) or any(c in "<>@/\\{}[]=_#*" for c in value):
-        raise FormProblem("name_chars")
+        raise FormProblem(f"{field}_chars")
     return value
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import Catalog
 from domain.directory import DATA_DIR
 from domain.mail import compose
+from domain.scuola import FormProblem, check_name
 from tests.conftest import STAFF_ID, stop
 from tests.smtp import SmtpServer
 
@@ -311,7 +313,16 @@ async def test_the_waiting_list_promotes_in_order(start_bot, config, tmp_path, s
     [
         ("first", "😀😀", "fatto di lettere"),
         ("first", "x" * 500, "troppo lungo"),
-        ("first", "R2D2", "numeri o simboli"),
+        ("first", "R2D2", "Il nome contiene numeri o simboli: scrivi solo il nome"),
+        pytest.param(
+            "last",
+            "https://rossi.example",
+            "Il cognome contiene numeri o simboli: scrivi solo il cognome",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="handlers/scuola/form.py has to say which field: check_name(text, step)",
+            ),
+        ),
         ("email", "anna@", "non sembra valido"),
         ("email", "anna at example dot org", "non sembra valido"),
         ("phone", "12", "Non riconosco questo numero"),
@@ -323,16 +334,37 @@ async def test_bad_answers_get_a_clear_reply_and_the_step_stays(
     anna = scuola.user()
     await anna.send("/scuola")
     await anna.press("✍️ Iscriviti: Autunno 2026")
-    if step_text in ("email", "phone"):
+    if step_text in ("last", "email", "phone"):
         await anna.send("Anna")
+    if step_text in ("email", "phone"):
         await anna.send("Rossi")
     if step_text == "phone":
         await anna.send("anna@example.org")
     replies = await anna.send(answer)
     assert complaint in replies.text
-    assert scuola.app.bot_data.drafts[anna.id].step == {"first": "first_name"}.get(
-        step_text, step_text
-    )
+    assert scuola.app.bot_data.drafts[anna.id].step == {
+        "first": "first_name",
+        "last": "last_name",
+    }.get(step_text, step_text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("😀😀", "letters"), ("Rossi" * 13, "long"), ("https://rossi.example", "chars")],
+)
+def test_a_bad_name_is_refused_naming_the_field(typed, problem):
+    catalog = Catalog.load()
+    for field, word in (
+        ("first_name", ("nome", "first name")),
+        ("last_name", ("cognome", "surname")),
+    ):
+        with pytest.raises(FormProblem) as refused:
+            check_name(typed, field)
+        assert refused.value.code == f"{field}_{problem}"
+        key = f"scuola.error.{refused.value.code}"
+        assert word[0] in catalog.text("it", key) and word[1] in catalog.text("en", key)
+        other = "cognome" if field == "first_name" else " nome"
+        assert other not in catalog.text("it", key)
 
 
 async def test_media_and_commands_in_the_middle_of_the_form(scuola):
