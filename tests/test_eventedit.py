@@ -118,6 +118,7 @@ async def test_cancelling_an_event_tells_them_and_stops_its_reminders(bot, clock
     await staff.press("🗑️ Annulla l'evento")
     message, yes = staff.find_button("🗑️ Sì, annulla l'evento")
     await staff.press("🗑️ Sì, annulla l'evento")
+    assert message.plain.startswith("🗑️ Incontro annullato: Cena solidale. Avviso in invio")
     await staff.press_data(yes["callback_data"], message)  # a second tap changes nothing
     assert staff.callback_answer()["show_alert"]
     await bot.app.bot_data.broadcaster.idle()

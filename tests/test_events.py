@@ -61,7 +61,7 @@ async def test_coming_to_the_assemblea_and_what_staff_see(events_bot):
         asked = await person.press("🙋 Ci sarò")
         assert "con il tuo nome" in asked.text
         done = await person.press(choice)
-        assert "Segnato" in done.text
+        assert "Segnato: ci sarai all'incontro «Assemblea di Rete»" in done.text
     staff = events_bot.user(STAFF_ID)
     await staff.send("/eventi")
     card = await staff.press("Assemblea di Rete")

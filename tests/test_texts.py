@@ -116,3 +116,26 @@ def test_a_count_is_written_as_people_of_the_language_write_numbers():
     assert "<b>12,345</b> people" in CATALOG.text(
         "en", "annuncio.confirm", count=12345, audience="x"
     )
+
+
+# A title is shown as it was written ("Assemblea di Rete di primavera", "Il Barrio in festa"), and
+# Italian joins a preposition to the article a title may begin with ("alla", "del"): no text
+# puts a preposition right before a title ("ci sarai a «Assemblea...»"), nor a participle right
+# after it ("<b>Assemblea</b> annullato"), whose gender would have to agree with it. A noun does
+# the joining instead ("all'incontro «{title}»"), or a colon ("Incontro annullato: {title}").
+_PREPOSITION = (
+    r"a|ad|di|d'|da|in|su|con|per|tra|fra|"
+    r"(?:a|da|di|de|ne|su)(?:l|llo|lla|ll'|i|gli|lle)"
+)
+_BEFORE_TITLE = re.compile(rf"(?<![\w'])(?:{_PREPOSITION})\s*(?:«|<b>|<i>)?\{{title\}}", re.I)
+_AFTER_TITLE = re.compile(r"\{title\}(?:»|</b>|</i>)?\s+[a-z]+(?:at|it|ut)[oaie]\b")
+
+
+def test_no_preposition_before_a_title_nor_a_participle_after_it():
+    for key in CATALOG.keys("it"):
+        for form in CATALOG.forms("it", key):
+            assert not _BEFORE_TITLE.search(form), key
+            assert not _AFTER_TITLE.search(form), key
+    assert "ci sarai all'incontro «Assemblea di Rete di primavera»" in CATALOG.text(
+        "it", "events.see_you_long", title="Assemblea di Rete di primavera"
+    )
