@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -45,5 +46,19 @@ def calendar_file(
             event.add("status", "CANCELLED")
             event.add("sequence", 1)
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    if entries:  # only the time-zone rules around these dates: a few lines, not 3 KB of history
+        first = min(e["start"] for e in entries).date() - timedelta(days=1)
+        last = max(e["end"] for e in entries).date() + timedelta(days=1)
+        calendar.add_missing_timezones(first_date=first, last_date=last)
     return calendar.to_ical()
+
+
+def file_name(title: str, day: datetime) -> str:
+    """ "assemblea-di-rete-2027-03-20.ics": what it is and when, readable in a file list."""
+    words = "".join(c if c.isalnum() else "-" for c in _ascii(title).lower())
+    stem = "-".join(w for w in words.split("-") if w)[:48].rstrip("-") or "evento"
+    return f"{stem}-{day:%Y-%m-%d}.ics"
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

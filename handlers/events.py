@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, stale
-from domain.calendar import calendar_file
+from domain.calendar import calendar_file, file_name
 from domain.dates import say_span
 from domain.events import Occurrence, load_events, timeline
 
@@ -190,14 +190,21 @@ async def on_button(update: Update, context: Ctx) -> None:
     elif action == "ics":
         await query.answer()
         url = found.online_url if await link_allowed(context, found, user_id) else ""
+        tz = context.config.scheduler.tz
+        back = f"https://t.me/{context.bot.username}"
+        about = "\n\n".join(
+            p for p in (found.description, context.label("ics.back", link=back)) if p
+        )
         data = calendar_file(
-            [{"uid": found.ref, "title": found.title,
-              "start": found.starts_at.astimezone(context.config.scheduler.tz),
-              "end": found.ends_at.astimezone(context.config.scheduler.tz),
-              "place": found.place, "url": url, "description": found.description}],
+            [{"uid": found.ref, "title": found.title, "start": found.starts_at.astimezone(tz),
+              "end": found.ends_at.astimezone(tz), "place": found.place, "url": url,
+              "description": about}],
             name=found.title, now=context.now(),
         )  # fmt: skip
-        await context.bot.send_document(user_id, document=data, filename=f"{found.ref}.ics")
+        await context.bot.send_document(
+            user_id, document=data, filename=file_name(found.title, found.starts_at.astimezone(tz)),
+            caption=context.t("events.ics_caption"),
+        )  # fmt: skip
     elif action == "map" and found.lat is not None and found.lon is not None:
         await query.answer()
         await context.bot.send_venue(

@@ -110,3 +110,19 @@ async def test_in_a_group_a_staff_member_sees_only_the_public_card(events_bot):
     await staff.send("/eventi")  # in the private chat, all of it
     private = await staff.press("Assemblea di Rete")
     assert "Nomi condivisi: Anna Rossi" in private.text
+
+
+async def test_the_calendar_file_is_named_and_filled_for_people(events_bot):
+    anna = events_bot.user()
+    await anna.send("/eventi")
+    await anna.press("Assemblea di Rete")
+    [ics] = await anna.press("📅 Aggiungi al calendario")
+    assert ics.payload["file"]["file_name"] == "assemblea-di-rete-2027-03-20.ics"
+    assert "Aprilo per aggiungere l'incontro al tuo calendario" in ics.plain  # a caption
+    data = ics.payload["file"]["data"]
+    unfolded = data.replace(b"\r\n ", b"").decode()
+    assert "LOCATION:Spazio Q\\, Piazzale Torino 40" in unfolded  # the full address
+    assert "https://t.me/LabSocialiPaviaBot" in unfolded  # a way back to the bot
+    assert "BEGIN:VTIMEZONE" in unfolded and "TZID:Europe/Rome" in unfolded
+    assert len(data) < 2500, len(data)  # the rules around its date, not a century of history
+    assert unfolded.count("BEGIN:DAYLIGHT") + unfolded.count("BEGIN:STANDARD") <= 4

@@ -575,3 +575,15 @@ async def test_a_session_card_offers_the_sign_up_and_keeps_the_link_for_particip
     assert "https://meet.example.org/scuola" in after.text
     assert "✍️ Iscriviti: Autunno 2026" not in after.buttons
     assert "📋 Le mie iscrizioni" in after.buttons
+
+
+async def test_the_scuola_calendar_has_the_sign_up_code_and_a_way_back(start_bot, config, tmp_path):
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user()
+    await fill(anna)
+    replies = await anna.press("✅ Conferma l'iscrizione")
+    [ics] = [m for m in replies if m.kind == "document"]
+    assert ics.payload["file"]["file_name"] == "scuola-autunno-2026.ics"
+    unfolded = ics.payload["file"]["data"].replace(b"\r\n ", b"").decode()
+    assert unfolded.count("Codice della tua iscrizione: SLS-2026-0001") == 2  # both sessions
+    assert "https://t.me/LabSocialiPaviaBot?start=scuola" in unfolded

@@ -83,7 +83,7 @@ async def on_button(update: Update, context: Ctx) -> None:
             await stale(update, context)
             return
         await query.answer()
-        await signups.send_calendar(context, query.from_user.id, edition)
+        await signups.send_calendar(context, query.from_user.id, edition, code=signup.code)
     elif action == "keep":
         await query.answer()
         await edit_or_send(update, context, context.t("scuola.kept"), None)

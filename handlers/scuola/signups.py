@@ -121,7 +121,7 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
     lines = [text, "", *edition_lines(context, edition)]
     await context.bot.send_message(draft.user_id, "\n".join(lines))
     if edition.sessions and signup.status == "confirmed":
-        await send_calendar(context, draft.user_id, edition)
+        await send_calendar(context, draft.user_id, edition, code=signup.code)
     if confirmed_before is not None and signup.status == "confirmed":
         for share in thresholds_crossed(confirmed_before, confirmed_before + 1, edition.capacity):
             await tell_staff(
@@ -137,11 +137,25 @@ def session_uid(edition: Edition, session: Session) -> str:
 
 
 async def send_calendar(
-    context: Ctx, chat_id: int, edition: Edition, removed: Sequence[Session] = ()
+    context: Ctx,
+    chat_id: int,
+    edition: Edition,
+    removed: Sequence[Session] = (),
+    code: str = "",
 ) -> None:
     """The edition's sessions as a calendar file; `removed` ones go in as cancelled, so that
-    opening the file takes them out of the person's calendar."""
+    opening the file takes them out of the person's calendar. Each session says the sign-up's
+    `code` and how to reach the bot."""
     tz = context.config.scheduler.tz  # local times with their zone: calendars show them right
+    back = f"https://t.me/{context.bot.username}?start=scuola"
+    about = "\n".join(
+        line
+        for line in (
+            context.label("ics.code", code=code) if code else "",
+            context.label("ics.back", link=back),
+        )
+        if line
+    )
     entries = [
         {
             "uid": session_uid(edition, s),
@@ -150,6 +164,7 @@ async def send_calendar(
             "end": s.ends_at.astimezone(tz),
             "place": s.place,
             "url": s.online_url,
+            "description": about,
         }
         for n, s in enumerate(edition.sessions, start=1)
     ]
@@ -167,7 +182,7 @@ async def send_calendar(
     await context.bot.send_document(
         chat_id,
         document=data,
-        filename=f"scuola-{edition.id}.ics",
+        filename=f"scuola-{edition.id}.ics",  # "scuola-autunno-2026.ics"
         caption=context.t("scuola.ics_caption"),
     )
 
@@ -271,8 +286,9 @@ async def tell_sessions_changed(
                 signup.user_id, texts.text(lang, key, title=edition.title, when=when, where=where)
             )
             await send_calendar(
-                context, signup.user_id, edition, removed=[removed] if removed else []
-            )
+                context, signup.user_id, edition, removed=[removed] if removed else [],
+                code=signup.code,
+            )  # fmt: skip
             told += 1
         except TelegramError as exc:  # blocked or gone: the others are still told
             log.warning("a participant was not told of a session change: %s", exc)
@@ -292,7 +308,7 @@ async def tell_promoted(context: Ctx, promoted: Signup, edition: Edition) -> Non
             saved = context.lang
             context.lang = lang
             try:
-                await send_calendar(context, promoted.user_id, edition)
+                await send_calendar(context, promoted.user_id, edition, code=promoted.code)
             finally:
                 context.lang = saved
     except Exception:  # a blocked user must not undo the promotion; the e-mail still goes out
