@@ -314,14 +314,10 @@ async def test_the_waiting_list_promotes_in_order(start_bot, config, tmp_path, s
         ("first", "😀😀", "fatto di lettere"),
         ("first", "x" * 500, "troppo lungo"),
         ("first", "R2D2", "Il nome contiene numeri o simboli: scrivi solo il nome"),
-        pytest.param(
+        (
             "last",
             "https://rossi.example",
             "Il cognome contiene numeri o simboli: scrivi solo il cognome",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="handlers/scuola/form.py has to say which field: check_name(text, step)",
-            ),
         ),
         ("email", "anna@", "non sembra valido"),
         ("email", "anna at example dot org", "non sembra valido"),

@@ -271,7 +271,7 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
         return
     try:
         if step in ("first_name", "last_name"):
-            draft.data[step] = check_name(text)
+            draft.data[step] = check_name(text, step)
         elif step == "email":
             address, suggestion = check_email(text)
             if suggestion and suggestion != address:
