@@ -17,6 +17,13 @@ def new_message_id(kind: str, reference: str, domain: str) -> str:
     return make_msgid(idstring=f"{kind}.{reference}", domain=domain)
 
 
+def thread_id(reference: str, domain: str) -> str:
+    """The Message-ID of the first e-mail about a sign-up, which every later one answers
+    (In-Reply-To, References), so mail apps show them as one conversation. Fixed by the
+    sign-up's code, which is never handed out twice."""
+    return f"<scuola.signup.{reference}@{domain}>"
+
+
 def compose(
     *,
     subject: str,
@@ -28,6 +35,7 @@ def compose(
     reply_to: str | None,
     message_id: str,
     date: datetime,
+    in_reply_to: str | None = None,
 ) -> bytes:
     """A UTF-8 message with a readable plain-text body and the same content as HTML. Header
     values are folded to one line: a line break typed in a title must neither make composing
@@ -39,6 +47,9 @@ def compose(
     if reply_to:
         message["Reply-To"] = one_line(reply_to)
     message["Message-ID"] = one_line(message_id)
+    if in_reply_to:
+        message["In-Reply-To"] = one_line(in_reply_to)
+        message["References"] = one_line(in_reply_to)
     message["Date"] = format_datetime(date)
     message["Auto-Submitted"] = "auto-generated"
     width = max((len(label) for label, _ in fields), default=0)

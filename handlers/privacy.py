@@ -159,7 +159,7 @@ def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: da
         subject=texts.plain("it", "mail.subject.erasure", count=len(withdrawn)),
         intro=texts.plain("it", "mail.intro.erasure"),
         fields=fields,
-        outro=texts.plain("it", "mail.outro", when=f"{now.astimezone(tz):%d/%m/%Y %H:%M}"),
+        outro=texts.plain("it", "mail.outro_no_reply", when=f"{now.astimezone(tz):%d/%m/%Y %H:%M}"),
         sender=mail_sender(data.config.smtp),
         to=data.config.smtp.recipient,
         reply_to=None,

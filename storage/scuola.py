@@ -69,7 +69,17 @@ SIGNUP_FIELDS = ("first_name", "last_name", "email", "phone", "role", "organisat
 # that composes the e-mail. It runs inside the change's transaction, so the e-mail is queued if
 # and only if the change is stored; being synchronous, it cannot await Telegram or SMTP while
 # the database is locked.
-ComposeMail = Callable[[Signup, int | None], NewMail]
+ComposeMail = Callable[[Signup, "SignupFacts"], NewMail]
+
+
+@dataclass(frozen=True)
+class SignupFacts:
+    """What the organisers' e-mail says beside the sign-up itself, read in its transaction."""
+
+    position: int | None  # on the waiting list, when waiting
+    language: str  # the person's, as the bot knows it ("it", "en")
+    confirmed: int  # confirmed in the edition, this change included
+    waiting: int
 
 
 @dataclass(frozen=True)
@@ -377,7 +387,16 @@ async def _queue_mail(
     position = None
     if signup.status == "waiting":
         position = await _scalar(conn, _WAITING_POSITION, (signup.edition_id, signup.id))
-    await queue_in(conn, mail(signup, position), now, signup.id)
+    async with conn.execute("SELECT language FROM users WHERE id = ?", (signup.user_id,)) as c:
+        row = await c.fetchone()
+    counts = "SELECT count(*) FROM signups WHERE edition_id = ? AND status = ?"
+    facts = SignupFacts(
+        position=position,
+        language=row[0] if row else "it",
+        confirmed=await _scalar(conn, counts, (signup.edition_id, "confirmed")),
+        waiting=await _scalar(conn, counts, (signup.edition_id, "waiting")),
+    )
+    await queue_in(conn, mail(signup, facts), now, signup.id)
 
 
 async def _next_seq(conn: aiosqlite.Connection, year: int) -> int:

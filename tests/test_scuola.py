@@ -583,3 +583,44 @@ async def test_the_scuola_calendar_has_the_sign_up_code_and_a_way_back(start_bot
     unfolded = ics.payload["file"]["data"].replace(b"\r\n ", b"").decode()
     assert unfolded.count("Codice della tua iscrizione: SLS-2026-0001") == 2  # both sessions
     assert "https://t.me/LabSocialiPaviaBot?start=scuola" in unfolded
+
+
+async def test_the_organisers_emails_say_language_and_places_and_keep_one_thread(
+    start_bot, config, tmp_path, smtp
+):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp, capacity=2))
+    anna, bruno = bot.user(), bot.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    await fill(bruno, first="Bruno", email="bruno@example.org")
+    await bruno.press("✅ Conferma l'iscrizione")
+    await anna.send("/mie_iscrizioni")
+    await anna.press("✖️ Annulla SLS-2026-0001")
+    await anna.press("Sì, annulla")
+    await deliver_all(bot)
+    first, second, cancelled = smtp.received
+    text = first.get_body(("plain",)).get_content()
+    assert "Lingua:" in text and "italiano" in text
+    assert "liberi: 1 su 2 · in lista d'attesa: 0" in text  # after this sign-up
+    assert "liberi: 0 su 2" in second.get_body(("plain",)).get_content()
+    assert first["Message-ID"] == "<scuola.signup.SLS-2026-0001@laboratorisociali.example>"
+    assert cancelled["In-Reply-To"] == first["Message-ID"]  # one conversation per sign-up
+    assert cancelled["References"] == first["Message-ID"]
+    assert first["In-Reply-To"] is None
+
+
+async def test_the_erasure_email_does_not_invite_a_reply_it_cannot_reach(
+    start_bot, config, tmp_path, smtp
+):
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    anna = bot.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    await deliver_all(bot)
+    [erasure] = [m for m in smtp.received if "cancellazione" in m["Subject"]]
+    assert erasure["Reply-To"] is None
+    text = erasure.get_body(("plain",)).get_content()
+    assert "rispondere a questa e-mail" not in text
+    assert "non ha un indirizzo a cui rispondere" in text

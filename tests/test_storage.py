@@ -204,11 +204,11 @@ async def _scuola(tmp_path):
 
 async def test_a_sign_up_its_email_and_the_forms_removal_are_one_transaction(tmp_path):
     repos, edition, answers, now = await _scuola(tmp_path)
-    composed: list[tuple[str, int | None]] = []
+    composed: list[tuple[str, int | None, int, int]] = []
 
     def mail(kind):
-        def compose(signup, position):
-            composed.append((signup.code, position))
+        def compose(signup, facts):
+            composed.append((signup.code, facts.position, facts.confirmed, facts.waiting))
             return NewMail(f"<{kind}.{signup.code}@test>", kind, b"Subject: x\r\n\r\nbody")
 
         return compose
@@ -217,7 +217,8 @@ async def test_a_sign_up_its_email_and_the_forms_removal_are_one_transaction(tmp
         first, before = await repos.signups.create(edition, 1, answers, now, mail("signup"))
         second, _ = await repos.signups.create(edition, 2, answers, now, mail("signup"))
         assert (first.status, before, second.status) == ("confirmed", 0, "waiting")
-        assert composed == [(first.code, None), (second.code, 1)]  # the place in the queue
+        # The place in the queue, and the edition's counts with this sign-up in them.
+        assert composed == [(first.code, None, 1, 0), (second.code, 1, 1, 1)]
         assert [d.user_id for d in await repos.drafts.all()] == []  # both forms dropped
         assert [m.signup_id for m in await repos.outbox.all()] == [first.id, second.id]
 
@@ -236,7 +237,7 @@ async def test_a_sign_up_its_email_and_the_forms_removal_are_one_transaction(tmp
 async def test_if_the_email_cannot_be_composed_nothing_is_stored(tmp_path):
     repos, edition, answers, now = await _scuola(tmp_path)
 
-    def broken(signup, position):
+    def broken(signup, facts):
         raise RuntimeError("template missing")
 
     try:

@@ -18,11 +18,11 @@ from bot.mail import sender as mail_sender
 from bot.staffchat import tell_staff
 from domain.calendar import calendar_file
 from domain.dates import say_span
-from domain.mail import compose, new_message_id
+from domain.mail import compose, new_message_id, thread_id
 from domain.scuola import Draft, Edition, Session, thresholds_crossed
 from handlers.scuola.editions import button, edition_lines
 from storage.outbox import NewMail
-from storage.scuola import ComposeMail, Signup
+from storage.scuola import ComposeMail, Signup, SignupFacts
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +33,32 @@ def organisers_mail(
     signup: Signup,
     edition: Edition,
     now: datetime,
-    position: int | None = None,
+    facts: SignupFacts,
 ) -> NewMail:
-    """The e-mail to the organisers, in Italian (their language), whatever the applicant's."""
+    """The e-mail to the organisers, in Italian (their language), whatever the applicant's; it
+    says the applicant's language and the places left, and answers the sign-up's first e-mail
+    so that mail apps keep one conversation per sign-up."""
     data = context.data
     texts = data.texts
     tz = context.config.scheduler.tz
     status = texts.plain("it", f"status.{signup.status}")
-    if position:
-        status += " " + texts.plain("it", "mail.position", position=position)
+    if facts.position:
+        status += " " + texts.plain("it", "mail.position", position=facts.position)
+    left = edition.places_left(facts.confirmed)
+    places = (
+        texts.plain("it", "mail.places_unlimited", confirmed=facts.confirmed)
+        if left is None
+        else texts.plain(
+            "it", "mail.places", left=left, capacity=edition.capacity, waiting=facts.waiting
+        )
+    )
     role = texts.plain("it", f"role.{signup.role}") if signup.role else ""
     fields = [
         (texts.plain("it", "mail.code"), signup.code),
         (texts.plain("it", "mail.edition"), edition.title),
         (texts.plain("it", "mail.status"), status),
+        (texts.plain("it", "mail.places_label"), places),
+        (texts.plain("it", "mail.language"), texts.plain("it", f"mail.language.{facts.language}")),
         (texts.plain("it", "scuola.fieldname.first_name"), signup.first_name),
         (texts.plain("it", "scuola.fieldname.last_name"), signup.last_name),
         (texts.plain("it", "scuola.fieldname.email"), signup.email),
@@ -62,7 +74,9 @@ def organisers_mail(
         ),
     ]
     subject = texts.plain("it", f"mail.subject.{kind}", title=edition.title, name=signup.full_name)
-    message_id = new_message_id(kind, signup.code, message_id_domain(data.config.smtp))
+    domain = message_id_domain(data.config.smtp)
+    first = thread_id(signup.code, domain)
+    message_id = first if kind == "signup" else new_message_id(kind, signup.code, domain)
     raw = compose(
         subject=subject,
         intro=texts.plain("it", f"mail.intro.{kind}"),
@@ -73,6 +87,7 @@ def organisers_mail(
         reply_to=signup.email,
         message_id=message_id,
         date=now,
+        in_reply_to=None if kind == "signup" else first,
     )
     return NewMail(message_id, kind, raw)
 
@@ -81,8 +96,8 @@ def mail_for(context: Ctx, kind: str, edition: Edition, now: datetime) -> Compos
     """What the storage calls, inside the change's transaction, to compose the organisers'
     e-mail about one sign-up (synchronous: nothing is awaited while the database is locked)."""
 
-    def compose_mail(signup: Signup, position: int | None) -> NewMail:
-        return organisers_mail(context, kind, signup, edition, now, position)
+    def compose_mail(signup: Signup, facts: SignupFacts) -> NewMail:
+        return organisers_mail(context, kind, signup, edition, now, facts)
 
     return compose_mail
 
