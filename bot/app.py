@@ -70,6 +70,8 @@ class LabApplication(Application):
         updates in flight is short: a mail server that never answers does not hold the stop."""
         data: BotData = self.bot_data
         data.closing = True
+        if isinstance(self.bot.rate_limiter, SendBudget):
+            self.bot.rate_limiter.close()  # no send waits out a 429 while the bot stops
         if getattr(data, "outbox", None) is not None:
             data.outbox.stop()
         await data.broadcaster.close()

@@ -12,9 +12,11 @@ every request to it (it is the application's rate limiter).
   (announcements, reminders: `rate_limit_args=BULK`) take a slot only when no reply is waiting
   and a few messages of burst are left over for replies, so a chat with the bot never waits
   behind an announcement to thousands.
-- A 429 pauses the whole budget for `retry_after`; the message is then sent again. A reply is
-  never dropped for being throttled; bulk senders are told nothing either (their next slot is
-  simply later).
+- A chat waits on its own schedule before it takes a place in the bot's: a busy group holds
+  no place in everybody's.
+- A 429 holds that chat for `retry_after` (and the rest of the bot a moment); the message is
+  then sent again. A reply is never dropped for being throttled; bulk senders are told nothing
+  either (their next slot is simply later). When the bot stops, nothing waits any more.
 
 Only messages count (`send*`, `copyMessage`, `forwardMessage`): edits, button answers and the
 rest go straight through, as Telegram does not count them against these limits.
@@ -22,6 +24,7 @@ rest go straight through, as Telegram does not count them against these limits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections.abc import Callable, Coroutine
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 BULK = "bulk"  # rate_limit_args of announcements and reminders
 MAX_RETRIES = 30  # 429s in a row before a message is given up (each waits what Telegram asks)
 RESOLUTION_S = 1e-6  # clocks count microseconds: closer than this is now
+GLOBAL_HOLD_S = 1.0  # how long one chat's 429 pauses the rest of the bot
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class SendBudget(BaseRateLimiter[str]):
         self._chats: dict[int, _Schedule] = {}
         self._replies_until = float("-inf")  # the last slot a reply has reserved
         self.throttled = 0  # 429s Telegram answered despite the budget (should stay 0)
+        self._closed = asyncio.Event()
 
     async def initialize(self) -> None:
         return None
@@ -116,16 +121,21 @@ class SendBudget(BaseRateLimiter[str]):
         return found
 
     async def _reply_slot(self, chat_id: int | None) -> None:
-        now = self._now()
-        chat = self._chat(chat_id) if chat_id is not None else None
-        at = self._total.earliest(now)
-        if chat is not None:
-            at = max(at, chat.earliest(now))
+        """The chat's turn first, then the whole bot's: a chat that must wait (a busy group)
+        waits on its own schedule and holds no place in everybody's."""
+        if chat_id is not None:
+            chat = self._chat(chat_id)
+            now = self._now()
+            at = chat.earliest(now)
             chat.take(at)
+            if at > now + RESOLUTION_S:
+                await self._sleep(at - now)
+        now = self._now()
+        at = self._total.earliest(now)
         self._total.take(at)
         self._replies_until = max(self._replies_until, at)
         if at > now + RESOLUTION_S:
-            await self._clock.sleep(at - now)
+            await self._sleep(at - now)
 
     async def _bulk_slot(self, chat_id: int | None) -> None:
         reserve = self.limits.replies_reserve * self._total.interval
@@ -141,15 +151,34 @@ class SendBudget(BaseRateLimiter[str]):
                 if chat is not None:
                     chat.take(now)
                 return
-            await self._clock.sleep(at - now)  # then look again: a reply may have come
+            await self._sleep(at - now)  # then look again: a reply may have come
 
     def _hold(self, seconds: float, chat_id: int | None) -> None:
-        """Telegram said to slow down: nothing goes out for `seconds`."""
-        until = self._now() + seconds
-        self._total.tat = max(self._total.tat, until + self._total.tolerance)
+        """Telegram said to slow down: nothing goes to that chat for `seconds`. The rest of the
+        bot pauses a moment too (the limit may be the bot's), not for the whole wait: one
+        chat's 429 must not hold everybody's replies."""
+        now = self._now()
+        whole = seconds if chat_id is None else min(seconds, GLOBAL_HOLD_S)
+        self._total.tat = max(self._total.tat, now + whole + self._total.tolerance)
         if chat_id is not None:
             chat = self._chat(chat_id)
-            chat.tat = max(chat.tat, until + chat.tolerance)
+            chat.tat = max(chat.tat, now + seconds + chat.tolerance)
+
+    def close(self) -> None:
+        """The bot is stopping: nothing waits for its slot any more (a wait of a 429's length
+        would hold the stop); a message throttled again is then given up."""
+        self._closed.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._closed.is_set():
+            return
+        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        closer = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait({sleeper, closer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, closer):
+                task.cancel()
 
     async def process_request(
         self,
@@ -173,7 +202,7 @@ class SendBudget(BaseRateLimiter[str]):
                 wait = retry_seconds(exc)
                 log.warning("Telegram asked to wait %.0f s (attempt %d)", wait, attempt)
                 self._hold(wait, chat_id)
-                if attempt == MAX_RETRIES:
+                if attempt == MAX_RETRIES or self._closed.is_set():
                     raise
         raise AssertionError("unreachable")
 

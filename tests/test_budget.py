@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -92,3 +93,60 @@ def test_group_and_private_chats_have_their_own_pace(clock):
     budget = SendBudget(clock, Limits())
     assert budget._chat(42).interval == pytest.approx(1.0)  # one a second to a person
     assert budget._chat(-100_123).interval == pytest.approx(60 / 18)  # 18 a minute to a group
+
+
+async def test_a_busy_group_holds_no_place_in_everybodys_schedule(clock):
+    """A group's messages wait on the group's pace (18 a minute), not in the bot's schedule:
+    a private reply asked for meanwhile goes at once."""
+    budget = SendBudget(clock, Limits())
+    sent: list[tuple[int, float]] = []
+    past_burst = asyncio.Event()
+
+    async def send(chat_id: int) -> None:
+        async def deliver() -> bool:
+            sent.append((chat_id, clock.now().timestamp()))
+            if len(sent) >= 4:
+                past_burst.set()
+            return True
+
+        await budget.process_request(deliver, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    async def group() -> None:
+        for _ in range(6):
+            await send(-100_123)
+
+    busy = asyncio.create_task(group())
+    await past_burst.wait()  # the group is past its burst, waiting on its own pace
+    asked = clock.now().timestamp()
+    await send(42)
+    [(_, at)] = [(c, t) for c, t in sent if c == 42]
+    assert at - asked < 0.1  # not after the group's later messages
+    await busy
+
+
+async def test_a_stopping_bot_waits_for_no_slot():
+    """A send waiting for its slot (say, a 429's 25 s) is let go when the bot stops."""
+
+    class Stuck:
+        def now(self):
+            return datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+        async def sleep(self, seconds: float) -> None:
+            await asyncio.Event().wait()  # the time never comes
+
+    budget = SendBudget(Stuck(), Limits())
+    budget._hold(25, 42)
+    calls: list[str] = []
+
+    async def deliver() -> bool:
+        calls.append("sent")
+        return True
+
+    waiting = asyncio.create_task(
+        budget.process_request(deliver, (), {}, "sendMessage", {"chat_id": 42}, None)
+    )
+    await asyncio.sleep(0)
+    assert calls == [] and not waiting.done()
+    budget.close()
+    await asyncio.wait_for(waiting, 1)
+    assert calls == ["sent"]
