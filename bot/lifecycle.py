@@ -20,7 +20,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.config import Config
@@ -28,6 +28,7 @@ from bot.config import Config
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+UPDATER_STOP_S = 2.0
 FIRST_RETRY_S = 1.0
 MAX_RETRY_S = 60.0
 
@@ -105,21 +106,43 @@ async def serve(app: Application, config: Config) -> None:
             )
         else:
             log.info("starting in polling mode")
-            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await app.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=_polling_failed
+            )
         await app.start()
         await stop.event.wait()
     finally:
         await _stop(app)
 
 
+def _polling_failed(error: TelegramError) -> None:
+    """One line per failed poll (PTB would log a traceback each time); PTB tries again."""
+    log.warning("Telegram cannot be reached while polling (%s); trying again", error.message)
+
+
 async def _stop(app: Application) -> None:
     """Each step runs whatever happened to the one before it; the database is closed last."""
     try:
         if app.updater is not None and app.updater.running:
-            await app.updater.stop()  # no new updates
+            await _stop_updater(app)  # no new updates
     finally:
         try:
             if app.running:
                 await app.stop()  # updates in flight finish; background work gives back
         finally:
             await app.shutdown()  # LabApplication closes the database in its own `finally`
+
+
+async def _stop_updater(app: Application) -> None:
+    """PTB's polling, during an outage, sleeps up to 30 s between tries and stops only after
+    that sleep: the stop goes on without it after UPDATER_STOP_S (nothing is lost: the updates
+    it would have fetched stay with Telegram for the next start)."""
+    assert app.updater is not None
+    stopping = asyncio.create_task(app.updater.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=UPDATER_STOP_S)
+    if not done:
+        log.warning("Telegram did not answer in time: stopping without waiting for it")
+        stopping.cancel()  # at the end, asyncio.run cancels whatever is left of it
+        await asyncio.wait({stopping}, timeout=1.0)
+    elif stopping.exception() is not None:
+        log.warning("polling did not stop cleanly: %s", stopping.exception())

@@ -21,15 +21,25 @@ class RedactingFormatter(logging.Formatter):
 
 
 class QuietExpected(logging.Filter):
-    """Drops the traceback of errors that have a clear one-line explanation of their own
-    (a refused token is explained by `python -m bot` itself)."""
+    """Drops the traceback of errors that have a clear one-line explanation of their own (a
+    refused token is explained by `python -m bot` itself; Telegram unreachable is a network
+    problem, said in one line)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from telegram.error import InvalidToken
+        from telegram.error import InvalidToken, NetworkError
 
-        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, InvalidToken):
             record.exc_info = None
             record.exc_text = None
+        elif isinstance(error, NetworkError) and record.name.startswith("telegram.ext"):
+            # Telegram unreachable (an outage, a stop during one): PTB says so and carries on;
+            # the line is enough, its 40-line traceback says nothing more.
+            record.msg = f"{record.getMessage()} ({error.message})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
 

@@ -284,3 +284,25 @@ def test_a_stop_while_telegram_is_unreachable_is_prompt(tmp_path):
     process.stop_within(STOP_WITHIN_S)
     assert process.popen.returncode == 0, process.log
     assert "Traceback" not in process.log and TOKEN not in process.log
+
+
+def test_a_stop_during_a_telegram_outage_is_prompt_and_the_log_calm(tmp_path):
+    """Telegram goes away while the bot runs: one line per failed poll, no traceback, and a
+    stop within seconds although PTB waits up to 30 s between two polls."""
+    api = BotApiServer(TOKEN).__enter__()
+    api.queue_message(42, "/start")
+    process = Process([sys.executable, "-m", "bot", "run"], bot_env(api, tmp_path / "b.db"),
+                      tmp_path)  # fmt: skip
+    try:
+        assert api.wait_for(lambda: any("Ciao" in m.get("text", "") for m in api.sent()))
+    finally:
+        api.__exit__(None, None, None)  # the network goes down
+    assert process.wait_for_log("Telegram cannot be reached while polling", timeout=60)
+    while process.log.count("Telegram cannot be reached while polling") < 4:
+        assert process.popen.poll() is None  # the bot waits for the network, it does not quit
+        time.sleep(0.1)  # PTB's pauses between polls grow: 1, 1.5, 2.25... seconds
+    process.popen.send_signal(signal.SIGTERM)
+    process.stop_within(STOP_WITHIN_S)
+    assert process.popen.returncode == 0, process.log
+    assert_clean(process)
+    assert "Exception happened while polling" not in process.log
