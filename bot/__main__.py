@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
 from bot.config import Config, ConfigError, load
@@ -23,6 +23,7 @@ from storage import DatabaseError
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 1  # a service manager starts it again (Restart=on-failure)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -122,6 +123,9 @@ def run_telegram(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    except NetworkError as exc:  # lost between the first answer and the start of polling
+        log.error("Telegram became unreachable while the bot was starting: %s", exc.message)
+        return EXIT_UNREACHABLE
     log.info("stopped")
     return 0
 
