@@ -168,6 +168,11 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
         return user_id is not None and user_id in self.bot_data.admin_ids
 
     @property
+    def user_id(self) -> int | None:
+        """The person this update (or job) is about, if any."""
+        return self._user_id
+
+    @property
     def is_staff_user(self) -> bool:
         """Whether the person this update comes from is staff."""
         return self.is_staff(self._user_id)

@@ -10,6 +10,11 @@ again around them.
   `/cancel`, a fallback for the flow's buttons pressed at the wrong step, and a time-out that
   tells the person the flow was closed and drops the draft.
 - `edit_or_send`: edit the message a button sits on, or send a new one when that is impossible.
+
+One flow at a time per person: starting a flow makes it the person's open one, and any other
+command leaves it (`leave_on_command`, in a handler group ahead of the features). The typed
+steps of a flow take messages only while it is the person's open flow, so a title typed for
+/evento never lands in a lab edit left open, and a question asked after /start is a question.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 from telegram.warnings import PTBUserWarning
 
@@ -38,8 +45,12 @@ from bot.context import Ctx
 log = logging.getLogger(__name__)
 
 D = TypeVar("D")
+# user id -> the feature of the person's open flow. A flow object serves every application of
+# the process (they are module-level), and so does this: one person has one open flow.
+_OPEN: dict[int, str] = {}
 Step = Callable[[Update, Ctx], Awaitable[Any]]
 CANCEL_COMMANDS = ("annulla", "cancel")
+LEAVE_GROUP = -7  # the handler group of leave_on_command (its own: it takes every update)
 
 
 class Buttons:
@@ -122,14 +133,30 @@ class Flow(Buttons, Generic[D]):
         return found
 
     def begin(self, context: Ctx, draft: D | None = None) -> D:
-        """Start over with `draft` (or an empty one), whatever was there before."""
+        """Start over with `draft` (or an empty one), whatever was there before; this flow is
+        now the person's open one (another they left open stops taking their messages)."""
         assert context.user_data is not None
+        if context.user_id is not None:
+            other = _OPEN.get(context.user_id)
+            if other is not None and other != self.feature:
+                context.user_data.pop(other, None)
+            _OPEN[context.user_id] = self.feature
         context.user_data[self.feature] = fresh = draft if draft is not None else self.draft_type()
         return fresh
 
     def drop(self, context: Ctx) -> None:
         if context.user_data is not None:
             context.user_data.pop(self.feature, None)
+        if context.user_id is not None and _OPEN.get(context.user_id) == self.feature:
+            del _OPEN[context.user_id]
+
+    def is_open(self, user_id: int | None) -> bool:
+        return user_id is not None and _OPEN.get(user_id) == self.feature
+
+    @property
+    def open_filter(self) -> filters.UpdateFilter:
+        """Only updates of people for whom this flow is the open one."""
+        return _OpenFlow(self)
 
     # --- the conversation -------------------------------------------------------------------------
 
@@ -149,8 +176,12 @@ class Flow(Buttons, Generic[D]):
         default the stale answer; the flow stays at its step). After `timeout_s` without an
         answer the flow ends: the person is told and the draft dropped.
         """
+        for handlers in states.values():  # typed steps: only while this is the open flow
+            for handler in handlers:
+                if isinstance(handler, MessageHandler):
+                    handler.filters = handler.filters & self.open_filter
         fallbacks: list[BaseHandler] = [
-            CommandHandler(list(cancel_commands), on_cancel or self.cancel),
+            CommandHandler(list(cancel_commands), on_cancel or self.cancel, self.open_filter),
             CallbackQueryHandler(_stay(on_stale or stale), pattern=self.any_version),
         ]
         states = {**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, self._timed_out)]}
@@ -189,9 +220,10 @@ class Flow(Buttons, Generic[D]):
         return ConversationHandler.END
 
     async def _timed_out(self, update: Update, context: Ctx) -> None:
-        self.drop(context)
         user = update.effective_user
-        if user is None:
+        still_open = user is not None and self.is_open(user.id)
+        self.drop(context)
+        if user is None or not still_open:  # the person has moved on: nothing to say
             return
         log.info("a %s flow timed out", self.feature)
         try:
@@ -206,6 +238,34 @@ class Flow(Buttons, Generic[D]):
             )
         except TelegramError as exc:  # blocked meanwhile: the draft is gone all the same
             log.warning("could not say that a %s flow timed out: %s", self.feature, exc)
+
+
+class _OpenFlow(filters.UpdateFilter):
+    def __init__(self, flow: Flow):
+        super().__init__(name=f"open flow {flow.feature}")
+        self.flow = flow
+
+    def filter(self, update: Update) -> bool:
+        user = update.effective_user
+        return self.flow.is_open(user.id if user else None)
+
+
+async def leave_on_command(update: Update, context: Ctx) -> None:
+    """A command other than /annulla leaves the person's open flow (its draft goes, silently):
+    /start, /help or another flow's command mean the person has moved on."""
+    message = update.message or update.edited_message
+    user = update.effective_user
+    if message is None or user is None or user.id not in _OPEN:
+        return
+    text = message.text or ""
+    if not text.startswith("/"):
+        return
+    command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    if command in CANCEL_COMMANDS:
+        return
+    feature = _OPEN.pop(user.id)
+    if context.user_data is not None:
+        context.user_data.pop(feature, None)
 
 
 def _stay(step: Step) -> Step:

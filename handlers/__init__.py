@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, TypeHandler
 
+from bot import flows
 from handlers import (
     abuse,
     announce,
@@ -30,6 +32,8 @@ from handlers import (
 def register_all(app: Application) -> None:
     abuse.register(app)  # groups -20 (flood) and -15 (groups): before anything else runs
     tracking.register(app)  # group -10: know the user and their language before anything else
+    # group -7: a command other than /annulla leaves a staff flow left open (bot.flows)
+    app.add_handler(TypeHandler(Update, flows.leave_on_command), group=flows.LEAVE_GROUP)
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola.register_staff(app)

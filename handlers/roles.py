@@ -105,6 +105,7 @@ async def show(update: Update, context: Ctx) -> int:
 async def ask_person(update: Update, context: Ctx) -> int:
     if update.callback_query:
         await update.callback_query.answer()
+    FLOW.begin(context)
     assert update.effective_chat is not None
     picker = KeyboardButton(
         context.label("roles.pick"),

@@ -146,3 +146,34 @@ async def test_stale_and_forged_buttons_inside_a_flow_are_answered_and_change_no
     assert staff.callback_answer()["text"] == "Questo pulsante non è più attivo."
     staff.find_button("📤 Invia ora a 1")  # still at the same step
     assert await bot.repo.announcements.with_status("sending", "scheduled") == []
+
+
+async def test_one_open_flow_at_a_time(bot):
+    """A lab edit left waiting for a value, then /evento: the title typed goes to the event,
+    not into the lab; the lab edit is closed without a word, even when its time runs out."""
+    staff = bot.user(STAFF_ID)
+    await open_lab_editor(staff)
+    await staff.press("Orari")
+    await staff.send("/evento")
+    await staff.press("🗓️ Assemblea di Rete")
+    asked = await staff.send("Assemblea di primavera")
+    assert "Quando?" in asked.text  # the event's next question, not a lab preview
+    assert "labedit" not in bot.app.user_data[STAFF_ID]
+    lab = bot.app.bot_data.labs.current.lab("spazio-q")
+    assert "primavera" not in (lab.hours or "")
+    before = len(staff.messages())
+    for job in timeout_jobs(bot.app):  # both conversations' clocks run out
+        await job.run(bot.app)
+    closed = [m.plain for m in staff.messages()[before:]]
+    assert closed == [closed[0]] and "la preparazione dell'evento" in closed[0]
+
+
+async def test_a_command_leaves_an_open_flow_and_a_question_is_a_question(bot):
+    staff = bot.user(STAFF_ID)
+    await staff.send("/annuncio")  # waiting for the announcement's text...
+    await staff.send("/start")  # ...but the person went back to the menu
+    answer = await staff.send("c'è un laboratorio vicino a Cava Manara?")
+    assert "A chi lo mando" not in answer.text and "Chi ha chiesto gli annunci" not in (
+        answer.buttons
+    )
+    assert "annuncio" not in bot.app.user_data[STAFF_ID]
