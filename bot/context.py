@@ -173,6 +173,12 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
         return self._user_id
 
     @property
+    def in_private(self) -> bool:
+        """Whether this update comes from a private chat with the bot (a private chat's id is
+        the person's own): staff tools and anything personal are shown only there."""
+        return self._chat_id is not None and self._chat_id == self._user_id
+
+    @property
     def is_staff_user(self) -> bool:
         """Whether the person this update comes from is staff."""
         return self.is_staff(self._user_id)

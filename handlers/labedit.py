@@ -126,6 +126,9 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
 async def start_edit(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
+    if not context.in_private:
+        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        return ConversationHandler.END
     parsed = await FLOW.pressed(update, context, "menu")
     if parsed is None:
         return ConversationHandler.END
@@ -142,6 +145,9 @@ async def start_edit(update: Update, context: Ctx) -> int | None:
 async def start_new(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
+    if not context.in_private:
+        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        return ConversationHandler.END
     await query.answer()
     FLOW.begin(context)
     await context.bot.send_message(query.from_user.id, context.t("labedit.new_name"))

@@ -111,7 +111,7 @@ def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMa
         rows.append(first)
     if not lab.hidden:
         rows.append([button(context.label("labs.follow"), "follow", lab.id)])
-    if context.is_staff_user:
+    if context.is_staff_user and context.in_private:  # staff tools never in a group
         rows.append(
             [
                 InlineKeyboardButton(
@@ -131,7 +131,7 @@ button = BUTTONS.button
 
 
 def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
-    staff = context.is_staff_user
+    staff = context.is_staff_user and context.in_private  # staff tools never in a group
     current = context.data.labs.current
     labs = current.visible
     lines = [context.t("labs.list_title", count=len(labs))]
@@ -307,7 +307,8 @@ async def on_button(update: Update, context: Ctx) -> None:
         text, markup = list_view(context)
         await edit_or_send(update, context, text, markup)
     elif action in ("open", "card", "map", "qr") and args:
-        lab = labs.any_lab(args[0]) if context.is_staff(query.from_user.id) else labs.lab(args[0])
+        staff = context.is_staff(query.from_user.id) and context.in_private
+        lab = labs.any_lab(args[0]) if staff else labs.lab(args[0])
         if lab is None:
             await query.answer(context.label("labs.gone_alert"), show_alert=True)
             await send_list(update, context)

@@ -224,3 +224,18 @@ def test_the_shipped_data_keeps_its_sources():
     assert not any(lab.hours or lab.contacts for lab in directory.labs)  # never invented
     assert {lab.id for lab in directory.labs if not lab.located} == {"la-torretta", "il-naviglio"}
     assert Path(DATA_DIR / "sources" / "fare-benecomune-box3.txt").exists()
+
+
+async def test_in_a_group_staff_see_only_the_public_lab_pages(bot):
+    """No editing buttons, no hidden labs, no editor opened in a group, whoever taps there."""
+    staff = bot.user(STAFF_ID)
+    group = bot.group()
+    [listing] = await staff.send("/laboratori", chat=group)
+    assert "➕ Nuovo laboratorio" not in listing.buttons
+    [button] = [b for b in listing.inline_buttons if b["text"] == "Spazio Q"]
+    await staff.press_data(button["callback_data"], listing)
+    card = group.messages[listing.message_id]  # the list, edited into the card
+    assert "✏️ Modifica" not in card.buttons
+    await staff.press_data("labedit:v1:menu:spazio-q", card)  # a forged or old button
+    assert "chat privata" in staff.callback_answer()["text"]
+    assert "labedit" not in bot.app.user_data.get(STAFF_ID, {})
