@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import STAFF_ID, stop
 from tests.test_scuola import deliver_all, fill, scuola_config
+
+ROME = ZoneInfo("Europe/Rome")
 
 
 async def create_edition(staff, title="Primavera 2027") -> None:
@@ -300,3 +303,20 @@ async def test_removing_or_adding_a_session_asks_first_and_tells_the_participant
     told = [m for m in bot.api.sent[before:] if m.chat_id == anna.id]
     assert "c'è un nuovo incontro, venerdì 26 marzo 2027" in told[0].plain
     assert told[1].kind == "document"
+
+
+async def test_removing_the_last_session_brings_a_later_deadline_back(bot):
+    staff = bot.user(STAFF_ID)
+    await create_edition(staff)
+    for when in ("05/03/2027 17:30-19:30", "12/03/2027 17:30-19:30"):
+        await staff.press("➕ Aggiungi incontro")
+        await staff.send(when)
+        await staff.send("Spazio Q")
+    await staff.press("⏰ Scadenza iscrizioni")
+    await staff.send("10/03/2027")
+    await staff.press("🗑️ Togli incontro 2 (12/03 17:30)")
+    await staff.press("🗑️ Sì, togli l'incontro")
+    edition = await bot.repo.editions.get("primavera-2027")
+    assert [s.starts_at.day for s in edition.sessions] == [5]
+    assert edition.deadline.astimezone(ROME).date().isoformat() == "2027-03-06"  # end of 5 March
+    assert any("veniva dopo l'ultimo incontro" in m.plain for m in staff.messages())

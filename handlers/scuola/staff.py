@@ -17,7 +17,7 @@ import io
 import logging
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -228,7 +228,12 @@ async def on_menu(update: Update, context: Ctx) -> int:
         if action == "drop":  # ask first: the people confirmed hold it in their calendars
             return await confirm_removal(update, context, edition, n, session)
         sessions = tuple(s for s in edition.sessions if s is not session)
-        await _save(update, context, replace(edition, sessions=sessions))
+        changed = replace(edition, sessions=sessions)
+        deadline = _deadline_within(changed, context.config.scheduler.tz)
+        if deadline != changed.deadline:  # it was after the new last session: brought back
+            changed = replace(changed, deadline=deadline)
+            await context.bot.send_message(query.from_user.id, context.t("edizioni.deadline_moved"))
+        await _save(update, context, changed)
         changed = await _edition(context) or edition
         told = await tell_sessions_changed(context, changed, removed=session)
         key = "edizioni.session_removed" if told else "edizioni.session_removed_nobody"
@@ -350,6 +355,16 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(context.t("edizioni.error.text"))
     return None
+
+
+def _deadline_within(edition: Edition, tz) -> datetime | None:
+    """The deadline, no later than the end of the last session's day (a later one would be a
+    promise the bot does not keep: sign-ups close when the last session ends)."""
+    if edition.deadline is None or not edition.sessions:
+        return edition.deadline
+    last_day = edition.sessions[-1].starts_at.astimezone(tz).date()
+    latest = datetime.combine(last_day + timedelta(days=1), time(0, 0)).replace(tzinfo=tz)
+    return min(edition.deadline, latest)
 
 
 async def _save(update: Update, context: Ctx, edition: Edition) -> None:
