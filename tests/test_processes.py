@@ -311,7 +311,12 @@ def test_an_announcement_resumes_after_the_process_is_killed(tmp_path):
         assert third.returncode == 0, err
     sent = announcements(api)
     assert sorted(set(sent)) == people  # nobody skipped
-    assert [p for p, n in Counter(sent).items() if n > 1] == []  # nobody twice
+    # Nobody twice, but for the one message that may have been in flight at the unannounced
+    # kill: Telegram may have got it before the bot could mark it sent (by design, a repeat is
+    # better than a silent gap). The first kill's message in flight was never answered, so it
+    # counts as not delivered and goes out once.
+    assert len([p for p, n in Counter(sent).items() if n > 1]) <= 1
+    assert max(Counter(sent).values()) <= 2
     assert api.held[0][1]["chat_id"] in {str(p) for p in people} | set(people)
     with sqlite3.connect(db_path) as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
