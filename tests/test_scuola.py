@@ -624,3 +624,23 @@ async def test_the_erasure_email_does_not_invite_a_reply_it_cannot_reach(
     text = erasure.get_body(("plain",)).get_content()
     assert "rispondere a questa e-mail" not in text
     assert "non ha un indirizzo a cui rispondere" in text
+
+
+async def test_an_old_did_you_mean_button_does_not_apply_to_a_newer_answer(
+    start_bot, config, tmp_path
+):
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    giulia = bot.user(first_name="Giulia")
+    await giulia.send("/scuola")
+    await giulia.press("✍️ Iscriviti: Autunno 2026")
+    await giulia.send("Giulia")
+    await giulia.send("Rossi")
+    offer = await giulia.send("giulia.rossi@gmial.com")
+    assert "Forse intendevi giulia.rossi@gmail.com?" in offer.text
+    old = giulia.find_button("Sì, usa giulia.rossi@gmail.com")
+    refused = await giulia.send("giulia@")  # a new answer, not valid either
+    assert "non sembra valido" in refused.text
+    await giulia.press_data(old[1]["callback_data"], old[0])
+    assert "era per un indirizzo scritto prima" in giulia.messages()[-2].plain
+    assert "email" not in bot.app.bot_data.drafts[giulia.id].data  # nothing applied
+    assert bot.app.bot_data.drafts[giulia.id].step == "email"

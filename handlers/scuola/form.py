@@ -15,6 +15,7 @@ Form buttons are `scuola:v1:f:<step>:<value>`, valid only at that step (an old s
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from telegram import (
@@ -273,6 +274,11 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
         if step in ("first_name", "last_name"):
             draft.data[step] = check_name(text, step)
         elif step == "email":
+            # A new answer replaces an offer made for an earlier one: its buttons go stale.
+            offered = draft.data.pop("_email_suggested", None)
+            draft.data.pop("_email_typed", None)
+            if offered is not None:
+                await save(context, draft)
             address, suggestion = check_email(text)
             if suggestion and suggestion != address:
                 draft.data["_email_typed"] = address
@@ -281,12 +287,16 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
                 rows = [
                     [
                         form_button(
-                            context.label("scuola.email_use", email=suggestion), "email", "fix"
+                            context.label("scuola.email_use", email=suggestion),
+                            "email",
+                            f"fix-{_digest(suggestion)}",
                         )
                     ],
                     [
                         form_button(
-                            context.label("scuola.email_keep", email=address), "email", "keep"
+                            context.label("scuola.email_keep", email=address),
+                            "email",
+                            f"keep-{_digest(address)}",
                         )
                     ],
                 ]
@@ -359,9 +369,13 @@ async def form_button_pressed(
         await save(context, draft)
         await ask(update, context, draft)
     elif step == "email":
-        draft.data["email"] = draft.data.pop(
-            "_email_suggested" if value == "fix" else "_email_typed", ""
-        )
+        choice, _, digest = value.partition("-")
+        offered = draft.data.get("_email_suggested" if choice == "fix" else "_email_typed")
+        if offered is None or digest != _digest(offered):  # an offer for an earlier answer
+            await context.bot.send_message(draft.user_id, context.t("scuola.email_stale"))
+            await ask(update, context, draft)
+            return
+        draft.data["email"] = offered
         draft.data.pop("_email_suggested", None)
         draft.data.pop("_email_typed", None)
         await advance(update, context, draft)
@@ -406,3 +420,9 @@ async def form_button_pressed(
 
 async def load_drafts(data: BotData) -> None:
     data.drafts = {d.user_id: d for d in await data.repo.drafts.all()}
+
+
+def _digest(address: str) -> str:
+    """A short mark of an address, carried by the button that offers it: a button offered
+    for an earlier answer is recognised as such."""
+    return f"{zlib.crc32(address.encode()):08x}"
