@@ -42,6 +42,7 @@ class Lab:
     name: str
     district: str = "pavia"
     area: str = ""
+    area_en: str = ""  # the area for English readers, from the data file
     address: str = ""
     lat: float | None = None
     lon: float | None = None
@@ -58,6 +59,10 @@ class Lab:
     def located(self) -> bool:
         return self.lat is not None and self.lon is not None
 
+    def area_in(self, lang: str) -> str:
+        """The area as a reader of `lang` reads it (Italian when no English is given)."""
+        return self.area_en if lang == "en" and self.area_en else self.area
+
 
 @dataclass(frozen=True)
 class Place:
@@ -72,6 +77,10 @@ class Place:
     @property
     def located(self) -> bool:
         return self.lat is not None and self.lon is not None
+
+    def area_in(self, lang: str) -> str:
+        """The area as a reader of `lang` reads it (Italian when no English is given)."""
+        return self.area_en if lang == "en" and self.area_en else self.area
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,9 @@ def apply_edit(lab: Lab, name: str, value: Any) -> Lab:
         return replace(lab, activities=tuple(value))
     if name == "hidden":
         return replace(lab, hidden=bool(value))
-    if name in {"name", "area", "address", "organisation", "hours", "contacts", "district"}:
+    if name == "area":  # staff wrote it in Italian: an English one from the file is outdated
+        return replace(lab, area=str(value), area_en="")
+    if name in {"name", "address", "organisation", "hours", "contacts", "district"}:
         return replace(lab, **{name: str(value)})
     return lab
 
@@ -271,7 +282,8 @@ class _Entry:
 
 
 _LAB_FIELDS = {
-    "id", "name", "district", "area", "address", "lat", "lon", "position", "organisation",
+    "id", "name", "district", "area", "area_en", "address", "lat", "lon", "position",
+    "organisation",
     "activities", "hours", "contacts", "aliases", "source",
 }  # fmt: skip
 _PLACE_FIELDS = {"name", "aliases", "lat", "lon", "confidence"}
@@ -306,6 +318,7 @@ def _load_labs(path: Path, problems: list[str]) -> list[Lab]:
                 name=entry.text("name", required=True, limit=MAX_NAME),
                 district=entry.choice("district", DISTRICTS, "pavia"),
                 area=entry.text("area"),
+                area_en=entry.text("area_en"),
                 address=entry.text("address"),
                 lat=lat,
                 lon=lon,

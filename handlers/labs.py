@@ -69,7 +69,7 @@ def card_text(context: Ctx, lab: Lab) -> str:
     if lab.hidden:
         lines.append(context.t("card.hidden"))
     if lab.area:
-        lines.append(context.t("card.area", area=shown(context, lab.area)))
+        lines.append(context.t("card.area", area=shown(context, lab.area_in(context.lang))))
     if lab.address:
         lines.append(context.t("card.address", address=shown(context, lab.address)))
     else:
@@ -143,7 +143,7 @@ def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
         lines.append("")
         lines.append(f"<b>{context.t(key)}</b>")
         for lab in group:
-            area = f" — {escape(shown(context, lab.area))}" if lab.area else ""
+            area = f" — {escape(shown(context, lab.area_in(context.lang)))}" if lab.area else ""
             lines.append(f"• {escape(lab.name)}{area}")
             buttons.append(button(lab.name, "open", lab.id))
     hidden = [lab for lab in current.labs if lab.hidden]
@@ -394,7 +394,7 @@ async def inline_query(update: Update, context: Ctx) -> None:
         InlineQueryResultArticle(
             id=lab.id,
             title=lab.name,
-            description=shown(context, lab.area) or None,
+            description=shown(context, lab.area_in(context.lang)) or None,
             input_message_content=InputTextMessageContent(card_text(context, lab)),
             reply_markup=InlineKeyboardMarkup(
                 [

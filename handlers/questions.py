@@ -90,7 +90,7 @@ async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) 
         return
     if facet == "where":
         if lab.address or lab.area:
-            where = labs.shown(context, lab.address or lab.area)
+            where = labs.shown(context, lab.address or lab.area_in(context.lang))
             text = context.t("facet.where", name=lab.name, where=where)
             if lab.located and lab.position == "approx":
                 text += "\n" + context.t("card.position_approx")

@@ -251,3 +251,11 @@ async def test_hours_or_activities_in_a_place_go_to_the_lab_that_stands_there(bo
     assert "I laboratori più vicini a Mirabello" in (await anna.send("orari a Mirabello")).text
     # Without a question about a lab, a place is a place.
     assert "I laboratori più vicini a Scala" in (await anna.send("laboratori a Scala")).text
+
+
+async def test_an_english_reader_reads_the_labs_areas_in_english(bot):
+    tom = bot.user(language_code="en")
+    listing = await tom.send("/laboratori")
+    assert "Crosione, Pavia (east)" in listing.text and "zona est" not in listing.text
+    assert "a town of the Distretto sociale pavese" in listing.text
+    assert "comune del Distretto" not in listing.text

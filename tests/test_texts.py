@@ -139,3 +139,16 @@ def test_no_preposition_before_a_title_nor_a_participle_after_it():
     assert "ci sarai all'incontro «Assemblea di Rete di primavera»" in CATALOG.text(
         "it", "events.see_you_long", title="Assemblea di Rete di primavera"
     )
+
+
+def test_every_data_text_shown_to_people_has_its_english():
+    """The data files carry the English of what cards show (a lab's area), like the catalogs."""
+    from domain.directory import DATA_DIR, load
+
+    directory = load(DATA_DIR)
+    missing = [lab.id for lab in directory.labs if lab.area and not lab.area_en]
+    assert missing == []
+    crosione = directory.lab("crosione")
+    assert crosione is not None
+    assert crosione.area_in("en") == "Crosione, Pavia (east)"
+    assert crosione.area_in("it") == "Crosione, Pavia (zona est)"
