@@ -16,7 +16,8 @@ from dataclasses import dataclass
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
 
-_lock = threading.Lock()  # one drawing at a time: matplotlib's font cache is shared
+# One drawing at a time, charts and posters (bot.poster) alike: matplotlib's font cache is shared.
+MATPLOTLIB_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Series:
 
 def weekly_png(title: str, weeks: Sequence[str], series: Sequence[Series]) -> bytes:
     """Grouped bars, one group per week (labels under the axis), one bar per series."""
-    with _lock:
+    with MATPLOTLIB_LOCK:
         import matplotlib
 
         matplotlib.use("Agg")
