@@ -1,5 +1,5 @@
 """Find a lab: the list, the lab cards, nearest labs by location or place, inline mode, deep links,
-QR codes, and the lab directory in service (loaded at start; /ricarica reads it again).
+QR codes and posters, and the lab directory in service (loaded at start; /ricarica reads it again).
 
 Callback data `lab:v1:<action>[:<arg>]`:
     list            edit the message into the list of labs
@@ -8,14 +8,18 @@ Callback data `lab:v1:<action>[:<arg>]`:
     map:<id>        send the venue
     near:<place>    send the nearest labs to a place (answer to "did you mean")
     loc             ask for the location (reply keyboard)
-    qr:<id>         staff: send the QR code of the lab's deep link
+    qr:<id>         staff: the QR code of the lab's deep link and its printable poster
+    qr-scuola       staff: the same for the Scuola (?start=scuola)
+    qr-rete         staff: the same for the network (the bot's plain link)
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
+from dataclasses import dataclass
 
 import segno
 from telegram import (
@@ -28,7 +32,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatType
+from telegram.constants import ChatAction, ChatType
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -38,7 +42,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import callbacks, poster
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only
@@ -306,15 +310,14 @@ async def on_button(update: Update, context: Ctx) -> None:
         await query.answer()
         text, markup = list_view(context)
         await edit_or_send(update, context, text, markup)
-    elif action in ("open", "card", "map", "qr") and args:
+    elif action in QR_ACTIONS:
+        await qr_button(update, context)
+    elif action in ("open", "card", "map") and args:
         staff = context.is_staff(query.from_user.id) and context.in_private
         lab = labs.any_lab(args[0]) if staff else labs.lab(args[0])
         if lab is None:
             await query.answer(context.label("labs.gone_alert"), show_alert=True)
             await send_list(update, context)
-            return
-        if action == "qr":
-            await send_qr(update, context, lab)
             return
         await query.answer()
         if action == "open":
@@ -416,40 +419,124 @@ async def inline_query(update: Update, context: Ctx) -> None:
     await query.answer(results, cache_time=60, is_personal=False, button=empty_button)
 
 
+# --- QR codes and posters (staff) ---------------------------------------------------------------
+
+QR_ACTIONS = ("qr", "qr-scuola", "qr-rete")
+SCUOLA_WORDS = frozenset({"scuola", "school"})
+NETWORK_WORDS = frozenset({"rete", "network"})
+# Posters hang in Pavia: their line in Italian, and in English in smaller type (the bot speaks
+# both). Names stay as they are.
+POSTER_LANGUAGES = ("it", "en")
+
+
+@dataclass(frozen=True)
+class QrTarget:
+    """What a QR code opens: a lab's card, the Scuola, or the bot itself (the network)."""
+
+    slug: str  # in the file names: poster-<slug>-a4.pdf
+    title: str
+    link: str
+    line: str  # catalog key of what scanning gives
+    kicker: str  # catalog key of the small line above the title
+
+
+def lab_target(context: Ctx, lab: Lab) -> QrTarget:
+    return QrTarget(lab.id, lab.name, deep_link(context, lab), "poster.lab_line", "poster.kicker")
+
+
+def scuola_target(context: Ctx) -> QrTarget:
+    title = context.data.texts.plain(POSTER_LANGUAGES[0], "poster.scuola_title")
+    link = f"https://t.me/{context.bot.username}?start=scuola"
+    return QrTarget("scuola", title, link, "poster.scuola_line", "poster.kicker")
+
+
+def network_target(context: Ctx) -> QrTarget:
+    """The bot's plain link: the shortest to type and the smallest code, and it opens the
+    welcome with the whole menu (labs, Scuola, events)."""
+    title = context.data.texts.plain(POSTER_LANGUAGES[0], "poster.network_title")
+    link = f"https://t.me/{context.bot.username}"
+    return QrTarget("rete", title, link, "poster.network_line", "poster.network_kicker")
+
+
+def make_poster(context: Ctx, target: QrTarget) -> poster.Poster:
+    texts = context.data.texts
+    first, second = (texts.plain(lang, target.line) for lang in POSTER_LANGUAGES)
+    kicker = texts.plain(POSTER_LANGUAGES[0], target.kicker)
+    return poster.Poster(target.title, target.link, first, second, kicker)
+
+
 @staff_only
 async def qr_command(update: Update, context: Ctx) -> None:
     assert update.effective_message is not None
     current = context.data.labs.current
     wanted = " ".join(context.args or []).strip()
-    lab = None
-    if wanted:
+    target = None
+    if wanted.lower() in SCUOLA_WORDS:
+        target = scuola_target(context)
+    elif wanted.lower() in NETWORK_WORDS:
+        target = network_target(context)
+    elif wanted:
         lab = current.any_lab(wanted)
         if lab is None:
             found = [m for m in context.data.labs.matcher.mentions(wanted) if m.kind == "lab"]
             lab = current.any_lab(found[0].key) if found else None
-    if lab is None:
+        target = lab_target(context, lab) if lab else None
+    if target is None:
         rows = [[button(lab.name, "qr", lab.id)] for lab in current.visible]
+        rows.append([button(context.label("qr.scuola_button"), "qr-scuola")])
+        rows.append([button(context.label("qr.network_button"), "qr-rete")])
         await update.effective_message.reply_text(
             context.t("qr.pick"), reply_markup=InlineKeyboardMarkup(rows)
         )
         return
-    await send_qr(update, context, lab)
+    await send_posters(update, context, target)
 
 
-async def send_qr(update: Update, context: Ctx, lab: Lab) -> None:
-    if update.callback_query:
-        if not context.is_staff(update.callback_query.from_user.id):
-            await update.callback_query.answer(context.label("staff.only"), show_alert=True)
+@staff_only
+async def qr_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    if not context.in_private:  # a staff tool, whatever chat the button got into
+        await query.answer(context.label("qr.private_only"), show_alert=True)
+        return
+    parsed = await BUTTONS.pressed(update, context, *QR_ACTIONS)
+    if parsed is None:
+        return
+    if parsed.action == "qr-scuola":
+        target = scuola_target(context)
+    elif parsed.action == "qr-rete":
+        target = network_target(context)
+    else:
+        lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
+        if lab is None:
+            await query.answer(context.label("labs.gone_alert"), show_alert=True)
             return
-        await update.callback_query.answer()
-    link = deep_link(context, lab)
+        target = lab_target(context, lab)
+    await query.answer()
+    await send_posters(update, context, target)
+
+
+async def send_posters(update: Update, context: Ctx, target: QrTarget) -> None:
+    """The QR code alone (for flyers, slides, posts), then the A4 poster as a PDF to print and
+    as a 300 dpi PNG. The code goes first: it is instant, and stays if a drawing fails."""
+    chat_id = _chat_id(update)
     image = io.BytesIO()
-    segno.make(link, error="m").save(image, kind="png", scale=10, border=4)
+    segno.make(target.link, error="m").save(image, kind="png", scale=10, border=4)
     await context.bot.send_photo(
-        _chat_id(update),
+        chat_id,
         photo=image.getvalue(),
-        filename=f"qr-{lab.id}.png",
-        caption=context.t("qr.caption", name=lab.name, link=link),
+        filename=f"qr-{target.slug}.png",
+        caption=context.t("qr.caption", name=target.title, link=target.link),
+    )
+    page = make_poster(context, target)
+    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    pdf = await asyncio.to_thread(poster.pdf, page)  # drawing blocks: the bot keeps answering
+    await context.bot.send_document(
+        chat_id, pdf, filename=f"poster-{target.slug}-a4.pdf", caption=context.t("qr.poster_pdf")
+    )
+    png = await asyncio.to_thread(poster.png, page)
+    await context.bot.send_document(
+        chat_id, png, filename=f"poster-{target.slug}-a4.png", caption=context.t("qr.poster_png")
     )
 
 

@@ -225,23 +225,6 @@ async def test_hostile_texts_get_an_answer_telegram_accepts(bot, text):
     assert replies  # never silence; the fixture checks Telegram accepted every request
 
 
-async def test_staff_get_a_qr_code_and_citizens_do_not(bot):
-    staff = bot.user(STAFF_ID)
-    replies = await staff.send("/qr spazio q")
-    [photo] = replies
-    assert photo.kind == "photo"
-    assert photo.payload["file"]["data"].startswith(b"\x89PNG")
-    assert "start=lab_spazio-q" in photo.plain
-    picker = await staff.send("/qr")
-    assert "In Scala" in picker.buttons
-    assert (await staff.press("In Scala"))[0].kind == "photo"
-    anna = bot.user()
-    refused = await anna.send("/qr spazio q")
-    assert "riservato allo staff" in refused.text and refused.kinds == ["text"]
-    assert await anna.press_data("lab:v1:qr:spazio-q") == []
-    assert "riservato" in anna.callback_answer()["text"]
-
-
 async def test_hours_or_activities_in_a_place_go_to_the_lab_that_stands_there(bot):
     anna = bot.user()
     replies = await anna.send("cosa fanno a Scala?")
