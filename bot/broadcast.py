@@ -272,6 +272,8 @@ class Broadcaster:
         chat_id, message_id = self._where.get(
             announcement.id, (announcement.status_chat, announcement.status_message)
         )
+        if (chat_id is None or message_id is None) and announcement.author_id == 0:
+            return  # its author was erased: nobody to report to
         try:
             if chat_id is None or message_id is None:
                 message = await bot.send_message(announcement.author_id, text, reply_markup=markup)

@@ -176,9 +176,10 @@ class Flow(Buttons, Generic[D]):
         default the stale answer; the flow stays at its step). After `timeout_s` without an
         answer the flow ends: the person is told and the draft dropped.
         """
-        for handlers in states.values():  # typed steps: only while this is the open flow
-            for handler in handlers:
+        for handlers in states.values():  # typed steps: new messages, while the flow is open
+            for handler in handlers:  # (an edit of an old message is not an answer)
                 if isinstance(handler, MessageHandler):
+                    handler.filters = handler.filters & filters.UpdateType.MESSAGE
                     handler.filters = handler.filters & self.open_filter
         fallbacks: list[BaseHandler] = [
             CommandHandler(list(cancel_commands), on_cancel or self.cancel, self.open_filter),

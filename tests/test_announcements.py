@@ -292,3 +292,21 @@ async def test_scheduled_as_people_write_it(bot):
     await staff.press("🕒 Programma l'invio")
     replies = await staff.send("domani alle 18")  # Wednesday 25 November 2026, in the tests
     assert "Programmato per giovedì 26 novembre 2026 alle 18:00" in replies.text
+
+
+async def test_an_announcement_of_a_staff_member_who_was_erased_reports_to_nobody(bot, clock):
+    """Scheduled, then its author erased all their data: it still goes out when due, and the
+    bot does not try to report its progress to a person it no longer knows."""
+    people = await subscribers(bot, 2)
+    staff = bot.user(STAFF_ID)
+    await write(staff, "Festa il primo dicembre")
+    await staff.press("🕒 Programma l'invio")
+    await staff.send("01/12/2026 18:00")
+    await staff.send("/cancellami")
+    await staff.press("🗑️ Sì, cancella tutto")
+    clock.set(datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
+    data = bot.app.bot_data
+    data.broadcaster.kick()
+    await data.broadcaster.idle()
+    assert all(len(received(bot, person)) == 1 for person in people)
+    assert [m for m in bot.api.sent if m.chat_id == 0] == []

@@ -177,3 +177,17 @@ async def test_a_command_leaves_an_open_flow_and_a_question_is_a_question(bot):
         answer.buttons
     )
     assert "annuncio" not in bot.app.user_data[STAFF_ID]
+
+
+async def test_an_edit_of_an_old_message_is_not_an_answer_in_a_flow(bot):
+    staff = bot.user(STAFF_ID)
+    await staff.send("una nota qualsiasi")
+    old = staff.last_sent()
+    await open_lab_editor(staff)
+    await staff.press("Orari")  # waiting for the hours
+    await staff.edit(old.message_id, "Lun-Ven 9-18")
+    lab = bot.app.bot_data.labs.current.lab("spazio-q")
+    assert "9-18" not in (lab.hours or "")
+    assert "9-18" not in staff.last().plain  # no confirmation of a value nobody sent
+    await staff.send("Lun-Ven 9-12")  # a new message is the answer
+    assert "Lun-Ven 9-12" in staff.last().plain
