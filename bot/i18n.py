@@ -19,7 +19,6 @@ from gettext import c2py
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
@@ -45,11 +44,17 @@ def _locale(lang: str) -> str:
 
 def number(value: int, lang: str) -> str:
     """A count as people of `lang` write it: 12.345 in Italian, 12,345 in English."""
+    if -1000 < value < 1000:  # no separator to write: the common case needs no locale data
+        return str(value)
+    from babel.numbers import format_decimal  # first use
+
     return format_decimal(value, locale=_locale(lang))
 
 
 def decimal(value: float, lang: str, digits: int = 1) -> str:
     """A measure with `digits` decimals, as people of `lang` write it: 992,7 in Italian."""
+    from babel.numbers import format_decimal  # first use
+
     return format_decimal(value, format="#,##0." + "0" * digits, locale=_locale(lang))
 
 

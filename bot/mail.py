@@ -20,7 +20,6 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Protocol
 
-import aiosmtplib
 from telegram.ext import CallbackContext, JobQueue
 
 from bot.clock import Clock
@@ -73,6 +72,8 @@ class SmtpMailer:
         self.config = config
 
     async def send(self, mail: OutgoingMail) -> str:
+        import aiosmtplib  # first use: the bot starts without it
+
         sender, recipients = envelope(mail.raw)
         config = self.config
         try:

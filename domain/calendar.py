@@ -5,8 +5,6 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
-
 PRODID = "-//Laboratori Sociali Pavia//labbot//IT"
 UID_DOMAIN = "laboratorisociali.pavia"
 
@@ -20,6 +18,8 @@ def calendar_file(
     """`entries`: dicts with uid, title, start, end (aware), and optional place, url,
     description, and `cancelled` (the calendar app then drops the event it already has with
     that uid). Times keep their time zone, so phones show them right across DST."""
+    from icalendar import Calendar, Event  # first use: ~75 ms, most updates never need it
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -3,8 +3,6 @@ common typos spotted ("gmial.com" -> "gmail.com")."""
 
 from __future__ import annotations
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz, process
 
 COMMON_DOMAINS = (
@@ -28,6 +26,8 @@ def check_email(text: str) -> tuple[str, str | None]:
     raw = text.strip()
     if len(raw) > MAX_EMAIL or " " in raw:
         raise ContactProblem("email")
+    from email_validator import EmailNotValidError, validate_email  # first use: ~10 ms
+
     try:
         valid = validate_email(raw, check_deliverability=False)
     except EmailNotValidError:
@@ -58,6 +58,8 @@ def check_phone(text: str) -> str:
     raw = text.strip()
     if not raw or len(raw) > 32 or not any(c.isdigit() for c in raw):
         raise ContactProblem("phone")
+    import phonenumbers  # first use: most updates never need it (~2 MB)
+
     try:
         number = phonenumbers.parse(raw, "IT")
     except phonenumbers.NumberParseException:
@@ -71,6 +73,8 @@ def dialled_from_italy(phone: str) -> str:
     """A stored number as one dials it from Italy: "+39 333 123 4567" -> "333 123 4567",
     "+44 20 7946 0958" -> "00 44 20 7946 0958". A number that cannot be read keeps its digits,
     with 00 for a leading +."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(phone, "IT")
     except phonenumbers.NumberParseException:

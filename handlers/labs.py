@@ -21,7 +21,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-import segno
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -521,6 +520,8 @@ async def send_posters(update: Update, context: Ctx, target: QrTarget) -> None:
     as a 300 dpi PNG. The code goes first: it is instant, and stays if a drawing fails."""
     chat_id = _chat_id(update)
     image = io.BytesIO()
+    import segno  # first use: only staff make QR codes
+
     segno.make(target.link, error="m").save(image, kind="png", scale=10, border=4)
     await context.bot.send_photo(
         chat_id,

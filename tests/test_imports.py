@@ -1,0 +1,59 @@
+"""What most updates never need is imported on first use, not at start: a fresh interpreter
+runs the bot through common updates and reports which heavy libraries got loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAZY = ("icalendar", "phonenumbers", "email_validator", "aiosmtplib", "babel.numbers", "segno",
+        "matplotlib")  # fmt: skip
+SCRIPT = """
+import asyncio, json, sys, tempfile
+from pathlib import Path
+from bot.app import build_application
+from bot.config import AbuseConfig, Config, StorageConfig, TelegramConfig
+from bot.fake_telegram import FakeTelegram
+from bot.sandbox import Sandbox
+
+async def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Config(telegram=TelegramConfig(rate_limit=False),
+                        storage=StorageConfig(path=Path(tmp) / "b.sqlite3"),
+                        abuse=AbuseConfig(flood_updates=0))
+        api = FakeTelegram()
+        app = build_application(config, request=api)
+        await app.initialize()
+        await app.start()
+        anna = Sandbox(app, api).user()
+        await anna.send("/start")
+        await anna.send("orari di spazio q")
+        await anna.send("c'è un laboratorio vicino a Cava Manara?")
+        await anna.share_location(45.19, 9.16)
+        await anna.send("/laboratori")
+        await anna.press("Spazio Q")
+        await anna.send("/eventi")
+        await anna.send("/scuola")
+        await app.stop()
+        await app.shutdown()
+    print(json.dumps(sorted(name for name in LAZY if name in sys.modules)))
+
+LAZY = %r
+asyncio.run(main())
+"""
+
+
+def test_common_updates_do_not_load_what_they_do_not_need():
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT % (LAZY,)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
