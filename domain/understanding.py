@@ -66,6 +66,16 @@ CUES: dict[str, set[str]] = {
     "greeting": {"ciao", "buongiorno", "buonasera", "salve", "hello", "hi", "hey", "buondi"},
     "thanks": {"grazie", "thanks", "thank", "grazia"},
     "help": {"aiuto", "help", "funziona", "istruzioni"},
+    # What the network does not do, even in a place it serves: weather, transport, shops,
+    # pharmacies, buying and selling, news, sport. A message with one of these is not a
+    # question about labs, whatever place it names.
+    "elsewhere": {"meteo", "piove", "pioggia", "nevica", "weather", "forecast", "autobus", "bus",
+                  "treno", "treni", "train", "trains", "pullman", "fermata", "stazione", "taxi",
+                  "farmacia", "farmacie", "pharmacy", "supermercato", "supermarket", "negozio",
+                  "negozi", "shop", "ristorante", "pizzeria", "compro", "comprare", "vendo",
+                  "vendere", "affitto", "prezzo", "buy", "sell", "notizie", "giornale", "news",
+                  "partita", "calcio", "football", "parcheggio", "parking", "ospedale",
+                  "hospital", "medico", "dottore"},
 }  # fmt: skip
 
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -77,10 +87,14 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "scuola": ("sign up", "iscrivermi", "come mi iscrivo"),
     "contacts": ("e mail", "a chi posso", "who can i", "get in touch"),
     "take_part": ("dare una mano", "take part", "get involved", "come posso partecipare"),
-    "list": ("quali laboratori", "tutti i laboratori", "which labs", "all the labs"),
+    "list": ("quali laboratori", "tutti i laboratori", "which labs", "all the labs",
+             "what labs"),
     "about": ("cosa fate", "di cosa vi occupate", "cosa fa la rete", "chi siete", "who are you",
               "what do you do", "fare benecomune", "bene comune"),
     "talk": ("parlare con", "talk to", "speak to", "speak with", "talk with"),
+    "elsewhere": ("che tempo fa", "previsioni del tempo", "what s the weather"),
+    "assemblea": ("riunione della rete", "incontro di rete", "incontro della rete",
+                  "network meeting"),
 }  # fmt: skip
 
 SHORT_TALK = 4  # greetings and thanks count only in messages this short (in words)
@@ -149,6 +163,17 @@ class Matcher:
         found: dict[tuple[str, str, int, int], Mention] = {}
         for name in self.names:
             size = len(name.words)
+            if size >= 2:  # a name written together: "spazioq", "inscala"
+                joined = "".join(name.words)
+                for start, word in enumerate(words):
+                    # The whole name, run together ("spazio" alone is only its first word).
+                    whole = len(word) >= max(5, len(joined) - 1) and word not in name.words
+                    if whole and word[0] == joined[0]:
+                        score = fuzz.ratio(word, joined)
+                        if score >= THRESHOLD:
+                            slot = (name.kind, name.key, start, start + 1)
+                            if slot not in found or found[slot].score < score:
+                                found[slot] = Mention(name.kind, name.key, score, start, start + 1)
             sizes = {size, size + 1} | ({size - 1} if size >= 3 else set())
             for width in sizes:
                 if width < 1 or width > len(words):
@@ -205,6 +230,8 @@ class Matcher:
         places = [m for m in mentions if m.kind == "place"]
         strong = [m for m in mentions if m.score > PREFIX_SCORE]
 
+        if "elsewhere" in cues and not (cues & {"scuola", "assemblea", "events"}):
+            return Understanding("fallback")  # weather, buses, shops...: not a lab question
         if labs and labs[0].score > PREFIX_SCORE:
             lab = self.directory.lab(labs[0].key)
             if lab is not None:

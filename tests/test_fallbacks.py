@@ -182,3 +182,37 @@ async def test_a_crash_after_a_button_was_answered_is_reported_once(start_bot, c
     bot.api.errors.clear()  # the answers Telegram refused: the very point of the test
     assert "could not tell the user" not in caplog.text
     await stop(bot.app)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "che tempo fa domani a pavia?",
+        "a che ora passa il bus 3 a cravino?",
+        "orari della farmacia di San Martino",
+        "treni da Pavia a Milano",
+        "vendo bici a Mirabello",
+    ],
+)
+async def test_a_place_named_in_passing_is_not_a_question_about_labs(bot, text):
+    """The network does not do weather, buses, pharmacies or sales: the answer says what the
+    bot can do and names no lab."""
+    replies = await bot.user().send(text)
+    assert "non ho capito" in replies.text
+    for lab in bot.app.bot_data.labs.current.visible:
+        assert lab.name not in replies.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("spazioq", "Spazio Q"),  # a name written together
+        ("orari di inscala", "In Scala"),
+        ("riunione della rete", "Assemblea di Rete"),
+        ("incontro di rete", "Assemblea di Rete"),
+        ("What labs are there?", "Spazio Q"),  # the list, not what a lab is
+        ("cravino", "I laboratori più vicini a Cravino"),  # a place alone: the nearest labs
+    ],
+)
+async def test_names_written_together_and_other_ways_of_asking(bot, text, expected):
+    assert expected in (await bot.user().send(text)).text
