@@ -216,3 +216,13 @@ async def test_a_place_named_in_passing_is_not_a_question_about_labs(bot, text):
 )
 async def test_names_written_together_and_other_ways_of_asking(bot, text, expected):
     assert expected in (await bot.user().send(text)).text
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("I live in the city centre", "Centro storico"), ("north of Pavia", "Scala"),
+     ("labs in west Pavia", "Pavia Ovest")],
+)  # fmt: skip
+async def test_english_place_words(bot, text, place):
+    replies = await bot.user(language_code="en").send(text)
+    assert place in replies.text
