@@ -1,65 +1,76 @@
-"""Throughput, latency, memory and start-up of the whole bot, against a bare PTB echo bot.
+"""The whole bot against two bare python-telegram-bot baselines, per kind of update, in one run.
 
-Run as `python -m bench.foundation labbot|echo`: one bot per process, so peak memory is its own.
-Both bots are driven the same way through the in-process sandbox (no network):
-- latency: N updates, one at a time through `Application.process_update`, for `/start` and for a
-  text nobody understands;
-- throughput: M updates from U users queued at the fake Bot API, fetched by the real Updater
-  (getUpdates), processed concurrently across chats, until every reply is sent;
-- start-up: from building the application to the first getUpdates call (database open and
-  migrated, command menus published), Python imports excluded and reported apart.
+Run as `python -m bench.foundation KIND MODE`, one bot per process:
+- KIND `labbot` is the bot (`bot.app.build_application`); `echo` is a bare PTB echo (a short
+  plain-text reply, `answer()` to a button); `menu` is an echo that answers every message with the
+  bot's own welcome-sized HTML text and main-menu keyboard (6 buttons, same callback data), and a
+  button by answering it and editing the message to the menu, with the bot's `Defaults`. The two
+  baselines import nothing of the bot (`bot`, `handlers`, `storage`, `domain`).
+- All three use the same request layer, `bench.minimal_api.MinimalApi`: no message log, no
+  validation (the sandbox's `FakeTelegram` renders and checks the HTML of every message and keeps
+  it; `request` measures what that costs per call).
+- MODE `latency`: per kind of update, N updates built as Telegram sends them, each turned into an
+  `Update` and processed one at a time through `Application.process_update`; p50/p99.
+- MODE `process`, in a fresh interpreter: import time of what the bot needs (telegram.ext, plus
+  the bot's modules for labbot), start → first getUpdates (database opened and migrated, command
+  menus published), RSS after start, then RSS with 10,000 users known (seeded with one
+  executemany, 1,000 of them send /start) — for the baselines, after 1,000 people send /start.
+- MODE `request` (KIND ignored): one sendMessage of the menu through PTB, FakeTelegram against
+  MinimalApi, µs per call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import itertools
+import json
+import os
+import statistics
+import sys
+import tempfile
 import time
-
-_T_PROCESS = time.perf_counter()
-
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters  # noqa: E402
-
-from bot.app import build_application  # noqa: E402
-from bot.config import Config, StorageConfig, TelegramConfig  # noqa: E402
-from bot.fake_telegram import FakeTelegram  # noqa: E402
-from bot.processor import PerChatUpdateProcessor  # noqa: E402
-from bot.sandbox import Sandbox  # noqa: E402
-
-_T_IMPORTED = time.perf_counter()
+from pathlib import Path
+from typing import Any
 
 LATENCY_N = 1000
-THROUGHPUT_N = 5000
-THROUGHPUT_USERS = 500
+WARMUP = 50
+KNOWN_USERS = 500
+SEEDED_USERS = 10_000
+ACTIVE_USERS = 1_000
+KINDS = ("start_known", "start_new", "button", "location", "unknown", "question")
+
+# The bot's main menu, copied as literals (handlers/menu.py `main_menu`, Italian labels).
+MENU_KEYBOARD = {
+    "inline_keyboard": [
+        [{"text": "🔎 Trova un laboratorio", "callback_data": "menu:v1:labs"}],
+        [
+            {"text": "🎓 Scuola dei Laboratori", "callback_data": "menu:v1:scuola"},
+            {"text": "📅 Prossimi incontri", "callback_data": "menu:v1:events"},
+        ],
+        [
+            {"text": "🔔 Notifiche", "callback_data": "menu:v1:notify"},
+            {"text": "❓ Aiuto", "callback_data": "menu:v1:help"},
+        ],
+        [{"text": "🌐 English", "callback_data": "menu:v1:lang"}],
+    ]
+}
+# As long as the bot's welcome (517 characters), with the same markup in it.
+WELCOME = (
+    "Ciao Anna! 👋\nSono un bot di prova per i <b>Laboratori Sociali</b> di Pavia: questo testo "
+    "ha la stessa lunghezza del benvenuto del bot e lo stesso tipo di formattazione, così il "
+    "confronto riguarda solo il lavoro del bot.\n\nQui puoi:\n• trovare un laboratorio\n"
+    "• iscriverti alla <b>Scuola dei Laboratori Sociali</b>\n• conoscere le date dell'"
+    "<b>Assemblea di Rete</b> e degli altri incontri\n• ricevere avvisi, solo se li chiedi tu\n\n"
+    "Scegli un pulsante qui sotto oppure scrivimi, per esempio: <i>c'è un laboratorio vicino?</i>"
+)
+MENU_TITLE = "Cosa ti serve? Scegli qui sotto 👇"
 
 
-def echo_bot(api: FakeTelegram) -> Application:
-    """The reference: python-telegram-bot with nothing of ours, same concurrency model."""
-
-    async def start(update: Update, context) -> None:
-        await update.effective_message.reply_text("Hi!")
-
-    async def echo(update: Update, context) -> None:
-        await update.effective_message.reply_text(update.effective_message.text)
-
-    app = (
-        ApplicationBuilder()
-        .token("1:echo")
-        .request(api)
-        .get_updates_request(api)
-        .concurrent_updates(PerChatUpdateProcessor(64))
-        .build()
-    )
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-    return app
+def rss_mb() -> float:
+    """The resident set size now (not the peak)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -67,71 +78,268 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(kind: str) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix="labbot-bench-"))
-    api = FakeTelegram()
-    t_build = time.perf_counter()
+# --- updates, as Telegram sends them ------------------------------------------------------------
+
+_update_ids = itertools.count(1)
+_message_ids = itertools.count(1)
+
+
+def _user(uid: int) -> dict[str, Any]:
+    return {"id": uid, "is_bot": False, "first_name": "Anna", "language_code": "it"}
+
+
+def _message(uid: int, **body: Any) -> dict[str, Any]:
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": next(_message_ids),
+            "date": int(time.time()),
+            "chat": {"id": uid, "type": "private", "first_name": "Anna"},
+            "from": _user(uid),
+            **body,
+        },
+    }
+
+
+def text_update(uid: int, text: str) -> dict[str, Any]:
+    if text.startswith("/"):
+        command = text.split()[0]
+        entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return _message(uid, text=text, entities=entities)
+    return _message(uid, text=text)
+
+
+def location_update(uid: int) -> dict[str, Any]:
+    return _message(uid, location={"latitude": 45.1900, "longitude": 9.1600})
+
+
+def button_update(uid: int, data: str) -> dict[str, Any]:
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": str(next(_update_ids)),
+            "from": _user(uid),
+            "chat_instance": f"ci-{uid}",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": uid, "type": "private", "first_name": "Anna"},
+                "from": {"id": 7_000_000_001, "is_bot": True, "first_name": "Bench"},
+                "text": MENU_TITLE,
+                "reply_markup": MENU_KEYBOARD,
+            },
+        },
+    }
+
+
+_new_users = itertools.count(5_000_000)
+
+
+def update_of(kind: str, i: int) -> dict[str, Any]:
+    uid = 200_000 + i % KNOWN_USERS
+    if kind == "start_known":
+        return text_update(uid, "/start")
+    if kind == "start_new":
+        return text_update(next(_new_users), "/start")
+    if kind == "button":
+        return button_update(uid, "menu:v1:home")
+    if kind == "location":
+        return location_update(uid)
+    if kind == "unknown":
+        return text_update(uid, "qualcosa di incomprensibile")
+    if kind == "question":
+        return text_update(uid, "orari di spazio q")
+    raise ValueError(kind)
+
+
+# --- the three bots -----------------------------------------------------------------------------
+
+
+def import_kind(kind: str) -> float:
+    """Import what `kind` needs; returns the milliseconds it took (nothing of it loaded before)."""
+    for name in ("telegram", "bot", "handlers", "storage", "domain"):
+        assert name not in sys.modules, f"{name} imported before the measurement"
+    t = time.perf_counter()
     if kind == "labbot":
+        import bot.app
+        import bot.config  # noqa: F401
+    else:
+        import zoneinfo  # noqa: F401
+
+        import telegram.ext  # noqa: F401
+    return (time.perf_counter() - t) * 1000
+
+
+def build(kind: str, api: Any, folder: Path) -> Any:
+    if kind == "labbot":
+        from bot.app import build_application
+        from bot.config import Config, StorageConfig, TelegramConfig
+
         config = Config(
             telegram=TelegramConfig(staff_ids=(1,), rate_limit=False),
             storage=StorageConfig(path=folder / "bench.sqlite3"),
         )
-        app = build_application(config, request=api)
-    else:
-        app = echo_bot(api)
-    sandbox = Sandbox(app, api)
-    api.ensure_private_chat({"id": 1, "is_bot": False, "first_name": "Staff"})  # wrote before
+        return build_application(config, request=api)
+
+    from zoneinfo import ZoneInfo
+
+    from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.ext import (
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        CommandHandler,
+        Defaults,
+        MessageHandler,
+        filters,
+    )
+
+    builder = ApplicationBuilder().token("1:bench").request(api).get_updates_request(api)
+    if kind == "echo":
+        app = builder.concurrent_updates(64).build()
+
+        async def hi(update: Any, context: Any) -> None:
+            await update.effective_message.reply_text("Hi!")
+
+        async def echo(update: Any, context: Any) -> None:
+            message = update.effective_message
+            await message.reply_text(message.text or "📍")
+
+        async def tap(update: Any, context: Any) -> None:
+            await update.callback_query.answer()
+
+        app.add_handler(CommandHandler("start", hi))
+        app.add_handler(MessageHandler(filters.TEXT | filters.LOCATION, echo))
+        app.add_handler(CallbackQueryHandler(tap))
+        return app
+
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=ZoneInfo("Europe/Rome"),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    app = builder.defaults(defaults).concurrent_updates(64).build()
+
+    def menu() -> InlineKeyboardMarkup:  # built per reply, as the bot does
+        return InlineKeyboardMarkup.de_json(MENU_KEYBOARD, None)
+
+    async def welcome(update: Any, context: Any) -> None:
+        await update.effective_message.reply_text(WELCOME, reply_markup=menu())
+
+    async def tap(update: Any, context: Any) -> None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_text(MENU_TITLE, reply_markup=menu())
+
+    app.add_handler(MessageHandler(filters.ALL, welcome))
+    app.add_handler(CallbackQueryHandler(tap))
+    return app
+
+
+async def started(kind: str, folder: Path) -> tuple[Any, Any, float]:
+    """Build, initialize, start polling: the app, its API, and ms from build to first getUpdates."""
+    from bench.minimal_api import MinimalApi
+
+    api = MinimalApi()
+    t_build = time.perf_counter()
+    app = build(kind, api, folder)
     await app.initialize()
     await app.updater.start_polling(poll_interval=0, timeout=1)
     await app.start()
     await api.polled.wait()
     assert api.first_poll_at is not None
-    startup = api.first_poll_at - asyncio.get_running_loop().time() + time.perf_counter() - t_build
+    startup_ms = (api.first_poll_at - t_build) * 1000
     await app.updater.stop()
+    return app, api, startup_ms
 
-    results: dict[str, float] = {
-        "import_ms": (_T_IMPORTED - _T_PROCESS) * 1000,
-        "startup_ms": startup * 1000,
-    }
-    users = [sandbox.user(200_000 + i, first_name=f"U{i}") for i in range(THROUGHPUT_USERS)]
-    for label, text in (("start", "/start"), ("unknown", "qualcosa di incomprensibile")):
+
+async def deliver(app: Any, body: dict[str, Any]) -> None:
+    from telegram import Update
+
+    await app.process_update(Update.de_json(body, app.bot))
+
+
+async def latency(kind: str) -> dict[str, float]:
+    import_kind(kind)
+    folder = Path(tempfile.mkdtemp(prefix="labbot-bench-"))
+    app, api, _ = await started(kind, folder)
+    for i in range(KNOWN_USERS):  # they have all started the bot before
+        await deliver(app, update_of("start_known", i))
+    results: dict[str, float] = {}
+    for kind_of_update in KINDS:
+        for i in range(WARMUP):
+            await deliver(app, update_of(kind_of_update, i))
         latencies: list[float] = []
-        t0 = time.perf_counter()
         for i in range(LATENCY_N):
-            user = users[i % len(users)]
+            body = update_of(kind_of_update, i)
+            before = api.calls
             t = time.perf_counter()
-            replies = await user.send(text)
+            await deliver(app, body)
             latencies.append(time.perf_counter() - t)
-            assert replies, f"{kind} did not answer {text!r}"
-        elapsed = time.perf_counter() - t0
-        results[f"{label}_ups"] = LATENCY_N / elapsed
-        results[f"{label}_p50_ms"] = statistics.median(latencies) * 1000
-        results[f"{label}_p99_ms"] = percentile(latencies, 99) * 1000
-
-    # Throughput through polling: queue everything, let the Updater fetch and process.
-    before = len(api.sent)
-    done = asyncio.Event()
-
-    def count(_msg: object) -> None:
-        if len(api.sent) - before >= THROUGHPUT_N:
-            done.set()
-
-    api.listeners.append(count)
-    for i in range(THROUGHPUT_N):
-        user = users[i % len(users)]
-        text = "/start" if i % 2 else "ciao"
-        _, body = user._message("text", text)
-        api.queue_update(sandbox.update(message=body))
-    t0 = time.perf_counter()
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await done.wait()
-    results["polling_ups"] = THROUGHPUT_N / (time.perf_counter() - t0)
-    await app.updater.stop()
+            assert api.calls > before, f"{kind} did not answer {kind_of_update}"
+        results[f"{kind_of_update}_p50_ms"] = statistics.median(latencies) * 1000
+        results[f"{kind_of_update}_p99_ms"] = percentile(latencies, 99) * 1000
     await app.stop()
     await app.shutdown()
-    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+async def process(kind: str) -> dict[str, float]:
+    import_ms = import_kind(kind)
+    folder = Path(tempfile.mkdtemp(prefix="labbot-bench-"))
+    app, _api, startup_ms = await started(kind, folder)
+    gc.collect()
+    rss_start = rss_mb()
+    if kind == "labbot":  # 10,000 people the bot has met before, in one executemany
+        now = "2025-01-01T00:00:00.000000+00:00"
+        rows = [(300_000 + i, "it", now, now) for i in range(SEEDED_USERS)]
+        async with app.bot_data.repo.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+    for i in range(ACTIVE_USERS):
+        await deliver(app, text_update(300_000 + i * (SEEDED_USERS // ACTIVE_USERS), "/start"))
+    gc.collect()
+    rss_loaded = rss_mb()
+    await app.stop()
+    await app.shutdown()
+    return {
+        "import_ms": import_ms,
+        "startup_ms": startup_ms,
+        "rss_start_mb": rss_start,
+        "rss_loaded_mb": rss_loaded,
+    }
+
+
+async def request_cost() -> dict[str, float]:
+    """µs per sendMessage of the welcome and menu through PTB, per request layer."""
+    from telegram import Bot, InlineKeyboardMarkup
+
+    from bench.minimal_api import MinimalApi
+    from bot.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram()
+    fake.ensure_private_chat({"id": 42, "is_bot": False, "first_name": "Anna"})
+    markup = InlineKeyboardMarkup.de_json(MENU_KEYBOARD, None)
+    results: dict[str, float] = {}
+    for name, api in (("fake", fake), ("minimal", MinimalApi())):
+        async with Bot("1:bench", request=api, get_updates_request=api) as bot:
+            times: list[float] = []
+            for _ in range(WARMUP + LATENCY_N):
+                t = time.perf_counter()
+                await bot.send_message(42, WELCOME, parse_mode="HTML", reply_markup=markup)
+                times.append(time.perf_counter() - t)
+            results[f"{name}_send_us"] = statistics.median(times[WARMUP:]) * 1e6
     return results
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(measure(sys.argv[1]))))
+    kind, mode = sys.argv[1], sys.argv[2]
+    if mode == "latency":
+        result = asyncio.run(latency(kind))
+    elif mode == "process":
+        result = asyncio.run(process(kind))
+    else:
+        result = asyncio.run(request_cost())
+    print(json.dumps(result))
