@@ -130,9 +130,12 @@ class Database:
             await self._conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One write statement; returns the number of rows changed."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        """One write statement; returns the number of rows changed. One round trip: a write
+        has run to its end (and, outside a transaction, committed) when `execute` returns, so
+        its cursor needs no second trip to be closed."""
+        async with self._lock:
+            cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
 
     # Reads are one round trip to aiosqlite's thread (execute, fetch and close there at once):
     # a cursor driven from here costs three, and these are on the path of every reply.
