@@ -24,8 +24,11 @@ def normalize(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    words = normalize(text).split()
-    # A lone "s" before a word is "san" ("s martino"), as typed without the dot.
+    return expand_abbreviations(normalize(text).split())
+
+
+def expand_abbreviations(words: list[str]) -> list[str]:
+    """A lone "s" before a word is "san" ("s martino"), as typed without the dot."""
     return [
         _ABBREVIATIONS.get(w, w) if w in {"s", "st"} and i + 1 < len(words) else w
         for i, w in enumerate(words)

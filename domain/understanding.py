@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from domain.directory import Directory, Lab, Place
 from domain.geo import distance_m
-from domain.text import has_letters, normalize, tokens
+from domain.text import expand_abbreviations, has_letters, normalize, tokens
 
 THRESHOLD = 85.0  # fuzz.ratio (0-100) for names of 7 characters or more
 SHORT_THRESHOLD = 91.0  # names of 5-6 characters: one typo at most
@@ -134,10 +134,20 @@ class _Name:
     text: str
     kind: str
     key: str
+    needed: float  # the fuzz.ratio this name needs; 100 means exactly as written
+
+    @property
+    def joined(self) -> str:
+        return "".join(self.words)
 
 
 class Matcher:
-    """Built once per directory (the bot rebuilds it when staff change a lab)."""
+    """Built once per directory (the bot rebuilds it when staff change a lab).
+
+    Everything that does not depend on the message is indexed here, so reading a message costs
+    one normalisation, a dictionary look-up per word for the cues, and for each window of words
+    one look-up of the few names that could match it (same first letters, close word count),
+    scored in one call of rapidfuzz's C loop."""
 
     def __init__(self, directory: Directory):
         self.directory = directory
@@ -150,47 +160,99 @@ class Matcher:
                 names.append(self._name(variant, "place", place.key))
         unique = {(n.text, n.kind, n.key): n for n in names if n.text}
         self.names = list(unique.values())
+        self._index()
 
     @staticmethod
     def _name(text: str, kind: str, key: str) -> _Name:
         words = tuple(tokens(text))
-        return _Name(words=words, text=" ".join(words), kind=kind, key=key)
+        joined = " ".join(words)
+        if len(joined) <= EXACT_ONLY:
+            needed = 100.0
+        else:
+            needed = SHORT_THRESHOLD if len(joined) <= 6 else THRESHOLD
+        return _Name(words=words, text=joined, kind=kind, key=key, needed=needed)
+
+    def _index(self) -> None:
+        # Exact-only names by their text.
+        self._exact: dict[str, list[_Name]] = {}
+        # Fuzzy names by (first letter, first letter of the last word, window width): a window
+        # of `width` words may match a name of width-1, width or width+1 words (the last only
+        # for names of three words or more), as typed with a word more or less.
+        fuzzy: dict[tuple[str, str, int], list[_Name]] = {}
+        # The same, for windows that start with a stopword: only names starting with that word.
+        led: dict[tuple[str, str, int], list[_Name]] = {}
+        # Names of two words or more, run together ("spazioq"), by first letter.
+        joined: dict[str, list[_Name]] = {}
+        # Names by the first four letters of their first word that is not a stopword.
+        prefixes: dict[str, list[_Name]] = {}
+        for name in self.names:
+            size = len(name.words)
+            if name.needed >= 100.0:
+                self._exact.setdefault(name.text, []).append(name)
+            else:
+                widths = {size, size + 1} | ({size - 1} if size >= 3 else set())
+                first, last = name.words[0][0], name.words[-1][0]
+                for width in widths:
+                    fuzzy.setdefault((first, last, width), []).append(name)
+                    if name.words[0] in STOPWORDS:
+                        led.setdefault((name.words[0], last, width), []).append(name)
+            if size >= 2:
+                joined.setdefault(name.joined[0], []).append(name)
+            head = next((w for w in name.words if w not in STOPWORDS), "")
+            if len(head) >= PREFIX_MIN:
+                prefixes.setdefault(head[:PREFIX_MIN], []).append(name)
+        self._fuzzy = {k: (v, [n.text for n in v]) for k, v in fuzzy.items()}
+        self._led = {k: (v, [n.text for n in v]) for k, v in led.items()}
+        self._joined = {k: (v, [n.joined for n in v]) for k, v in joined.items()}
+        self._prefixes = prefixes
+        self._widest = max((len(n.words) for n in self.names), default=1) + 1
 
     # --- finding names -----------------------------------------------------------------------
 
     def mentions(self, text: str) -> list[Mention]:
-        words = tokens(text)
+        return self._mentions(tokens(text))
+
+    def _mentions(self, words: list[str]) -> list[Mention]:
         found: dict[tuple[str, str, int, int], Mention] = {}
-        for name in self.names:
-            size = len(name.words)
-            if size >= 2:  # a name written together: "spazioq", "inscala"
-                joined = "".join(name.words)
-                for start, word in enumerate(words):
-                    # The whole name, run together ("spazio" alone is only its first word).
-                    whole = len(word) >= max(5, len(joined) - 1) and word not in name.words
-                    if whole and word[0] == joined[0]:
-                        score = fuzz.ratio(word, joined)
-                        if score >= THRESHOLD:
-                            slot = (name.kind, name.key, start, start + 1)
-                            if slot not in found or found[slot].score < score:
-                                found[slot] = Mention(name.kind, name.key, score, start, start + 1)
-            sizes = {size, size + 1} | ({size - 1} if size >= 3 else set())
-            for width in sizes:
-                if width < 1 or width > len(words):
+
+        def keep(name: _Name, score: float, start: int, end: int) -> None:
+            slot = (name.kind, name.key, start, end)
+            if slot not in found or found[slot].score < score:
+                found[slot] = Mention(name.kind, name.key, score, start, end)
+
+        count = len(words)
+        for start, word in enumerate(words):
+            # A name of two words or more written together ("spazio" alone is only its first
+            # word, not the name run together).
+            if len(word) >= 5 and (bucket := self._joined.get(word[0])):
+                candidates, texts = bucket
+                for _, score, i in process.extract(
+                    word, texts, scorer=fuzz.ratio, score_cutoff=THRESHOLD, limit=None
+                ):
+                    name = candidates[i]
+                    if len(word) >= len(texts[i]) - 1 and word not in name.words:
+                        keep(name, score, start, start + 1)
+            stop = word in STOPWORDS
+            for width in range(1, min(self._widest, count - start) + 1):
+                end = start + width
+                window = words[start:end]
+                if stop and all(w in STOPWORDS for w in window):
                     continue
-                for start in range(len(words) - width + 1):
-                    window = words[start : start + width]
-                    if window[0] in STOPWORDS and window[0] != name.words[0]:
-                        continue
-                    if all(w in STOPWORDS for w in window):
-                        continue
-                    score = _score(window, name)
-                    if score is None:
-                        continue
-                    mention = Mention(name.kind, name.key, score, start, start + width)
-                    slot = (name.kind, name.key, start, start + width)
-                    if slot not in found or found[slot].score < score:
-                        found[slot] = mention
+                joined_text = " ".join(window)
+                for name in self._exact.get(joined_text, ()):
+                    if not stop or name.words[0] == word:
+                        keep(name, 100.0, start, end)
+                key = (word if stop else word[0], window[-1][0], width)
+                bucket = (self._led if stop else self._fuzzy).get(key)
+                if bucket is None:
+                    continue
+                candidates, texts = bucket
+                for _, score, i in process.extract(
+                    joined_text, texts, scorer=fuzz.ratio, score_cutoff=THRESHOLD, limit=None
+                ):
+                    name = candidates[i]
+                    if score >= name.needed:
+                        keep(name, score, start, end)
         mentions = _best_non_overlapping(list(found.values()))
         if mentions:
             return mentions
@@ -202,7 +264,7 @@ class Matcher:
         for index, word in enumerate(words):
             if len(word) < PREFIX_MIN or word in STOPWORDS:
                 continue
-            for name in self.names:
+            for name in self._prefixes.get(word[:PREFIX_MIN], ()):
                 first = next((w for w in name.words if w not in STOPWORDS), "")
                 if not first.startswith(word):
                     continue
@@ -222,10 +284,10 @@ class Matcher:
     def understand(self, text: str) -> Understanding:
         if not has_letters(text):
             return Understanding("fallback")
-        norm = normalize(text)
-        words = tokens(text)
-        cues = _cues(words, norm)
-        mentions = self.mentions(text)
+        plain = normalize(text).split()
+        words = expand_abbreviations(plain)
+        cues = _cues(words, plain)
+        mentions = self._mentions(words)
         labs = [m for m in mentions if m.kind == "lab"]
         places = [m for m in mentions if m.kind == "place"]
         strong = [m for m in mentions if m.score > PREFIX_SCORE]
@@ -332,17 +394,47 @@ def _most_specific(places: list[Mention], directory: Directory) -> Mention | Non
     return min(places, key=rank)
 
 
-def _cues(words: list[str], norm: str) -> set[str]:
-    found: set[str] = set()
-    padded = f" {norm} "
+def _cue_index() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], tuple[int, ...]]:
+    """Cue stems by the word they equal, and stems of four letters or more by themselves, for
+    the prefix look-up; with the lengths of those stems."""
+    exact: dict[str, set[str]] = {}
+    prefix: dict[str, set[str]] = {}
     for intent, stems in CUES.items():
-        for word in words:
-            if any(word == s or (len(s) >= 4 and word.startswith(s)) for s in stems):
-                found.add(intent)
+        for stem in stems:
+            exact.setdefault(stem, set()).add(intent)
+            if len(stem) >= 4:
+                prefix.setdefault(stem, set()).add(intent)
+    lengths = tuple(sorted({len(s) for s in prefix}))
+    freeze = lambda d: {k: frozenset(v) for k, v in d.items()}  # noqa: E731
+    return freeze(exact), freeze(prefix), lengths
+
+
+_CUE_EXACT, _CUE_PREFIX, _CUE_LENGTHS = _cue_index()
+# Phrases by their first word: (the phrase's words, its intent).
+_PHRASES: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _intent, _phrases in PHRASES.items():
+    for _phrase in _phrases:
+        _words = tuple(_phrase.split())
+        _PHRASES.setdefault(_words[0], []).append((_words, _intent))
+
+
+def _cues(words: list[str], plain: list[str]) -> set[str]:
+    """The intents cued by the message: a word equal to a stem, or starting with one of four
+    letters or more; or a phrase among the plain words (normalised, before "s" became "san")."""
+    found: set[str] = set()
+    for word in words:
+        if (hit := _CUE_EXACT.get(word)) is not None:
+            found |= hit
+        size = len(word)
+        for length in _CUE_LENGTHS:
+            if length > size:
                 break
-    for intent, phrases in PHRASES.items():
-        if any(f" {p} " in padded for p in phrases):
-            found.add(intent)
+            if (hit := _CUE_PREFIX.get(word[:length])) is not None:
+                found |= hit
+    for index, word in enumerate(plain):
+        for phrase, intent in _PHRASES.get(word, ()):
+            if tuple(plain[index : index + len(phrase)]) == phrase:
+                found.add(intent)
     return found
 
 
