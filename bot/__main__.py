@@ -58,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(problem, file=sys.stderr)
             return EXIT_CONFIG
         mode = "Telegram" if config.telegram.has_token else "local sandbox (no token)"
+        towns = sum(1 for place in labs.places if place.kind == "town")
         print(
             f"configuration OK ({config.source}); data OK ({len(labs.labs)} labs, "
-            f"{len(labs.places)} places); the bot would run with the {mode}"
+            f"{len(labs.places) - towns} places, {towns} towns of the gazetteer); "
+            f"the bot would run with the {mode}"
         )
         return 0
     if not config.telegram.has_token:

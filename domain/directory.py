@@ -17,6 +17,10 @@ from domain.geo import in_service_area
 from domain.text import normalize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+GAZETTEER = "gazetteer.tsv"  # optional: data/build_gazetteer.py writes it
+_TOWN_COLUMNS = [
+    "name", "name_en", "aliases", "province", "kind", "lat", "lon", "population", "lookalikes",
+]  # fmt: skip
 LAB_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 DISTRICTS = ("pavia", "distretto")
 POSITIONS = ("exact", "approx")
@@ -68,19 +72,29 @@ class Lab:
 class Place:
     key: str  # a slug of the name, stable enough for buttons
     name: str
-    kind: str  # "comune" or "quartiere"
+    # "comune" (of the Distretto sociale pavese), "quartiere" (of Pavia), or "town": any other
+    # place of the gazetteer, in the province of Pavia or around it, or a far city.
+    kind: str
     aliases: tuple[str, ...] = ()
     lat: float | None = None
     lon: float | None = None
     confidence: str = ""
+    province: str = ""  # car plate code, for towns: "PV", "MI"...
+    name_en: str = ""  # for towns whose English name differs: Milan, Rome
+    # Everyday words a typo away from a town's name ("triste", Trieste): never this town.
+    lookalikes: tuple[str, ...] = ()
+
+    def name_in(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
 
     @property
     def located(self) -> bool:
         return self.lat is not None and self.lon is not None
 
-    def area_in(self, lang: str) -> str:
-        """The area as a reader of `lang` reads it (Italian when no English is given)."""
-        return self.area_en if lang == "en" and self.area_en else self.area
+    @property
+    def in_district(self) -> bool:
+        """In the Distretto sociale pavese, where the network's labs are."""
+        return self.kind != "town"
 
 
 @dataclass(frozen=True)
@@ -88,9 +102,11 @@ class Directory:
     labs: tuple[Lab, ...]
     places: tuple[Place, ...]
     _by_id: dict[str, Lab] = field(default_factory=dict, compare=False, repr=False)
+    _by_key: dict[str, Place] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({lab.id: lab for lab in self.labs})
+        self._by_key.update({place.key: place for place in reversed(self.places)})
 
     def lab(self, lab_id: str) -> Lab | None:
         """A lab citizens may see (not hidden), or None."""
@@ -106,7 +122,7 @@ class Directory:
         return tuple(lab for lab in self.labs if not lab.hidden)
 
     def place(self, key: str) -> Place | None:
-        return next((p for p in self.places if p.key == key), None)
+        return self._by_key.get(key)
 
     def with_edits(self, edits: Iterable[LabEdit]) -> Directory:
         """This directory with staff edits applied in order (later ones win)."""
@@ -195,9 +211,10 @@ def load(data_dir: Path = DATA_DIR) -> Directory:
     problems: list[str] = []
     labs = _load_labs(data_dir / "labs.toml", problems)
     places = _load_places(data_dir / "places.toml", problems)
+    towns = _load_towns(data_dir / GAZETTEER, problems, labs, places)
     if problems:
         raise DataError(problems)
-    return Directory(labs=tuple(labs), places=tuple(places))
+    return Directory(labs=tuple(labs), places=(*places, *towns))
 
 
 def _read(path: Path, problems: list[str]) -> dict[str, Any]:
@@ -366,3 +383,60 @@ def _load_places(path: Path, problems: list[str]) -> list[Place]:
     if raw and not places:
         problems.append(f"{label}: no [[comune]] or [[quartiere]] entries")
     return places
+
+
+def _load_towns(
+    path: Path, problems: list[str], labs: list[Lab], places: list[Place]
+) -> list[Place]:
+    """The gazetteer's towns (a TSV file written by data/build_gazetteer.py), as places of kind
+    "town". A name that is already a lab's or a curated place's (San Martino, Pavia…) stays
+    theirs: the curated files win. Without the file the bot knows only the curated places."""
+    if not path.exists():
+        return []
+    label = _label(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{label}: cannot be read: {exc}")
+        return []
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    if not rows or rows[0] != _TOWN_COLUMNS:
+        problems.append(f"{label}: the first line must name the columns {', '.join(_TOWN_COLUMNS)}")
+        return []
+    taken = {normalize(n) for lab in labs for n in (lab.name, *lab.aliases)}
+    taken |= {normalize(n) for place in places for n in (place.name, *place.aliases)}
+    keys = {place.key for place in places}
+    towns: list[Place] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(_TOWN_COLUMNS):
+            problems.append(
+                f"{label}: row {number}: {len(row)} columns instead of {len(_TOWN_COLUMNS)}"
+            )
+            continue
+        name, name_en, aliases, province, _kind, lat, lon, _population, lookalikes = row
+        try:
+            position = float(lat), float(lon)
+        except ValueError:
+            problems.append(f"{label}: row {number} ({name}): lat and lon must be numbers")
+            continue
+        if normalize(name) in taken or not name.strip():
+            continue
+        names = [a for a in aliases.split("|") if a.strip() and normalize(a) not in taken]
+        taken.update(normalize(n) for n in (name, *names))
+        key = unique_slug(name, keys, "town")
+        keys.add(key)
+        towns.append(
+            Place(
+                key=key,
+                name=name.strip(),
+                name_en=name_en.strip(),
+                kind="town",
+                aliases=tuple(names),
+                lat=position[0],
+                lon=position[1],
+                confidence="S",
+                province=province.strip(),
+                lookalikes=tuple(w for w in lookalikes.split("|") if w),
+            )
+        )
+    return towns

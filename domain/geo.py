@@ -51,10 +51,11 @@ def in_service_area(lat: float, lon: float) -> bool:
 
 
 def format_distance(metres: float, lang: str) -> str:
-    """Metres under 1 km, else km with one decimal (Italian decimal comma)."""
+    """Metres under 1 km, km with one decimal under 100 km (Italian decimal comma), else whole
+    km: "451,8 km" to Rome is a precision nobody needs."""
     if metres < 1000:
         return f"{max(10, round(metres / 10) * 10):.0f} m"
+    if metres >= 100_000:
+        return f"{round(metres / 1000)} km"
     km = f"{metres / 1000:.1f}"
-    if km.endswith(".0") and metres >= 100_000:
-        km = km[:-2]
     return f"{km.replace('.', ',') if lang == 'it' else km} km"

@@ -30,6 +30,12 @@ PREFIX_SCORE = 80.0  # a word that abbreviates a name
 IN_PLACE_M = 500  # a lab this close to a place's point stands in that place
 LAB_FACETS = {"hours", "activities", "contacts", "organisation"}  # about a lab, not a place
 WORD_SCORE = 75.0  # a word that is only the first word of a longer name
+# The gazetteer's hundreds of towns are matched more strictly than the curated places: a town
+# name of 6 letters or fewer only as written, a longer one with one typo, never when what was
+# typed is an everyday word that looks like it (the gazetteer lists them: "triste" is not
+# Trieste); and a town is never guessed from the first letters of a word.
+TOWN_EXACT_ONLY = 6
+TOWN_THRESHOLD = 85.0
 
 # Words that never start or make up a name on their own.
 STOPWORDS = {
@@ -135,6 +141,8 @@ class _Name:
     kind: str
     key: str
     needed: float  # the fuzz.ratio this name needs; 100 means exactly as written
+    town: bool = False  # from the gazetteer
+    lookalikes: frozenset[str] = frozenset()  # words never taken for this name
 
     @property
     def joined(self) -> str:
@@ -157,20 +165,45 @@ class Matcher:
                 names.append(self._name(variant, "lab", lab.id))
         for place in directory.places:
             for variant in (place.name, *place.aliases):
-                names.append(self._name(variant, "place", place.key))
+                names.append(
+                    self._name(
+                        variant,
+                        "place",
+                        place.key,
+                        town=place.kind == "town",
+                        lookalikes=frozenset(place.lookalikes),
+                    )
+                )
         unique = {(n.text, n.kind, n.key): n for n in names if n.text}
         self.names = list(unique.values())
         self._index()
 
     @staticmethod
-    def _name(text: str, kind: str, key: str) -> _Name:
+    def _name(
+        text: str,
+        kind: str,
+        key: str,
+        *,
+        town: bool = False,
+        lookalikes: frozenset[str] = frozenset(),
+    ) -> _Name:
         words = tuple(tokens(text))
         joined = " ".join(words)
-        if len(joined) <= EXACT_ONLY:
+        if town:
+            needed = 100.0 if len(joined) <= TOWN_EXACT_ONLY else TOWN_THRESHOLD
+        elif len(joined) <= EXACT_ONLY:
             needed = 100.0
         else:
             needed = SHORT_THRESHOLD if len(joined) <= 6 else THRESHOLD
-        return _Name(words=words, text=joined, kind=kind, key=key, needed=needed)
+        return _Name(
+            words=words,
+            text=joined,
+            kind=kind,
+            key=key,
+            needed=needed,
+            town=town,
+            lookalikes=lookalikes,
+        )
 
     def _index(self) -> None:
         # Exact-only names by their text.
@@ -199,7 +232,7 @@ class Matcher:
             if size >= 2:
                 joined.setdefault(name.joined[0], []).append(name)
             head = next((w for w in name.words if w not in STOPWORDS), "")
-            if len(head) >= PREFIX_MIN:
+            if len(head) >= PREFIX_MIN and not name.town:
                 prefixes.setdefault(head[:PREFIX_MIN], []).append(name)
         self._fuzzy = {k: (v, [n.text for n in v]) for k, v in fuzzy.items()}
         self._led = {k: (v, [n.text for n in v]) for k, v in led.items()}
@@ -230,7 +263,12 @@ class Matcher:
                     word, texts, scorer=fuzz.ratio, score_cutoff=THRESHOLD, limit=None
                 ):
                     name = candidates[i]
-                    if len(word) >= len(texts[i]) - 1 and word not in name.words:
+                    needed = TOWN_THRESHOLD if name.town else THRESHOLD
+                    if (
+                        score >= needed
+                        and len(word) >= len(texts[i]) - 1
+                        and word not in name.words
+                    ):
                         keep(name, score, start, start + 1)
             stop = word in STOPWORDS
             for width in range(1, min(self._widest, count - start) + 1):
@@ -251,7 +289,7 @@ class Matcher:
                     joined_text, texts, scorer=fuzz.ratio, score_cutoff=THRESHOLD, limit=None
                 ):
                     name = candidates[i]
-                    if score >= name.needed:
+                    if score >= name.needed and joined_text not in name.lookalikes:
                         keep(name, score, start, end)
         mentions = _best_non_overlapping(list(found.values()))
         if mentions:
@@ -381,15 +419,16 @@ def _best_non_overlapping(mentions: list[Mention]) -> list[Mention]:
 
 
 def _most_specific(places: list[Mention], directory: Directory) -> Mention | None:
-    """Among several places, a neighbourhood beats its whole comune ("Pavia, zona Mirabello");
-    otherwise the first one mentioned."""
+    """Among several places, a neighbourhood beats its whole comune ("Pavia, zona Mirabello"),
+    a place of the district beats a town of the gazetteer; otherwise the first one mentioned."""
     if not places:
         return None
 
-    def rank(mention: Mention) -> tuple[int, int]:
+    def rank(mention: Mention) -> tuple[int, int, int]:
         place = directory.place(mention.key)
         is_city = place is not None and place.kind == "comune" and place.key == "pavia"
-        return (1 if is_city else 0, mention.start)
+        is_town = place is not None and place.kind == "town"
+        return (1 if is_city else 0, 1 if is_town else 0, mention.start)
 
     return min(places, key=rank)
 

@@ -47,7 +47,7 @@ from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only
 from bot.i18n import escape
 from domain import directory as directory_module
-from domain.directory import Lab
+from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 BUTTONS = Buttons("lab")
 FEATURE = BUTTONS.feature
 NEAREST = 3
+VERY_FAR_M = 100_000  # from this far, no list of labs: a kind word and the network's address
+HOME_PROVINCE = "PV"
 _INFERRED = re.compile(r"\s*\(inferred\)", re.IGNORECASE)
 
 
@@ -240,20 +242,36 @@ async def ask_location(update: Update, context: Ctx) -> None:
 
 
 async def send_nearest(
-    update: Update, context: Ctx, lat: float, lon: float, place_name: str | None
+    update: Update, context: Ctx, lat: float, lon: float, place: Place | None
 ) -> None:
+    """The nearest labs to a shared position (`place` None) or to a place named. A town outside
+    the Distretto sociale pavese is said to be outside it, with the network's address; a far city
+    (Rome) gets a kind word and no list of labs hundreds of kilometres away."""
     labs = context.data.labs.current.visible
     ranked = nearest(lat, lon, labs, limit=NEAREST)
     if not ranked:
         await send_list(update, context)
         return
-    lines: list[str] = []
-    if ranked[0][1] > FAR_AWAY_M:
-        lines.append(
-            context.t("labs.far_away", distance=format_distance(ranked[0][1], context.lang))
+    closest = format_distance(ranked[0][1], context.lang)
+    mail = context.contact_email
+    named = place.name_in(context.lang) if place is not None else ""
+    if place is not None and ranked[0][1] > VERY_FAR_M:
+        await context.bot.send_message(
+            _chat_id(update),
+            context.t("labs.place_very_far", place=named, distance=closest, email=mail),
+            reply_markup=InlineKeyboardMarkup([[button(context.label("labs.all"), "list")]]),
         )
-    elif place_name:
-        lines.append(context.t("labs.nearest_to_place", place=place_name))
+        return
+    lines: list[str] = []
+    if place is not None and not place.in_district:
+        key = "labs.place_far" if ranked[0][1] > FAR_AWAY_M else "labs.outside_district"
+        if key == "labs.outside_district" and place.province == HOME_PROVINCE:
+            key = "labs.outside_district_home"
+        lines.append(context.t(key, place=named, distance=closest))
+    elif ranked[0][1] > FAR_AWAY_M:
+        lines.append(context.t("labs.far_away", distance=closest))
+    elif place is not None:
+        lines.append(context.t("labs.nearest_to_place", place=named))
     else:
         lines.append(context.t("labs.nearest_to_you"))
     buttons = []
@@ -264,10 +282,10 @@ async def send_nearest(
     unlocated = [lab.name for lab in labs if not lab.located]
     lines.append("")
     if unlocated:
-        lines.append(
-            context.t("labs.unlocated", email=context.contact_email, names=", ".join(unlocated))
-        )
+        lines.append(context.t("labs.unlocated", email=mail, names=", ".join(unlocated)))
     lines.append(context.t("labs.distance_note"))
+    if place is not None and not place.in_district:
+        lines.append(context.t("labs.outside_hint", email=mail))
     lines.append(context.t("labs.pick_hint"))
     buttons.append([button(context.label("labs.all"), "list")])
     await context.bot.send_message(
@@ -334,7 +352,7 @@ async def on_button(update: Update, context: Ctx) -> None:
     elif action == "near" and args and (place := labs.place(args[0])) is not None:
         await query.answer()
         if place.lat is not None and place.lon is not None:
-            await send_nearest(update, context, place.lat, place.lon, place.name)
+            await send_nearest(update, context, place.lat, place.lon, place)
         else:
             await send_list(update, context)
     elif action == "follow" and args and (lab := labs.lab(args[0])) is not None:

@@ -57,7 +57,7 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
     elif intent == "place" and understood.place is not None:
         place = understood.place
         assert place.lat is not None and place.lon is not None
-        await labs.send_nearest(update, context, place.lat, place.lon, place.name)
+        await labs.send_nearest(update, context, place.lat, place.lon, place)
     elif intent == "ambiguous":
         rows = []
         current = context.data.labs.current

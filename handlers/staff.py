@@ -90,8 +90,14 @@ async def reload_command(update: Update, context: Ctx) -> None:
         await apply()
     await replan(context.data, context.application)  # events and sessions may have moved
     current = context.data.labs.current
+    towns = sum(1 for place in current.places if place.kind == "town")
     await update.effective_message.reply_text(
-        context.t("reload.ok", labs=len(current.visible), places=len(current.places))
+        context.t(
+            "reload.ok",
+            labs=len(current.visible),
+            places=len(current.places) - towns,
+            towns=context.number(towns),
+        )
     )
     log.info("lab data reloaded by staff")
 

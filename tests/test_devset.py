@@ -13,7 +13,7 @@ CASES = tomllib.loads((Path(__file__).parent / "data" / "dev-questions.toml").re
     "case"
 ]
 LABS = directory.load().labs
-REQUIRED = 0.97
+REQUIRED = 1.0
 
 
 def first_lab_named(replies) -> str | None:

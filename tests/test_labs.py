@@ -85,7 +85,7 @@ async def test_live_location_updates_are_not_answered(bot):
 async def test_far_away_is_said_kindly_with_the_nearest_anyway(bot):
     replies = await bot.user().share_location(41.9028, 12.4964)  # Rome
     assert "dal laboratorio più vicino" in replies.text
-    assert "Sei a 450,1 km" in replies.text
+    assert "Sei a 450 km" in replies.text
     assert "1. Travacò Siccomario" in replies.text
 
 
