@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from domain.activities import Activity, from_value
 from domain.geo import in_service_area
 from domain.text import normalize
 
@@ -52,7 +53,7 @@ class Lab:
     lon: float | None = None
     position: str = "approx"
     organisation: str = ""
-    activities: tuple[str, ...] = ()
+    activities: tuple[Activity, ...] = ()
     hours: str = ""
     contacts: str = ""
     aliases: tuple[str, ...] = ()
@@ -155,7 +156,7 @@ def apply_edit(lab: Lab, name: str, value: Any) -> Lab:
         lat, lon = value
         return replace(lab, lat=float(lat), lon=float(lon), position="exact")
     if name == "activities":
-        return replace(lab, activities=tuple(value))
+        return replace(lab, activities=tuple(from_value(item) for item in value))
     if name == "hidden":
         return replace(lab, hidden=bool(value))
     if name == "area":  # staff wrote it in Italian: an English one from the file is outdated
@@ -270,6 +271,19 @@ class _Entry:
             return ()
         return tuple(v.strip() for v in value if v.strip())
 
+    def activities(self, key: str) -> tuple[Activity, ...]:
+        value = self.raw.get(key, [])
+        if not isinstance(value, list):
+            self.fail(key, 'must be a list, for example [{ what = "Doposcuola", year = 2026 }]')
+            return ()
+        found: list[Activity] = []
+        for number, item in enumerate(value, start=1):
+            try:
+                found.append(from_value(item))
+            except ValueError as exc:
+                self.fail(f"{key} #{number}", str(exc))
+        return tuple(found)
+
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         value = self.raw.get(key, default)
         if value not in choices:
@@ -341,7 +355,7 @@ def _load_labs(path: Path, problems: list[str]) -> list[Lab]:
                 lon=lon,
                 position=entry.choice("position", POSITIONS, "approx"),
                 organisation=entry.text("organisation"),
-                activities=entry.texts("activities"),
+                activities=entry.activities("activities"),
                 hours=entry.text("hours"),
                 contacts=entry.text("contacts"),
                 aliases=entry.texts("aliases"),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from domain.activities import audiences_in
 from domain.directory import Directory, Lab, Place
 from domain.geo import distance_m
 from domain.text import expand_abbreviations, has_letters, normalize, tokens
@@ -104,6 +105,16 @@ PHRASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 SHORT_TALK = 4  # greetings and thanks count only in messages this short (in words)
+ACTIVITY_WORD_MIN = 6
+# Words of activity descriptions too general to say which activity is meant.
+GENERIC_WORDS = {
+    "quartiere", "quartieri", "incontro", "incontri", "iniziative", "iniziativa", "momenti",
+    "residenti", "comune", "spazi", "pubblici", "pubblico", "collaborazione", "patto", "inferred",
+    "attivita", "gruppo", "gruppi", "estate", "estive", "estivi", "ombrellone", "ragazzi",
+    "neighbourhood", "neighbourhood s", "events", "residents", "public", "spaces", "agreement",
+    "collaboration", "summer", "renewal", "parties", "together", "repairing", "rigenerazione",
+    "riparano", "persone", "people", "sotto", "under",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,10 +132,10 @@ class Mention:
 
 @dataclass(frozen=True)
 class Understanding:
-    """The decision. `intent` is one of: lab, place, ambiguous, topic, ask_location, greeting,
-    thanks, fallback. `facet` refines `lab` (hours, activities, contacts, where, organisation);
-    `topic` is one of scuola, assemblea, events, notifications, contatti, laboratori, what_is,
-    take_part, help."""
+    """The decision. `intent` is one of: lab, place, activities, ambiguous, topic, ask_location,
+    greeting, thanks, fallback. `facet` refines `lab` (hours, activities, contacts, where,
+    organisation); `topic` is one of scuola, assemblea, events, notifications, contatti,
+    laboratori, what_is, take_part, help."""
 
     intent: str
     lab: Lab | None = None
@@ -132,6 +143,8 @@ class Understanding:
     facet: str | None = None
     topic: str | None = None
     choices: tuple[Mention, ...] = ()
+    audience: str | None = None  # for `activities`: bambini, ragazzi… (domain.activities)
+    keyword: str | None = None  # for `activities`: a word of the activities asked about
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,15 @@ class Matcher:
         unique = {(n.text, n.kind, n.key): n for n in names if n.text}
         self.names = list(unique.values())
         self._index()
+        # Distinctive words of the labs' activities ("lettura", "ciclofficina", "bicycles"):
+        # a message with one, that nothing else explains, asks about those activities.
+        self._activity_words = {
+            word
+            for lab in directory.visible
+            for activity in lab.activities
+            for word in tokens(f"{activity.what} {activity.what_en}")
+            if len(word) >= ACTIVITY_WORD_MIN and word not in GENERIC_WORDS
+        }
 
     @staticmethod
     def _name(
@@ -340,14 +362,19 @@ class Matcher:
             return Understanding("topic", topic="scuola")
         if "assemblea" in cues:
             return Understanding("topic", topic="assemblea")
+        audiences = audiences_in(words)
+        audience = audiences[0] if audiences else None
+        about_activities = audience is not None or "activities" in cues
         if strong:
             specific = _most_specific([m for m in places if m.score > PREFIX_SCORE], self.directory)
             if specific is not None:
                 place = self.directory.place(specific.key)
                 if place is not None and place.key == "pavia" and place.kind == "comune":
+                    if about_activities:  # "attività per bambini a Pavia": all of them
+                        return Understanding("activities", audience=audience)
                     return Understanding("topic", topic="laboratori")  # the whole city: the list
                 if place is not None and place.located:
-                    return self._about_place(place, _facet(cues))
+                    return self._about_place(place, _facet(cues), audience, about_activities)
         if len({(m.kind, m.key) for m in mentions}) > 1 and not strong:
             return Understanding("ambiguous", choices=tuple(mentions[:6]))
         if len(mentions) == 1 and mentions[0].score == PREFIX_SCORE:  # "mira" -> Mirabello
@@ -356,7 +383,9 @@ class Matcher:
                 return Understanding("lab", lab=lab, facet=_facet(cues))
             place = self.directory.place(only.key)
             if place is not None and place.located:
-                return self._about_place(place, _facet(cues))
+                return self._about_place(place, _facet(cues), audience, about_activities)
+        if about_activities and "events" not in cues:
+            return Understanding("activities", audience=audience)
         topic = _topic(cues, words)
         if topic is not None:
             return Understanding("topic", topic=topic)
@@ -367,11 +396,21 @@ class Matcher:
                 return Understanding("thanks")
             if "greeting" in cues:
                 return Understanding("greeting")
+        keyword = next((w for w in words if w in self._activity_words), None)
+        if keyword is not None:  # "c'è un gruppo di lettura?"
+            return Understanding("activities", keyword=keyword)
         return Understanding("fallback")
 
-    def _about_place(self, place: Place, facet: str | None) -> Understanding:
+    def _about_place(
+        self,
+        place: Place,
+        facet: str | None,
+        audience: str | None = None,
+        about_activities: bool = False,
+    ) -> Understanding:
         """A place; but a question about a lab's hours (etc.) there goes to the lab, if exactly
-        one stands in that place."""
+        one stands in that place; and a question about activities, to the activities of the
+        labs, nearest to that place first."""
         if facet in LAB_FACETS and place.lat is not None and place.lon is not None:
             lat, lon = place.lat, place.lon
             here = [
@@ -381,8 +420,10 @@ class Matcher:
                 and lab.lon is not None
                 and distance_m(lat, lon, lab.lat, lab.lon) <= IN_PLACE_M
             ]
-            if len(here) == 1:
+            if len(here) == 1 and audience is None:
                 return Understanding("lab", lab=here[0], facet=facet)
+        if about_activities:
+            return Understanding("activities", place=place, audience=audience)
         return Understanding("place", place=place, facet=facet)
 
 

@@ -75,7 +75,7 @@ def _current_value(lab: Lab, field: str) -> Any:
     if field == "position":
         return None if lab.lat is None or lab.lon is None else [lab.lat, lab.lon]
     if field == "activities":
-        return list(lab.activities)
+        return [activity.as_value() for activity in lab.activities]
     return getattr(lab, field)
 
 
@@ -85,7 +85,7 @@ def _show(context: Ctx, field: str, value: Any) -> str:
     if field == "position":
         return f"{value[0]:.5f}, {value[1]:.5f}"
     if field == "activities":
-        return "; ".join(value)
+        return "; ".join(a["what"] if isinstance(a, dict) else str(a) for a in value)
     if field == "district":
         return context.label(f"labs.group_{value}")
     if field == "hidden":

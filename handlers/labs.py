@@ -19,7 +19,9 @@ import asyncio
 import io
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from telegram import (
     InlineKeyboardButton,
@@ -47,6 +49,7 @@ from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only
 from bot.i18n import escape
 from domain import directory as directory_module
+from domain.activities import Activity
 from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
 
@@ -68,6 +71,42 @@ def shown(context: Ctx, value: str) -> str:
     return _INFERRED.sub(f" ({context.label('card.to_confirm')})", value).strip()
 
 
+def today(context: Ctx) -> date:
+    """Today in Italy (the scheduler's time zone): when an activity is over is a local date."""
+    return context.now().astimezone(context.config.scheduler.tz).date()
+
+
+def split_activities(
+    context: Ctx, activities: Iterable[Activity]
+) -> tuple[list[Activity], list[Activity]]:
+    """Current activities, and past ones (their year or end date has gone by)."""
+    day = today(context)
+    items = list(activities)
+    return [a for a in items if not a.is_past(day)], [a for a in items if a.is_past(day)]
+
+
+def activity_text(context: Ctx, activity: Activity) -> str:
+    """One activity as HTML: what, for whom, when; a past one says when it ran ("nel 2018")."""
+    what = activity.what_in(context.lang)
+    details = [context.label(f"audience.{a}") for a in activity.audiences]
+    if _INFERRED.search(what):
+        what = _INFERRED.sub("", what).strip()
+        details.insert(0, context.label("card.to_confirm"))
+    text = escape(what)
+    if activity.is_past(today(context)):
+        if activity.until is not None:
+            details.append(
+                context.label("activity.ended", date=activity.until.strftime("%d/%m/%Y"))
+            )
+        elif activity.year is not None:
+            details.append(context.label("activity.in_year", year=activity.year))
+    elif activity.period:
+        details.append(activity.period)
+    elif activity.until is not None:
+        details.append(context.label("activity.until", date=activity.until.strftime("%d/%m/%Y")))
+    return f"{text} ({escape(', '.join(details))})" if details else text
+
+
 def card_text(context: Ctx, lab: Lab) -> str:
     mail = context.contact_email
     lines = [context.t("card.title", name=lab.name)]
@@ -79,11 +118,15 @@ def card_text(context: Ctx, lab: Lab) -> str:
         lines.append(context.t("card.address", address=shown(context, lab.address)))
     else:
         lines.append(context.t("card.address_unknown"))
-    if lab.activities:
+    current, past = split_activities(context, lab.activities)
+    if current:
         lines.append(context.t("card.activities"))
-        lines.extend(f"  • {escape(shown(context, a))}" for a in lab.activities)
+        lines.extend(f"  • {activity_text(context, a)}" for a in current)
     else:
         lines.append(context.t("card.activities_unknown", email=mail))
+    if past:
+        lines.append(context.t("card.activities_past"))
+        lines.extend(f"  • {activity_text(context, a)}" for a in past)
     if lab.hours:
         lines.append(context.t("card.hours", hours=lab.hours))
     else:

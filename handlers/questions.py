@@ -13,7 +13,10 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import escape
+from domain.activities import Activity
 from domain.directory import Lab
+from domain.geo import distance_m, format_distance
+from domain.text import tokens
 from domain.understanding import Understanding
 from handlers import labs, menu
 from handlers.menu import main_menu
@@ -58,6 +61,8 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
         place = understood.place
         assert place.lat is not None and place.lon is not None
         await labs.send_nearest(update, context, place.lat, place.lon, place)
+    elif intent == "activities":
+        await answer_activities(update, context, understood)
     elif intent == "ambiguous":
         rows = []
         current = context.data.labs.current
@@ -97,11 +102,15 @@ async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) 
         else:
             text = context.t("facet.where_unknown", name=lab.name, email=mail)
     elif facet == "activities":
-        if lab.activities:
-            items = "\n".join(f"  • {escape(labs.shown(context, a))}" for a in lab.activities)
+        current, past = labs.split_activities(context, lab.activities)
+        if current:
+            items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in current)
             text = context.t("facet.activities", name=lab.name) + "\n" + items
         else:
             text = context.t("facet.activities_unknown", name=lab.name, email=mail)
+        if past:
+            items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in past)
+            text += "\n" + context.t("card.activities_past") + "\n" + items
     else:
         value = {"hours": lab.hours, "contacts": lab.contacts, "organisation": lab.organisation}[
             facet
@@ -116,6 +125,75 @@ async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) 
     await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
     if facet == "where":
         await labs.send_venue(update, context, lab)
+
+
+MAX_ACTIVITY_LABS = 6
+
+
+async def answer_activities(update: Update, context: Ctx, understood: Understanding) -> None:
+    """The labs' activities for an audience or about a word, nearest to a place first when one
+    was named: current ones for that audience, then current ones open to everyone, then past
+    ones as past; and the network's address, always, since the data may not know everything
+    that is on."""
+    message = update.effective_message
+    assert message is not None
+    place, audience, keyword = understood.place, understood.audience, understood.keyword
+    labs_in_order = list(context.data.labs.current.visible)
+    distances: dict[str, float] = {}
+    if place is not None and place.lat is not None and place.lon is not None:
+        for lab in labs_in_order:
+            if lab.lat is not None and lab.lon is not None:
+                distances[lab.id] = distance_m(place.lat, place.lon, lab.lat, lab.lon)
+        labs_in_order.sort(key=lambda lab: distances.get(lab.id, float("inf")))
+    specific: list[tuple[Lab, Activity]] = []
+    for_all: list[tuple[Lab, Activity]] = []
+    past: list[tuple[Lab, Activity]] = []
+    for lab in labs_in_order:
+        current, before = labs.split_activities(context, lab.activities)
+        for activity in current + before:
+            if keyword is not None and keyword not in tokens(f"{activity.what} {activity.what_en}"):
+                continue
+            if audience is not None and not activity.is_for(audience):
+                continue
+            if activity in before:
+                past.append((lab, activity))
+            elif audience is None or audience in activity.audiences:
+                specific.append((lab, activity))
+            else:
+                for_all.append((lab, activity))
+    whom = context.label(f"audience.{audience}") if audience else ""
+    if place is not None:
+        key = "activities.heading_for_near" if audience else "activities.heading_near"
+        lines = [context.t(key, audience=whom, place=place.name_in(context.lang))]
+    else:
+        key = "activities.heading_for" if audience else "activities.heading"
+        lines = [context.t(key, audience=whom)]
+
+    def listed(items: list[tuple[Lab, Activity]]) -> None:
+        for lab, activity in items:
+            lines.append(f"  • <b>{escape(lab.name)}</b>: {labs.activity_text(context, activity)}")
+
+    listed(specific)
+    if not specific:
+        key = "activities.none_current_for" if audience else "activities.none_current"
+        lines.append(context.t(key, audience=whom))
+    if for_all:
+        lines.append(context.t("activities.open_to_all"))
+        listed(for_all)
+    if past:
+        lines.append(context.t("activities.past"))
+        listed(past)
+    lines.append("")
+    lines.append(context.t("activities.ask", email=context.contact_email))
+    named = {lab.id for lab, _ in specific + for_all + past}
+    rows = []
+    for lab in [lab for lab in labs_in_order if lab.id in named][:MAX_ACTIVITY_LABS]:
+        label = lab.name
+        if lab.id in distances:
+            label += f" · {format_distance(distances[lab.id], context.lang)}"
+        rows.append([labs.button(label, "card", lab.id)])
+    rows.append([labs.button(context.label("labs.all"), "list")])
+    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def answer_topic(update: Update, context: Ctx, topic: str) -> None:

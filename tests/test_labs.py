@@ -42,7 +42,7 @@ async def test_a_lab_button_sends_the_card_then_the_venue(bot):
     assert replies.kinds == ["text", "venue"]
     card = replies[0].plain
     assert card.startswith("🏠 In Pelizza")
-    assert "Feste e momenti di incontro tra residenti (da confermare)" in card
+    assert "Feste e momenti di incontro tra residenti (da confermare, per tutti)" in card
     assert "Orari non ancora disponibili: scrivi a info@csf.pv.it" in card
     assert "(inferred)" not in card
     venue = replies[1].payload["venue"]

@@ -326,9 +326,9 @@ def test_personal_data_is_taken_out_of_question_texts(typed, stored):
 
 async def test_a_question_is_stored_without_the_contacts_in_it(bot):
     anna = bot.user()
-    await anna.send("scrivimi a mario@x.it o al 333 1234567 per il corso di cucito")
+    await anna.send("scrivimi a mario@x.it o al 333 1234567 per la cena di sabato")
     [question] = await bot.repo.questions.not_understood()
-    assert question.text == "scrivimi a [email] o al [numero] per il corso di cucito"
+    assert question.text == "scrivimi a [email] o al [numero] per la cena di sabato"
     assert "1234567" not in str(await every_value(bot))
 
 
