@@ -261,6 +261,7 @@ class Matcher:
         self._joined = {k: (v, [n.joined for n in v]) for k, v in joined.items()}
         self._prefixes = prefixes
         self._widest = max((len(n.words) for n in self.names), default=1) + 1
+        self._exact_widest = max((len(n.words) for n in self.names if n.needed >= 100), default=0)
 
     # --- finding names -----------------------------------------------------------------------
 
@@ -286,24 +287,24 @@ class Matcher:
                 ):
                     name = candidates[i]
                     needed = TOWN_THRESHOLD if name.town else THRESHOLD
-                    if (
-                        score >= needed
-                        and len(word) >= len(texts[i]) - 1
-                        and word not in name.words
-                    ):
+                    whole = len(word) >= len(texts[i]) - 1 and word not in name.words
+                    if whole and score >= needed and word not in name.lookalikes:
                         keep(name, score, start, start + 1)
             stop = word in STOPWORDS
+            buckets = self._led if stop else self._fuzzy
+            head = word if stop else word[0]
             for width in range(1, min(self._widest, count - start) + 1):
                 end = start + width
-                window = words[start:end]
-                if stop and all(w in STOPWORDS for w in window):
+                # Most windows can match nothing: look the bucket up before building the text.
+                bucket = buckets.get((head, words[end - 1][0], width))
+                if bucket is None and width > self._exact_widest:
                     continue
-                joined_text = " ".join(window)
+                if stop and all(w in STOPWORDS for w in words[start:end]):
+                    continue
+                joined_text = " ".join(words[start:end])
                 for name in self._exact.get(joined_text, ()):
                     if not stop or name.words[0] == word:
                         keep(name, 100.0, start, end)
-                key = (word if stop else word[0], window[-1][0], width)
-                bucket = (self._led if stop else self._fuzzy).get(key)
                 if bucket is None:
                     continue
                 candidates, texts = bucket
