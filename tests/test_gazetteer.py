@@ -165,7 +165,8 @@ async def test_everyday_words_that_look_like_towns_are_not_towns(bot, text):
 
 async def test_milan_is_far_and_said_so_with_the_nearest_labs(bot):
     replies = await bot.user().send("abito a Milano")
-    assert "Da <b>Milano</b> il laboratorio più vicino è a" in replies[0].text
+    assert "<b>Milano</b> è fuori dal Distretto sociale pavese" in replies[0].text
+    assert "il più vicino è a 28,3 km" in replies[0].text
     assert "In Scala" in replies.text and "info@csf.pv.it" in replies.text
 
 
