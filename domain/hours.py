@@ -1,0 +1,248 @@
+"""Opening hours as structure: for each weekday one or more time ranges, plus closures ("chiuso
+dal 5 al 25 agosto"). From them: is a lab open now, its hours on a day, its next opening, and the
+week in a compact line for its card.
+
+Everything is in local wall-clock time (Europe/Rome): "9-12" is nine to twelve on the clock on
+the wall, on the day of the change to or from daylight saving time as on any other. A moment is
+turned into local time once (`astimezone`), and the next opening back into an aware datetime
+with `zoneinfo`, so the hour that is skipped or repeated in spring and autumn cannot shift it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.dates import MONTHS, DateProblem, parse_day
+
+Range = tuple[time, time]
+DAYS_AHEAD = 60  # the next opening is looked for this far: past that, "no opening known"
+MAX_RANGES = 4
+_CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?"
+_RANGE = re.compile(rf"^\s*{_CLOCK}\s*(?:-|–|alle|a|to)\s*{_CLOCK}\s*$", re.IGNORECASE)
+_CLOSED = {"chiuso", "chiusa", "closed", "no", "-", "nessuno"}
+SHORT_DAYS = {
+    "it": ["lun", "mar", "mer", "gio", "ven", "sab", "dom"],
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+}
+_MONTH_WORDS = {m.lower(): n for n, m in enumerate(MONTHS["it"], start=1)} | {
+    m.lower(): n for n, m in enumerate(MONTHS["en"], start=1)
+}
+_SPAN = re.compile(
+    r"^\s*(?:chiuso\s+|closed\s+)?(?:dal|from)\s+(?P<start>.+?)\s+(?:al|to|until)\s+(?P<end>.+?)\s*$",
+    re.IGNORECASE,
+)
+_DAY_IN_WORDS = re.compile(r"^\s*(\d{1,2})\s+([a-zà-ù]+)(?:\s+(\d{4}))?\s*$", re.IGNORECASE)
+
+
+class HoursProblem(ValueError):
+    """`code`: format (not a time range), order (ends before it starts), overlap, too_many."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Closure:
+    start: date
+    end: date  # inclusive
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Status:
+    open_now: bool
+    today: tuple[Range, ...]  # today's ranges (empty: closed all day, or a closure)
+    closed_today: Closure | None  # the closure that covers today, if any
+    until: time | None  # when open now: the end of the current range
+    next_open: datetime | None  # when closed now: the next opening (local, aware)
+
+
+@dataclass(frozen=True)
+class Hours:
+    week: tuple[tuple[Range, ...], ...] = field(default=((),) * 7)  # Monday first
+    closures: tuple[Closure, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.week)
+
+    def on(self, day: date) -> tuple[Range, ...]:
+        """The ranges of `day`: none when a closure covers it."""
+        if any(c.covers(day) for c in self.closures):
+            return ()
+        return self.week[day.weekday()]
+
+    def status(self, now: datetime, tz: ZoneInfo) -> Status:
+        here = now.astimezone(tz)
+        today, clock = here.date(), here.time().replace(tzinfo=None)
+        ranges = self.on(today)
+        for start, end in ranges:
+            if start <= clock < end:
+                return Status(True, ranges, None, end, None)
+        closure = next((c for c in self.closures if c.covers(today)), None)
+        return Status(False, self.week[today.weekday()], closure, None, self._next(here, tz))
+
+    def _next(self, here: datetime, tz: ZoneInfo) -> datetime | None:
+        today, clock = here.date(), here.time().replace(tzinfo=None)
+        for offset in range(DAYS_AHEAD + 1):
+            day = today + timedelta(days=offset)
+            for start, _ in self.on(day):
+                if offset == 0 and start <= clock:
+                    continue
+                # A start in the skipped spring hour is the first moment after it.
+                moment = datetime.combine(day, start).replace(tzinfo=tz)
+                return moment.astimezone(tz)
+        return None
+
+    def with_day(self, weekday: int, ranges: tuple[Range, ...]) -> Hours:
+        week = list(self.week)
+        week[weekday] = ranges
+        return Hours(week=tuple(week), closures=self.closures)
+
+    def with_closure(self, closure: Closure) -> Hours:
+        closures = sorted({*self.closures, closure}, key=lambda c: (c.start, c.end))
+        return Hours(week=self.week, closures=tuple(closures))
+
+    def without_closure(self, index: int) -> Hours:
+        closures = [c for i, c in enumerate(self.closures) if i != index]
+        return Hours(week=self.week, closures=tuple(closures))
+
+    def upcoming_closures(self, today: date) -> tuple[Closure, ...]:
+        return tuple(c for c in self.closures if c.end >= today)
+
+    def as_value(self) -> dict[str, Any]:
+        """As stored with an edit (JSON)."""
+        return {
+            "week": [[[say(s), say(e)] for s, e in day] for day in self.week],
+            "closures": [[c.start.isoformat(), c.end.isoformat()] for c in self.closures],
+        }
+
+
+def from_value(value: Mapping[str, Any]) -> Hours:
+    week = value.get("week", [])
+    if not isinstance(week, list) or len(week) != 7:
+        raise ValueError("week: must list the seven days, Monday first")
+    days = []
+    for day in week:
+        days.append(tuple((_time(s), _time(e)) for s, e in day))
+    closures = tuple(
+        Closure(date.fromisoformat(s), date.fromisoformat(e)) for s, e in value.get("closures", [])
+    )
+    return Hours(week=tuple(days), closures=closures)
+
+
+def _time(text: str) -> time:
+    hour, _, minute = text.partition(":")
+    return time(int(hour), int(minute or 0))
+
+
+def say(moment: time) -> str:
+    return f"{moment.hour}:{moment.minute:02d}" if moment.minute else f"{moment.hour}"
+
+
+def say_ranges(ranges: tuple[Range, ...]) -> str:
+    return ", ".join(f"{say(s)}-{say(e)}" for s, e in ranges)
+
+
+def parse_ranges(text: str) -> tuple[Range, ...]:
+    """ "9-12, 15-18", "9:30-12.30 e 15-18", "chiuso" (no ranges). Raises HoursProblem."""
+    plain = text.strip().lower()
+    if plain in _CLOSED:
+        return ()
+    parts = [p for p in re.split(r"\s*(?:,|;|\be\b|\band\b|/)\s*", plain) if p]
+    if len(parts) > MAX_RANGES:
+        raise HoursProblem("too_many")
+    ranges: list[Range] = []
+    for part in parts:
+        match = _RANGE.match(part)
+        if not match:
+            raise HoursProblem("format")
+        h1, m1, h2, m2 = match.groups()
+        try:
+            start = time(int(h1), int(m1 or 0))
+            end = time(0, 0) if int(h2) == 24 else time(int(h2), int(m2 or 0))
+        except ValueError:
+            raise HoursProblem("format") from None
+        if end <= start and end != time(0, 0):
+            raise HoursProblem("order")
+        if end == time(0, 0):
+            end = time(23, 59)
+        ranges.append((start, end))
+    ranges.sort()
+    for (_, end), (start, _) in pairwise(ranges):
+        if start < end:
+            raise HoursProblem("overlap")
+    return tuple(ranges)
+
+
+def parse_closure(text: str, today: date) -> Closure:
+    """ "dal 5 al 25 agosto", "dal 24/12 al 6/1", "24/12", "chiuso il 1 maggio". Raises
+    DateProblem. A day without a year is the next one; a span's end is the first such day from
+    its start."""
+    plain = text.strip().lower().removeprefix("chiuso").removeprefix("closed").strip()
+    plain = re.sub(r"^(?:il|on)\s+", "", plain)
+    match = _SPAN.match(plain)
+    if match is None:
+        day = _day(plain, today)
+        return Closure(day, day)
+    start_text, end_text = match.group("start"), match.group("end")
+    end_words = _DAY_IN_WORDS.match(end_text)
+    if end_words and start_text.strip().isdigit():  # "dal 5 al 25 agosto": the month is the end's
+        start_text = f"{start_text} {end_words.group(2)}"
+        if end_words.group(3):
+            start_text += f" {end_words.group(3)}"
+    start = _day(start_text, today)
+    end = _day(end_text, start)
+    if end < start:
+        raise DateProblem("end_before_start")
+    return Closure(start, end)
+
+
+def _day(text: str, today: date) -> date:
+    words = _DAY_IN_WORDS.match(text.strip())
+    if words:
+        number, month_word, year = words.groups()
+        month = _MONTH_WORDS.get(month_word.lower())
+        if month is None:
+            raise DateProblem("format")
+        text = f"{number}/{month}" + (f"/{year}" if year else "")
+    return parse_day(text, today)
+
+
+def compact(hours: Hours, lang: str) -> str:
+    """The week in one line: days with the same hours together, "lun, mer 9-12 · gio 15-18"."""
+    names = SHORT_DAYS[lang]
+    groups: dict[tuple[Range, ...], list[int]] = {}
+    for weekday, ranges in enumerate(hours.week):
+        if ranges:
+            groups.setdefault(ranges, []).append(weekday)
+    parts = []
+    for ranges, days in sorted(groups.items(), key=lambda item: item[1][0]):
+        parts.append(f"{_days(days, names)} {say_ranges(ranges)}")
+    return " · ".join(parts)
+
+
+def _days(days: list[int], names: list[str]) -> str:
+    """Mon, Tue, Wed, Fri -> "lun-mer, ven": runs of three or more days joined by a dash."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    out = []
+    for run in runs:
+        if len(run) >= 3:
+            out.append(f"{names[run[0]]}-{names[run[-1]]}")
+        else:
+            out.extend(names[d] for d in run)
+    return ", ".join(out)
