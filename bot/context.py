@@ -21,6 +21,10 @@ from domain.scuola import Draft
 from domain.understanding import Matcher
 from storage import Repos
 
+# The facts of a card whose freshness is tracked, and the edit fields that change each.
+FACTS = ("address", "position", "activities", "hours", "contacts", "organisation")
+FACT_OF = {fact: fact for fact in FACTS} | {"schedule": "hours"}
+
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
 MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
 StartupHook = Callable[["BotData"], Awaitable[None]]
@@ -29,19 +33,33 @@ Reloader = Callable[["BotData"], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 class LabsState:
-    """The directory in service: the data files, staff edits on top, and its matcher."""
+    """The directory in service: the data files, staff edits on top, and its matcher; and when
+    each fact of each lab was last changed or confirmed in the chat."""
 
     base: Directory
     current: Directory
     matcher: Matcher
+    confirmed: dict[str, dict[str, datetime]]  # lab id -> fact -> last change or confirmation
 
-    def set(self, base: Directory, edits: list[LabEdit]) -> None:
+    def set(
+        self, base: Directory, edits: list[LabEdit], times: list[datetime] | None = None
+    ) -> None:
         self.base = base
-        self.refresh(edits)
+        self.refresh(edits, times)
 
-    def refresh(self, edits: list[LabEdit]) -> None:
+    def refresh(self, edits: list[LabEdit], times: list[datetime] | None = None) -> None:
         self.current = self.base.with_edits(edits)
         self.matcher = Matcher(self.current)
+        self.confirmed = {}
+        for edit, moment in zip(edits, times or [], strict=False):
+            facts = self.confirmed.setdefault(edit.lab_id, {})
+            for fact in FACTS if edit.field == "confirmed" else (FACT_OF.get(edit.field),):
+                if fact is not None:
+                    facts[fact] = moment
+
+    def updated(self, lab_id: str) -> datetime | None:
+        """When the lab's card was last changed or confirmed in the chat."""
+        return max(self.confirmed.get(lab_id, {}).values(), default=None)
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,8 @@ class BotData:
         self.labs = LabsState()
         self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database
         self.chat_staff: frozenset[int] = frozenset()  # added with /staff, mirrored in the database
+        # Who coordinates which lab (lab id -> user ids), mirrored in the database.
+        self.coordinators: dict[str, frozenset[int]] = {}
         # Updates that must not start a record of someone unknown (privacy requests).
         self.quiet: list[Callable[[object], bool]] = []
         self.known_commands: frozenset[str] | None = None  # found once, for the group guard
@@ -182,6 +202,19 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def is_staff_user(self) -> bool:
         """Whether the person this update comes from is staff."""
         return self.is_staff(self._user_id)
+
+    def coordinates(self, lab_id: str | None, user_id: int | None = None) -> bool:
+        """Whether the person (this update's, unless given) coordinates the lab."""
+        who = self._user_id if user_id is None else user_id
+        return lab_id is not None and who in self.bot_data.coordinators.get(lab_id, ())
+
+    def coordinated_labs(self, user_id: int | None = None) -> list[str]:
+        who = self._user_id if user_id is None else user_id
+        return [lab for lab, people in self.bot_data.coordinators.items() if who in people]
+
+    def may_edit_lab(self, lab_id: str | None) -> bool:
+        """Staff edit every lab; a coordinator, the labs they coordinate."""
+        return self.is_staff(self._user_id) or self.coordinates(lab_id)
 
     def guess_language(self, update: object) -> None:
         """Set `lang` from Telegram's hint when the user tracker has not run (errors, jobs)."""

@@ -16,11 +16,11 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Update, Ctx], Awaitable[Any]]
 
 
-def _guard(callback: Callback, allowed: Callable[[Ctx, int | None], bool], refusal: str):
+def _guard(callback: Callback, allowed: Callable[[Update, Ctx, int | None], bool], refusal: str):
     @functools.wraps(callback)
     async def guarded(update: Update, context: Ctx) -> Any:
         user = update.effective_user
-        if allowed(context, user.id if user else None):
+        if allowed(update, context, user.id if user else None):
             return await callback(update, context)
         log.info("refused %s to a user without the role", callback.__name__)
         if update.callback_query:
@@ -39,9 +39,24 @@ def _guard(callback: Callback, allowed: Callable[[Ctx, int | None], bool], refus
 
 def staff_only(callback: Callback) -> Callback:
     """Run `callback` only for staff; everyone else gets a polite refusal and nothing changes."""
-    return _guard(callback, lambda context, uid: context.is_staff(uid), "staff.only")
+    return _guard(callback, lambda _update, context, uid: context.is_staff(uid), "staff.only")
 
 
 def admin_only(callback: Callback) -> Callback:
     """Run `callback` only for administrators (config.toml `admin_ids`)."""
-    return _guard(callback, lambda context, uid: context.is_admin(uid), "admin.only")
+    return _guard(callback, lambda _update, context, uid: context.is_admin(uid), "admin.only")
+
+
+def staff_or(allowed: Callable[[Update, Ctx], bool]) -> Callable[[Callback], Callback]:
+    """Run the callback for staff, and for whoever else `allowed` admits (a lab's coordinator,
+    for that lab: `allowed` reads the lab from the update or the person's draft); everyone else
+    gets the staff refusal and nothing changes."""
+
+    def decorate(callback: Callback) -> Callback:
+        return _guard(
+            callback,
+            lambda update, context, uid: context.is_staff(uid) or allowed(update, context),
+            "staff.only",
+        )
+
+    return decorate

@@ -15,6 +15,8 @@ from typing import Any
 
 from domain.activities import Activity, from_value
 from domain.geo import in_service_area
+from domain.hours import Hours
+from domain.hours import from_value as hours_from_value
 from domain.text import normalize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -54,7 +56,8 @@ class Lab:
     position: str = "approx"
     organisation: str = ""
     activities: tuple[Activity, ...] = ()
-    hours: str = ""
+    hours: str = ""  # as the data file words them; `schedule` wins when it has any hours
+    schedule: Hours | None = None  # structured hours, entered in the chat
     contacts: str = ""
     aliases: tuple[str, ...] = ()
     source: str = ""
@@ -159,6 +162,8 @@ def apply_edit(lab: Lab, name: str, value: Any) -> Lab:
         return replace(lab, activities=tuple(from_value(item) for item in value))
     if name == "hidden":
         return replace(lab, hidden=bool(value))
+    if name == "schedule":
+        return replace(lab, schedule=hours_from_value(value) if value else None)
     if name == "area":  # staff wrote it in Italian: an English one from the file is outdated
         return replace(lab, area=str(value), area_en="")
     if name in {"name", "address", "organisation", "hours", "contacts", "district"}:

@@ -9,6 +9,7 @@ from bot import flows
 from handlers import (
     abuse,
     announce,
+    coordinators,
     core,
     errors,
     eventedit,
@@ -40,6 +41,7 @@ def register_all(app: Application) -> None:
     announce.register(app)
     eventedit.register(app)
     roles.register(app)
+    coordinators.register(app)
     core.register(app)
     menu.register(app)
     labs.register(app)

@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from telegram import (
     InlineKeyboardButton,
@@ -50,8 +50,10 @@ from bot.guards import staff_only
 from bot.i18n import escape
 from domain import directory as directory_module
 from domain.activities import Activity
+from domain.dates import MONTHS, WEEKDAYS
 from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
+from domain.hours import Hours, compact, say
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,47 @@ def activity_text(context: Ctx, activity: Activity) -> str:
     return f"{text} ({escape(', '.join(details))})" if details else text
 
 
+def say_day(context: Ctx, day: date) -> str:
+    weekday, month = WEEKDAYS[context.lang][day.weekday()], MONTHS[context.lang][day.month - 1]
+    return f"{weekday} {day.day} {month}"
+
+
+def open_now_text(context: Ctx, hours: Hours) -> str:
+    """ "Adesso: aperto fino alle 12" or "Adesso: chiuso; riapre giovedì 11 marzo alle 15"."""
+    tz = context.config.scheduler.tz
+    status = hours.status(context.now(), tz)
+    if status.open_now:
+        assert status.until is not None
+        return context.t("hours.open_until", until=say(status.until))
+    if status.next_open is None:
+        return context.t("hours.closed_no_next")
+    nxt = status.next_open
+    when = (
+        context.label("hours.today")
+        if nxt.date() == today(context)
+        else context.label("hours.tomorrow")
+        if nxt.date() == today(context) + timedelta(days=1)
+        else say_day(context, nxt.date())
+    )
+    return context.t("hours.closed_next", when=when, at=say(nxt.time()))
+
+
+def closure_lines(context: Ctx, hours: Hours) -> list[str]:
+    lines = []
+    for closure in hours.upcoming_closures(today(context))[:3]:
+        if closure.start == closure.end:
+            lines.append(context.t("hours.closure_day", day=say_day(context, closure.start)))
+        else:
+            lines.append(
+                context.t(
+                    "hours.closure_span",
+                    start=say_day(context, closure.start),
+                    end=say_day(context, closure.end),
+                )
+            )
+    return lines
+
+
 def card_text(context: Ctx, lab: Lab) -> str:
     mail = context.contact_email
     lines = [context.t("card.title", name=lab.name)]
@@ -127,7 +170,11 @@ def card_text(context: Ctx, lab: Lab) -> str:
     if past:
         lines.append(context.t("card.activities_past"))
         lines.extend(f"  • {activity_text(context, a)}" for a in past)
-    if lab.hours:
+    if lab.schedule is not None and not lab.schedule.empty:
+        lines.append(context.t("card.hours", hours=compact(lab.schedule, context.lang)))
+        lines.append(open_now_text(context, lab.schedule))
+        lines.extend(closure_lines(context, lab.schedule))
+    elif lab.hours:
         lines.append(context.t("card.hours", hours=lab.hours))
     else:
         lines.append(context.t("card.hours_unknown", email=mail))
@@ -141,6 +188,10 @@ def card_text(context: Ctx, lab: Lab) -> str:
         lines.append(context.t("card.contacts_unknown", email=mail))
     if not lab.located:
         lines.append(context.t("card.position_unknown"))
+    updated = context.data.labs.updated(lab.id)
+    if updated is not None:
+        day = updated.astimezone(context.config.scheduler.tz).date()
+        lines.append(context.t("card.updated", date=f"{day:%d/%m/%Y}"))
     elif lab.position == "approx":
         lines.append(context.t("card.position_approx"))
     return "\n".join(lines)
@@ -159,15 +210,7 @@ def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMa
         rows.append(first)
     if not lab.hidden:
         rows.append([button(context.label("labs.follow"), "follow", lab.id)])
-    if context.is_staff_user and context.in_private:  # staff tools never in a group
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    context.label("labs.edit"),
-                    callback_data=callbacks.pack("labedit", "menu", lab.id),
-                )
-            ]
-        )
+    rows += editor_buttons(context, lab.id)
     if browsing:
         rows.append([button(context.label("labs.back"), "list")])
     else:
@@ -176,6 +219,26 @@ def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMa
 
 
 button = BUTTONS.button
+
+
+def editor_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]]:
+    """What a card offers staff, and the lab's own coordinators: editing it, writing to the
+    people who follow it, and (staff) who coordinates it. Private chats only: staff tools never
+    show in a group. Each handler checks the role again."""
+    if not context.in_private or not context.may_edit_lab(lab_id):
+        return []
+
+    def tool(label: str, feature: str, action: str) -> list[InlineKeyboardButton]:
+        data = callbacks.pack(feature, action, lab_id)
+        return [InlineKeyboardButton(context.label(label), callback_data=data)]
+
+    rows = [
+        tool("labs.edit", "labedit", "menu"),
+        tool("coord.write_followers", "annuncio", "lab"),
+    ]
+    if context.is_staff_user:
+        rows.append(tool("coord.manage", "coord", "list"))
+    return rows
 
 
 def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
@@ -608,10 +671,16 @@ async def prepare_directory(data: BotData):
     base = directory_module.load(data.config.storage.data_dir)
 
     async def apply() -> None:
-        edits = [record.edit for record in await data.repo.lab_edits.all()]
-        data.labs.set(base, edits)
+        records = await data.repo.lab_edits.all()
+        data.labs.set(base, [r.edit for r in records], [r.changed_at for r in records])
 
     return apply
+
+
+async def reapply_edits(data: BotData) -> None:
+    """After an edit in the chat: the directory in service with every edit on top."""
+    records = await data.repo.lab_edits.all()
+    data.labs.refresh([r.edit for r in records], [r.changed_at for r in records])
 
 
 async def load_directory(data: BotData) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.announcements import AnnouncementsRepo
+from storage.coordinators import CoordinatorsRepo
 from storage.db import Database, DatabaseError
 from storage.events import (
     AttendancesRepo,
@@ -52,6 +53,7 @@ class Repos:
     deliveries: DeliveriesRepo
     announcements: AnnouncementsRepo
     staff: StaffRepo
+    coordinators: CoordinatorsRepo
     privacy: PrivacyRepo
     stats: StatsRepo
 
@@ -74,6 +76,7 @@ class Repos:
             deliveries=DeliveriesRepo(db),
             announcements=AnnouncementsRepo(db),
             staff=StaffRepo(db),
+            coordinators=CoordinatorsRepo(db),
             privacy=PrivacyRepo(db),
             stats=StatsRepo(db),
         )

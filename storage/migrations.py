@@ -287,6 +287,43 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE outbox_new RENAME TO outbox",
         "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
     ),
+    # 8: the people who run each lab (coordinators), the one-time invitations that make them so,
+    # and the monthly "is the card still right?" asked of each (at most one per lab, person and
+    # month). A coordinator's name is kept for staff only, and goes with the role.
+    (
+        """
+        CREATE TABLE coordinators (
+            lab_id   TEXT    NOT NULL,
+            user_id  INTEGER NOT NULL,
+            name     TEXT    NOT NULL,  -- as Telegram gave it when the invitation was opened
+            added_by INTEGER NOT NULL,  -- the staff member who invited them (0 once erased)
+            added_at TEXT    NOT NULL,
+            PRIMARY KEY (lab_id, user_id)
+        ) STRICT
+        """,
+        "CREATE INDEX coordinators_by_user ON coordinators (user_id)",
+        """
+        CREATE TABLE invitations (
+            token      TEXT    PRIMARY KEY,  -- the deep link's secret
+            lab_id     TEXT    NOT NULL,
+            created_by INTEGER NOT NULL,
+            created_at TEXT    NOT NULL,
+            expires_at TEXT    NOT NULL,
+            used_by    INTEGER,
+            used_at    TEXT,
+            revoked    INTEGER NOT NULL DEFAULT 0
+        ) STRICT
+        """,
+        """
+        CREATE TABLE freshness_checks (
+            lab_id  TEXT    NOT NULL,
+            user_id INTEGER NOT NULL,
+            month   TEXT    NOT NULL,  -- 2027-03, in Italian time
+            sent_at TEXT    NOT NULL,
+            PRIMARY KEY (lab_id, user_id, month)
+        ) STRICT
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -65,6 +65,9 @@ class PrivacyRepo:
         return {
             "user": users[0] if users else None,
             "staff": await rows("SELECT added_at FROM staff WHERE user_id = ?"),
+            "lab_coordinator": await rows(
+                "SELECT lab_id, name, added_at FROM coordinators WHERE user_id = ? ORDER BY lab_id"
+            ),
             "notifications": await rows(
                 "SELECT topic, created_at FROM subscriptions WHERE user_id = ? ORDER BY topic"
             ),
@@ -129,8 +132,15 @@ class PrivacyRepo:
                     (to_db(now), user_id, *sorted(past_editions)),
                 )
             await run("DELETE FROM signups WHERE user_id = ?")
-            for table in ("signup_drafts", "subscriptions", "optouts", "attendances", "staff"):
+            for table in (
+                "signup_drafts", "subscriptions", "optouts", "attendances", "staff",
+                "coordinators", "freshness_checks",
+            ):  # fmt: skip
                 await run(f"DELETE FROM {table} WHERE user_id = ?")
+            # Who invited a coordinator, and who opened an invitation, go with the person.
+            await run("UPDATE coordinators SET added_by = 0 WHERE added_by = ?")
+            await run("UPDATE invitations SET created_by = 0 WHERE created_by = ?")
+            await run("UPDATE invitations SET used_by = 0 WHERE used_by = ?")
             await run("DELETE FROM deliveries WHERE user_id = ?")
             # Staff work stays (who changed a lab, who sent an announcement), without the person.
             await run("UPDATE lab_edits SET staff_id = 0 WHERE staff_id = ?")

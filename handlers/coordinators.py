@@ -1,0 +1,296 @@
+"""Lab coordinators: the people who run a lab keep its card current and write to its followers.
+
+    card (staff) "👥 Coordinatori" -> who coordinates it, "➕ Invita", "➖ Togli <name>"
+    "➕ Invita" -> a one-time link t.me/<bot>?start=coord_<secret>, valid 7 days, and its QR code
+    the link opened -> coordinator of that lab; the staff member who invited is told
+    "➖ Togli <name>" -> "✅ Sì, togli" -> no longer a coordinator, and told so
+    /coordina -> the labs one coordinates, each with its card (where "✏️ Modifica" and
+                 "📣 Scrivi a chi lo segue" are)
+    every month, once: "La scheda di Spazio Q è ancora giusta?" -> "✅ Tutto giusto" confirms
+                 every fact in one tap | "✏️ Aggiorna" opens the editor
+
+What a coordinator may do is checked in every handler, on the server: `Ctx.may_edit_lab`. A
+coordinator's name is shown to staff only. Callback data `coord:v1:<action>:<lab>[:<user>]`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+from datetime import datetime, time, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.context import BotData, Ctx
+from bot.flows import Buttons, edit_or_send, stale
+from bot.guards import staff_only, staff_or
+from bot.i18n import escape
+from handlers import labs
+
+log = logging.getLogger(__name__)
+
+FEATURE = "coord"
+BUTTONS = Buttons(FEATURE)
+INVITATION_DAYS = 7
+CHECK_AT = time(10, 0)  # the monthly check goes out from 10:00, Italian time
+PREFIX = "coord_"
+
+
+async def refresh(data: BotData) -> None:
+    """The roles in memory, from the database (at start and after every change)."""
+    found: dict[str, set[int]] = {}
+    for coordinator in await data.repo.coordinators.all():
+        found.setdefault(coordinator.lab_id, set()).add(coordinator.user_id)
+    data.coordinators = {lab: frozenset(people) for lab, people in found.items()}
+
+
+def _pressed_lab(update: Update) -> str | None:
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None, FEATURE)
+    return parsed.args[0] if parsed and parsed.args else None
+
+
+def coordinator_of_pressed_lab(update: Update, context: Ctx) -> bool:
+    return context.coordinates(_pressed_lab(update))
+
+
+# --- staff: who coordinates a lab -------------------------------------------------------------
+
+
+async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) -> None:
+    lab = context.data.labs.current.any_lab(lab_id)
+    if lab is None:
+        await stale(update, context)
+        return
+    people = await context.repo.coordinators.of_lab(lab_id)
+    lines = [context.t("coord.list_title", name=lab.name)]
+    if people:
+        lines += [f"• {escape(p.name)} ({p.added_at:%d/%m/%Y})" for p in people]
+    else:
+        lines.append(context.t("coord.list_empty"))
+    rows = [[BUTTONS.button(context.label("coord.invite"), "invite", lab_id)]]
+    rows += [
+        [BUTTONS.button(context.label("coord.remove", name=p.name), "rm", lab_id, p.user_id)]
+        for p in people
+    ]
+    rows.append([labs.button(context.label("coord.back_to_card"), "card", lab_id)])
+    text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
+    if edit:
+        await edit_or_send(update, context, text, markup)
+    else:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+@staff_only
+async def on_staff_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = await BUTTONS.pressed(update, context, "list", "invite", "rm", "rmyes")
+    if parsed is None:
+        return
+    if not context.in_private:
+        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        return
+    lab_id = parsed.args[0] if parsed.args else ""
+    lab = context.data.labs.current.any_lab(lab_id)
+    if lab is None:
+        await stale(update, context)
+        return
+    if parsed.action == "list":
+        await query.answer()
+        await show_list(update, context, lab_id, edit=False)
+    elif parsed.action == "invite":
+        await query.answer()
+        await invite(update, context, lab_id)
+    else:
+        user_id = int(parsed.args[1]) if len(parsed.args) > 1 and parsed.args[1].isdigit() else 0
+        if not context.coordinates(lab_id, user_id):
+            await query.answer(context.label("coord.already_removed"), show_alert=True)
+            return
+        if parsed.action == "rm":
+            await query.answer()
+            rows = [
+                [BUTTONS.button(context.label("coord.remove_yes"), "rmyes", lab_id, user_id)],
+                [BUTTONS.button(context.label("coord.remove_no"), "list", lab_id)],
+            ]
+            await edit_or_send(
+                update, context, context.t("coord.remove_ask", name=lab.name),
+                InlineKeyboardMarkup(rows),
+            )  # fmt: skip
+            return
+        await context.repo.coordinators.remove(lab_id, user_id)
+        await refresh(context.data)
+        log.info("a coordinator of lab %s was removed by staff", lab_id)
+        await query.answer(context.label("coord.removed"))
+        await _tell(context, user_id, "coord.you_were_removed", name=lab.name)
+        await show_list(update, context, lab_id, edit=True)
+
+
+async def invite(update: Update, context: Ctx, lab_id: str) -> None:
+    lab = context.data.labs.current.any_lab(lab_id)
+    user = update.effective_user
+    assert lab is not None and user is not None
+    token = secrets.token_urlsafe(16)  # 22 characters of A-Za-z0-9_-: a /start payload
+    now = context.now()
+    expires = now + timedelta(days=INVITATION_DAYS)
+    await context.repo.coordinators.invite(token, lab_id, user.id, now, expires)
+    link = f"https://t.me/{context.bot.username}?start={PREFIX}{token}"
+    tz = context.config.scheduler.tz
+    text = context.t(
+        "coord.invitation",
+        name=lab.name,
+        link=link,
+        days=context.count("coord.days", INVITATION_DAYS),
+        expires=f"{expires.astimezone(tz):%d/%m/%Y %H:%M}",
+    )
+    await context.bot.send_message(user.id, text)
+    import segno  # first use: only staff make QR codes
+
+    image = io.BytesIO()
+    segno.make(link, error="m").save(image, kind="png", scale=10, border=4)
+    await context.bot.send_photo(
+        user.id, image.getvalue(), caption=context.label("coord.invitation_qr", name=lab.name)
+    )
+    log.info("staff created an invitation for lab %s", lab_id)
+
+
+# --- the invitation opened --------------------------------------------------------------------
+
+
+async def redeem(update: Update, context: Ctx, token: str) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    now = context.now()
+    result = await context.repo.coordinators.redeem(token, user.id, user.full_name, now)
+    lab = context.data.labs.current.any_lab(result.lab_id) if result.lab_id else None
+    if result.outcome in ("ok", "already") and lab is None:  # the lab is gone since
+        await context.repo.coordinators.remove(result.lab_id or "", user.id)
+        result = type(result)("unknown")
+    if result.outcome not in ("ok", "already"):
+        await message.reply_text(
+            context.t(f"coord.link_{result.outcome}", email=context.contact_email)
+        )
+        log.info("an invitation was refused: %s", result.outcome)
+        return
+    assert lab is not None
+    await refresh(context.data)
+    rows = [[labs.button(context.label("coord.open_card", name=lab.name), "card", lab.id)]]
+    key = "coord.welcome" if result.outcome == "ok" else "coord.already"
+    await message.reply_text(context.t(key, name=lab.name), reply_markup=InlineKeyboardMarkup(rows))
+    if result.outcome == "ok" and result.created_by:
+        await _tell(
+            context, result.created_by, "coord.staff_told", who=user.full_name, name=lab.name
+        )
+        log.info("a new coordinator for lab %s", lab.id)
+
+
+async def _tell(context: Ctx, user_id: int, key: str, **values: object) -> None:
+    """A message to someone else, in their language; a failure is logged, not raised."""
+    known = await context.repo.users.get(user_id)
+    lang = known.language if known else "it"
+    try:
+        await context.bot.send_message(user_id, context.data.texts.text(lang, key, **values))
+    except TelegramError as exc:
+        log.info("could not tell a user about a coordinator change: %s", type(exc).__name__)
+
+
+# --- the coordinator's own ---------------------------------------------------------------------
+
+
+async def my_labs(update: Update, context: Ctx) -> None:
+    message = update.effective_message
+    assert message is not None
+    current = context.data.labs.current
+    mine = [lab for lab_id in context.coordinated_labs() if (lab := current.any_lab(lab_id))]
+    if not mine or not context.in_private:
+        await message.reply_text(context.t("coord.none", email=context.contact_email))
+        return
+    rows = [[labs.button(lab.name, "card", lab.id)] for lab in mine]
+    await message.reply_text(context.t("coord.mine"), reply_markup=InlineKeyboardMarkup(rows))
+
+
+@staff_or(coordinator_of_pressed_lab)
+async def on_confirm(update: Update, context: Ctx) -> None:
+    """ "✅ Tutto giusto": every fact of the card confirmed now, by this person."""
+    query = update.callback_query
+    assert query is not None
+    parsed = await BUTTONS.pressed(update, context, "ok")
+    if parsed is None:
+        return
+    lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
+    if lab is None:
+        await stale(update, context)
+        return
+    await context.repo.lab_edits.add(lab.id, "confirmed", None, query.from_user.id, context.now())
+    await labs.reapply_edits(context.data)
+    await query.answer(context.label("coord.confirmed_alert"))
+    await edit_or_send(update, context, context.t("coord.confirmed", name=lab.name), None)
+
+
+# --- the monthly check --------------------------------------------------------------------------
+
+
+async def send_checks(data: BotData, bot, now: datetime) -> int:
+    """Once a month, to each coordinator of each lab: is the card still right? Recorded before
+    it is sent, so a restart or a second run in the same month sends nothing again."""
+    tz = data.config.scheduler.tz
+    month = f"{now.astimezone(tz):%Y-%m}"
+    sent = 0
+    for coordinator in await data.repo.coordinators.all():
+        lab = data.labs.current.any_lab(coordinator.lab_id)
+        if lab is None:
+            continue
+        if not await data.repo.coordinators.check_due(lab.id, coordinator.user_id, month, now):
+            continue
+        known = await data.repo.users.get(coordinator.user_id)
+        lang = known.language if known else "it"
+        rows = [
+            [BUTTONS.button(data.texts.plain(lang, "coord.all_right"), "ok", lab.id)],
+            [
+                InlineKeyboardButton(
+                    data.texts.plain(lang, "coord.update"),
+                    callback_data=callbacks.pack("labedit", "menu", lab.id),
+                )
+            ],
+        ]
+        updated = data.labs.updated(lab.id)
+        text = data.texts.text(lang, "coord.check", name=lab.name)
+        if updated is not None:
+            day = updated.astimezone(tz).date()
+            text += "\n" + data.texts.text(lang, "card.updated", date=f"{day:%d/%m/%Y}")
+        try:
+            await bot.send_message(
+                coordinator.user_id, text, reply_markup=InlineKeyboardMarkup(rows)
+            )
+            sent += 1
+        except TelegramError as exc:
+            log.info("the monthly check could not be sent: %s", type(exc).__name__)
+    if sent:
+        log.info("monthly checks sent: %d", sent)
+    return sent
+
+
+async def _check_job(context: Ctx) -> None:
+    await send_checks(context.data, context.bot, context.now())
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+
+    async def start(data: BotData) -> None:
+        await refresh(data)
+        if app.job_queue is not None:
+            at = CHECK_AT.replace(tzinfo=data.config.scheduler.tz)
+            app.job_queue.run_daily(_check_job, at, name="coord-check")
+
+    data.startup.append(start)
+    data.deep_links[PREFIX] = redeem
+    app.add_handler(CommandHandler(["coordina", "coordinate"], my_labs))
+    app.add_handler(CallbackQueryHandler(on_confirm, pattern=BUTTONS.pattern("ok")))
+    app.add_handler(CallbackQueryHandler(on_staff_button, pattern=BUTTONS.any_version))
