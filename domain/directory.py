@@ -37,6 +37,7 @@ EDITABLE = (
     "address",
     "position",
     "activities",
+    "schedule",
     "hours",
     "contacts",
     "organisation",

@@ -17,7 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -26,9 +32,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
-from bot.guards import staff_only
+from bot.guards import staff_only, staff_or
+from domain.dates import WEEKDAYS, DateProblem
 from domain.directory import (
     EDITABLE,
     Lab,
@@ -37,12 +45,24 @@ from domain.directory import (
     check_text,
     unique_slug,
 )
+from domain.hours import (
+    SHORT_DAYS,
+    Hours,
+    HoursProblem,
+    parse_closure,
+    parse_ranges,
+    say_ranges,
+)
 from domain.text import one_line
 from handlers import labs
 
 log = logging.getLogger(__name__)
 
-CHOOSE, VALUE, CONFIRM, NEW_NAME = range(4)
+CHOOSE, VALUE, CONFIRM, NEW_NAME, HOURS, DAY, CLOSURE = range(7)
+# What a lab's coordinator may change; staff change everything (and create and hide labs).
+COORDINATOR_FIELDS = frozenset(
+    {"area", "address", "position", "activities", "schedule", "hours", "contacts", "organisation"}
+)
 MAX_ACTIVITIES = 15
 MAX_ACTIVITY = 200
 MULTILINE = ("hours", "contacts")  # "lunedì 9-12" and "mercoledì 15-18" may be two lines
@@ -54,6 +74,26 @@ class Draft:
     lab: str | None = None  # the lab being edited; None for a new one not created yet
     field: str | None = None  # the field whose new value is awaited
     pending: tuple[str, Any] | None = None  # (field, value) shown for confirmation, not saved
+    day: int | None = None  # the weekday whose hours are awaited (0 = Monday)
+
+
+def _editor_of_draft(update: Update, context: Ctx) -> bool:
+    """A coordinator, on the lab of their open edit (checked again at every step: a role taken
+    away takes effect at once)."""
+    return context.coordinates(FLOW.draft(context).lab)
+
+
+def _editor_of_pressed(update: Update, context: Ctx) -> bool:
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None, FLOW.feature)
+    return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
+
+
+editor = staff_or(_editor_of_draft)
+
+
+def _may_change(context: Ctx, field: str) -> bool:
+    return context.is_staff_user or field in COORDINATOR_FIELDS
 
 
 FLOW = Flow(
@@ -101,13 +141,17 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
         lines.append(
             context.t("labedit.history", count=len(history), when=f"{last:%d/%m/%Y %H:%M}")
         )
-    fields = [FLOW.button(_field_label(context, f), "field", f) for f in EDITABLE]
+    fields = [
+        FLOW.button(_field_label(context, f), "field", f)
+        for f in EDITABLE
+        if _may_change(context, f)
+    ]
     rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
-    other = "distretto" if lab.district == "pavia" else "pavia"
-    rows.append([FLOW.button(context.label(f"labedit.move_{other}"), "district")])
-    rows.append(
-        [FLOW.button(context.label("labedit.show" if lab.hidden else "labedit.hide"), "hidden")]
-    )
+    if context.is_staff_user:
+        other = "distretto" if lab.district == "pavia" else "pavia"
+        rows.append([FLOW.button(context.label(f"labedit.move_{other}"), "district")])
+        label = "labedit.show" if lab.hidden else "labedit.hide"
+        rows.append([FLOW.button(context.label(label), "hidden")])
     rows.append([FLOW.button(context.label("labedit.done"), "done")])
     markup = InlineKeyboardMarkup(rows)
     text = "\n".join(lines)
@@ -122,7 +166,7 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
 # --- entry points -------------------------------------------------------------------------------
 
 
-@staff_only
+@staff_or(_editor_of_pressed)
 async def start_edit(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
@@ -157,7 +201,7 @@ async def start_new(update: Update, context: Ctx) -> int | None:
 # --- choosing ----------------------------------------------------------------------------------
 
 
-@staff_only
+@editor
 async def choose(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -174,6 +218,10 @@ async def choose(update: Update, context: Ctx) -> int:
         FLOW.drop(context)
         await labs.send_card(update, context, lab)
         return ConversationHandler.END
+    wanted = parsed.action if parsed.action != "field" else (parsed.args or ("",))[0]
+    if not _may_change(context, wanted):
+        await query.answer(context.label("staff.only"), show_alert=True)
+        return CHOOSE
     if parsed.action == "district":
         other = "distretto" if lab.district == "pavia" else "pavia"
         return await _confirm(update, context, lab, "district", other)
@@ -182,6 +230,8 @@ async def choose(update: Update, context: Ctx) -> int:
     field = parsed.args[0] if parsed.args else ""
     if parsed.action != "field" or field not in EDITABLE:
         return CHOOSE
+    if field == "schedule":
+        return await _hours_menu(update, context, lab, edit=True)
     draft.field = field
     current = _show(context, field, _current_value(lab, field))
     prompt = context.t(
@@ -194,13 +244,22 @@ async def choose(update: Update, context: Ctx) -> int:
     if field != "name":
         rows[0].insert(0, FLOW.button(context.label("labedit.clear"), "clear"))
     await edit_or_send(update, context, prompt, InlineKeyboardMarkup(rows))
+    if field == "position":  # at the lab with a phone: one tap
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton(context.label("labedit.here"), request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await context.bot.send_message(
+            query.from_user.id, context.t("labedit.here_hint"), reply_markup=keyboard
+        )
     return VALUE
 
 
 # --- values -------------------------------------------------------------------------------------
 
 
-@staff_only
+@editor
 async def got_text(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -235,7 +294,7 @@ async def got_text(update: Update, context: Ctx) -> int:
     return await _confirm(update, context, lab, field, value)
 
 
-@staff_only
+@editor
 async def got_location(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None
@@ -250,10 +309,13 @@ async def got_location(update: Update, context: Ctx) -> int:
     if check_position(location.latitude, location.longitude):
         await message.reply_text(context.t("labedit.error.outside"))
         return VALUE
+    await message.reply_text(
+        context.t("labedit.position_received"), reply_markup=ReplyKeyboardRemove()
+    )
     return await _confirm(update, context, lab, "position", [location.latitude, location.longitude])
 
 
-@staff_only
+@editor
 async def clear_value(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -267,7 +329,7 @@ async def clear_value(update: Update, context: Ctx) -> int:
     return await _confirm(update, context, lab, field, empty)
 
 
-@staff_only
+@editor
 async def back(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -279,7 +341,7 @@ async def back(update: Update, context: Ctx) -> int:
     return await _menu(update, context, lab, edit=True)
 
 
-@staff_only
+@editor
 async def waiting_for_value(update: Update, context: Ctx) -> int:
     assert update.effective_message is not None
     field = FLOW.draft(context).field
@@ -323,7 +385,7 @@ async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: An
     return CONFIRM
 
 
-@staff_only
+@editor
 async def save(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -333,6 +395,9 @@ async def save(update: Update, context: Ctx) -> int:
         await stale(update, context)
         return ConversationHandler.END
     field, value = pending
+    if not _may_change(context, field):
+        await stale(update, context)
+        return ConversationHandler.END
     repo = context.repo.lab_edits
     staff_id = query.from_user.id
     if field == "created":
@@ -355,7 +420,7 @@ async def save(update: Update, context: Ctx) -> int:
     return await _menu(update, context, lab, edit=False)
 
 
-@staff_only
+@editor
 async def discard(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -366,6 +431,128 @@ async def discard(update: Update, context: Ctx) -> int:
     if lab is None:  # a new lab that was not created
         return ConversationHandler.END
     return await _menu(update, context, lab, edit=False)
+
+
+# --- the week's hours -------------------------------------------------------------------------
+
+
+def _schedule(lab: Lab) -> Hours:
+    return lab.schedule if lab.schedule is not None else Hours()
+
+
+async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
+    """The week, a button per day to type its hours, the closures to come, and a way to add
+    one: each change is saved as it is typed (the lab's history keeps every one)."""
+    hours = _schedule(lab)
+    names = WEEKDAYS[context.lang]
+    lines = [context.t("labedit.hours_title", name=lab.name)]
+    for day, ranges in enumerate(hours.week):
+        shown = say_ranges(ranges) if ranges else context.label("labedit.hours_closed")
+        lines.append(f"{names[day]}: {shown}")
+    closures = hours.upcoming_closures(labs.today(context))
+    lines.extend(labs.closure_lines(context, hours))
+    lines.append(context.t("labedit.hours_hint"))
+    short = SHORT_DAYS[context.lang]
+    days = [FLOW.button(short[d].capitalize(), "day", d) for d in range(7)]
+    rows = [days[:4], days[4:]]
+    rows.append([FLOW.button(context.label("labedit.closure_add"), "closure")])
+    for closure in closures[:5]:
+        label = context.label(
+            "labedit.closure_remove", start=f"{closure.start:%d/%m}", end=f"{closure.end:%d/%m}"
+        )
+        position = hours.closures.index(closure)
+        rows.append([FLOW.button(label, "rmclosure", position)])
+    rows.append([FLOW.button(context.label("labedit.back"), "back")])
+    text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
+    if edit and update.callback_query:
+        await edit_or_send(update, context, text, markup)
+    else:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return HOURS
+
+
+@editor
+async def on_hours(update: Update, context: Ctx) -> int:
+    query = update.callback_query
+    assert query is not None
+    parsed = await FLOW.pressed(update, context, "day", "closure", "rmclosure", "back")
+    lab = _lab(context)
+    if parsed is None:
+        return HOURS
+    if lab is None:
+        await stale(update, context)
+        return ConversationHandler.END
+    await query.answer()
+    draft = FLOW.draft(context)
+    if parsed.action == "back":
+        return await _menu(update, context, lab, edit=True)
+    if parsed.action == "day" and parsed.args and parsed.args[0] in "0123456":
+        draft.day = int(parsed.args[0])
+        ranges = _schedule(lab).week[draft.day]
+        now = say_ranges(ranges) if ranges else context.label("labedit.hours_closed")
+        day = WEEKDAYS[context.lang][draft.day]
+        await context.bot.send_message(
+            query.from_user.id, context.t("labedit.day_prompt", day=day, now=now)
+        )
+        return DAY
+    if parsed.action == "closure":
+        await context.bot.send_message(query.from_user.id, context.t("labedit.closure_prompt"))
+        return CLOSURE
+    if parsed.action == "rmclosure" and parsed.args and parsed.args[0].isdigit():
+        index = int(parsed.args[0])
+        hours = _schedule(lab)
+        if index < len(hours.closures):
+            await _store(update, context, lab, "schedule", hours.without_closure(index).as_value())
+            lab = _lab(context) or lab
+        return await _hours_menu(update, context, lab, edit=True)
+    await stale(update, context)
+    return HOURS
+
+
+@editor
+async def got_day(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    lab, day = _lab(context), FLOW.draft(context).day
+    if lab is None or day is None:
+        return ConversationHandler.END
+    try:
+        ranges = parse_ranges(message.text)
+    except HoursProblem as problem:
+        await message.reply_text(context.t(f"labedit.hours_error.{problem.code}"))
+        return DAY
+    await _store(update, context, lab, "schedule", _schedule(lab).with_day(day, ranges).as_value())
+    await message.reply_text(context.t("labedit.hours_saved"))
+    return await _hours_menu(update, context, _lab(context) or lab, edit=False)
+
+
+@editor
+async def got_closure(update: Update, context: Ctx) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    lab = _lab(context)
+    if lab is None:
+        return ConversationHandler.END
+    try:
+        closure = parse_closure(message.text, labs.today(context))
+    except DateProblem as problem:
+        await message.reply_text(
+            context.t(f"dates.{problem.code}") + "\n" + context.t("labedit.closure_prompt")
+        )
+        return CLOSURE
+    await _store(update, context, lab, "schedule", _schedule(lab).with_closure(closure).as_value())
+    await message.reply_text(context.t("labedit.hours_saved"))
+    return await _hours_menu(update, context, _lab(context) or lab, edit=False)
+
+
+async def _store(update: Update, context: Ctx, lab: Lab, field: str, value: Any) -> None:
+    """Saves one change at once, as its own row of the lab's history."""
+    user = update.effective_user
+    assert user is not None
+    await context.repo.lab_edits.add(lab.id, field, value, user.id, context.now())
+    await labs.reapply_edits(context.data)
+    log.info("field %s of lab %s changed in the chat", field, lab.id)
 
 
 def _unique_id(context: Ctx, name: str) -> str:
@@ -412,7 +599,20 @@ def register(app: Application) -> None:
                     CallbackQueryHandler(discard, pattern=FLOW.pattern("discard")),
                 ],
                 NEW_NAME: [MessageHandler(text, got_new_name)],
+                HOURS: [
+                    CallbackQueryHandler(
+                        on_hours, pattern=FLOW.pattern("day", "closure", "rmclosure", "back")
+                    ),
+                ],
+                DAY: [
+                    MessageHandler(text, got_day),
+                    CallbackQueryHandler(on_hours, pattern=FLOW.pattern()),
+                ],
+                CLOSURE: [
+                    MessageHandler(text, got_closure),
+                    CallbackQueryHandler(on_hours, pattern=FLOW.pattern()),
+                ],
             },
         )
     )
-    app.add_handler(FLOW.outside(staff_only(stale)))
+    app.add_handler(FLOW.outside(staff_or(lambda _u, c: bool(c.coordinated_labs()))(stale)))

@@ -153,7 +153,7 @@ async def test_one_open_flow_at_a_time(bot):
     not into the lab; the lab edit is closed without a word, even when its time runs out."""
     staff = bot.user(STAFF_ID)
     await open_lab_editor(staff)
-    await staff.press("Orari")
+    await staff.press("Note sugli orari")
     await staff.send("/evento")
     await staff.press("🗓️ Assemblea di Rete")
     asked = await staff.send("Assemblea di primavera")
@@ -184,7 +184,7 @@ async def test_an_edit_of_an_old_message_is_not_an_answer_in_a_flow(bot):
     await staff.send("una nota qualsiasi")
     old = staff.last_sent()
     await open_lab_editor(staff)
-    await staff.press("Orari")  # waiting for the hours
+    await staff.press("Note sugli orari")  # waiting for the hours
     await staff.edit(old.message_id, "Lun-Ven 9-18")
     lab = bot.app.bot_data.labs.current.lab("spazio-q")
     assert "9-18" not in (lab.hours or "")

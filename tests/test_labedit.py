@@ -22,8 +22,8 @@ async def test_a_staff_edit_is_seen_by_citizens_at_once(bot, clock):
     staff = bot.user(STAFF_ID, first_name="Marta")
     await open_editor(staff, "Spazio Q")
     assert "Spazio Q: cosa vuoi modificare?" in staff.last().plain
-    prompt = await staff.press("Orari")
-    assert prompt == [] and "Scrivi il nuovo valore di Orari" in staff.last().plain
+    prompt = await staff.press("Note sugli orari")
+    assert prompt == [] and "Scrivi il nuovo valore di Note sugli orari" in staff.last().plain
     preview = await staff.send("Martedì e giovedì 16-19")
     assert "Prima: «(vuoto)»" in preview.text and "Dopo: «Martedì e giovedì 16-19»" in preview.text
     saved = await staff.press("✅ Salva")
@@ -120,7 +120,7 @@ async def test_single_line_fields_typed_on_two_lines_are_one_line(bot):
     for field, typed in (("Indirizzo", "Via Mirabello 1,\n27100 Pavia"),
                          ("Zona", "Mirabello,\nPavia nord"),
                          ("Organizzazione", "Cooperativa\nIl Sole"),
-                         ("Orari", "lunedì 9-12\nmercoledì 15-18")):  # fmt: skip
+                         ("Note sugli orari", "lunedì 9-12\nmercoledì 15-18")):  # fmt: skip
         await staff.press(field)
         await staff.send(typed)
         await staff.press("✅ Salva")

@@ -97,7 +97,7 @@ async def tour(person, *, staff: bool) -> None:
         return
     await person.press_data(callbacks.pack("lab", "open", "spazio-q"))
     await person.press("✏️ Modifica")
-    await person.press("Orari")
+    await person.press("Note sugli orari")
     await person.send("Lunedì 10-12")
     await person.send("/annulla")
     await person.send("/qr")
