@@ -52,6 +52,7 @@ STOPWORDS = {
 CUES: dict[str, set[str]] = {
     "hours": {"orari", "orario", "apert", "apre", "aprite", "chiud", "chius", "hours", "opening",
               "open"},
+    "open_now": {"apert", "aperto", "aperta", "apre", "open", "chius", "closed"},
     "activities": {"attivita", "corsi", "corso", "iniziativ", "programm", "activit"},
     "contacts": {"contatt", "telefon", "numero", "cellulare", "email", "mail", "scriver", "scrivo",
                  "chiamar", "contact", "phone", "call", "write"},
@@ -144,6 +145,8 @@ class Understanding:
     topic: str | None = None
     choices: tuple[Mention, ...] = ()
     audience: str | None = None  # for `activities`: bambini, ragazzi… (domain.activities)
+    # For the hours of a lab: "now", "tomorrow", or a weekday ("0" Monday… "6" Sunday).
+    when: str | None = None
     keyword: str | None = None  # for `activities`: a word of the activities asked about
 
 
@@ -355,10 +358,14 @@ class Matcher:
 
         if "elsewhere" in cues and not (cues & {"scuola", "assemblea", "events"}):
             return Understanding("fallback")  # weather, buses, shops...: not a lab question
+        when = _when(plain)
+        if when is not None and "open_now" in cues:
+            cues.add("hours")  # "è aperto sabato?", "open now?"
         if labs and labs[0].score > PREFIX_SCORE:
             lab = self.directory.lab(labs[0].key)
             if lab is not None:
-                return Understanding("lab", lab=lab, facet=_facet(cues))
+                facet = _facet(cues)
+                return Understanding("lab", lab=lab, facet=facet, when=when if facet else None)
         if "scuola" in cues:
             return Understanding("topic", topic="scuola")
         if "assemblea" in cues:
@@ -519,6 +526,22 @@ def _cues(words: list[str], plain: list[str]) -> set[str]:
     return found
 
 
+_WHEN = {
+    "adesso": "now", "ora": "now", "now": "now", "oggi": "now", "today": "now",
+    "stasera": "now", "tonight": "now", "domani": "tomorrow", "tomorrow": "tomorrow",
+    **{day: str(n) for n, day in enumerate(
+        ["lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato", "domenica"])},
+    **{day: str(n) for n, day in enumerate(
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])},
+}  # fmt: skip
+
+
+def _when(plain: list[str]) -> str | None:
+    """The day asked about, for opening hours: the last one named ("oggi o domani?": domani)."""
+    found = [_WHEN[w] for w in plain if w in _WHEN]
+    return found[-1] if found else None
+
+
 def _facet(cues: set[str]) -> str | None:
     for facet in ("hours", "contacts", "activities", "organisation", "where"):
         if facet in cues:
@@ -534,6 +557,8 @@ def _topic(cues: set[str], words: list[str]) -> str | None:
     lab_word = _mentions_a_lab(words)
     if "events" in cues:
         return "events"
+    if "hours" in cues:  # "è aperto adesso?" without saying which lab
+        return "hours"
     if "notifications" in cues:
         return "notifications"
     if "list" in cues and lab_word:

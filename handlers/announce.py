@@ -29,7 +29,7 @@ from telegram.ext import (
 from bot import broadcast, callbacks
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
-from bot.guards import staff_only
+from bot.guards import staff_only, staff_or
 from domain.dates import DateProblem, parse_moment, say_date, say_time
 from storage.announcements import Announcement
 
@@ -48,6 +48,7 @@ class Draft:
     body: str = ""  # Telegram HTML
     photo: str = ""  # Telegram file_id
     audience: str = ""  # see bot.broadcast.audience
+    lab: str = ""  # a coordinator writing to their lab's followers: the audience is fixed
 
 
 FLOW = Flow(
@@ -73,7 +74,44 @@ def _preview(context: Ctx, draft: Draft) -> Announcement:
     )  # fmt: skip
 
 
+def _coordinator_of_draft(update: Update, context: Ctx) -> bool:
+    """A lab's coordinator, in a draft to that lab's followers (checked at every step)."""
+    lab = FLOW.draft(context).lab
+    return bool(lab) and context.coordinates(lab)
+
+
+def _coordinator_of_pressed(update: Update, context: Ctx) -> bool:
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None, FEATURE)
+    return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
+
+
+author = staff_or(_coordinator_of_draft)
+
+
 # --- writing --------------------------------------------------------------------------------------
+
+
+@staff_or(_coordinator_of_pressed)
+async def start_for_lab(update: Update, context: Ctx) -> int:
+    """From a lab's card: news to the people who follow that lab, and only to them."""
+    query = update.callback_query
+    assert query is not None
+    parsed = await FLOW.pressed(update, context, "lab")
+    lab = context.data.labs.current.lab(parsed.args[0]) if parsed and parsed.args else None
+    if lab is None:
+        if parsed is not None:
+            await stale(update, context)
+        return ConversationHandler.END
+    if not context.in_private:
+        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    FLOW.begin(context, Draft(token=secrets.token_urlsafe(9), audience=f"lab:{lab.id}", lab=lab.id))
+    await context.bot.send_message(
+        query.from_user.id, context.t("annuncio.ask_body_lab", name=lab.name)
+    )
+    return BODY
 
 
 @staff_only
@@ -84,7 +122,7 @@ async def start(update: Update, context: Ctx) -> int:
     return BODY
 
 
-@staff_only
+@author
 async def got_body(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None
@@ -114,6 +152,15 @@ async def got_body(update: Update, context: Ctx) -> int:
     else:
         await message.reply_text(context.t("annuncio.only_text_or_photo"))
         return BODY
+    if draft.lab:
+        people = await broadcast.audience(context.data, draft.audience)
+        if not people:
+            FLOW.drop(context)
+            lab = context.data.labs.current.any_lab(draft.lab)
+            name = lab.name if lab else draft.lab
+            await message.reply_text(context.t("annuncio.no_followers", name=name))
+            return ConversationHandler.END
+        return await show_preview(update, context, len(people))
     return await ask_audience(update, context)
 
 
@@ -225,12 +272,14 @@ async def show_preview(update: Update, context: Ctx, count: int) -> int:
         await context.bot.send_photo(chat_id, draft.photo, caption=text, reply_markup=markup)
     else:
         await context.bot.send_message(chat_id, text, reply_markup=markup)
+    last = [_button(context.label("annuncio.cancel"), "cancel")]
+    if not draft.lab:  # a lab's news go to its followers, and to them only
+        last.insert(0, _button(context.label("annuncio.change_audience"), "back"))
     rows = [
         [_button(context.label("annuncio.send_now", count=count), "send", draft.token)],
         [_button(context.label("annuncio.later"), "later", draft.token)],
-        [_button(context.label("annuncio.change_audience"), "back"),
-         _button(context.label("annuncio.cancel"), "cancel")],
-    ]  # fmt: skip
+        last,
+    ]
     await context.bot.send_message(
         chat_id,
         context.t(
@@ -241,7 +290,7 @@ async def show_preview(update: Update, context: Ctx, count: int) -> int:
     return CONFIRM
 
 
-@staff_only
+@author
 async def on_confirm(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -256,6 +305,9 @@ async def on_confirm(update: Update, context: Ctx) -> int:
         return await _cancel(update, context)
     if parsed.action == "back":
         await query.answer()
+        if draft.lab:
+            await stale(update, context)
+            return CONFIRM
         return await ask_audience(update, context)
     if parsed.action == "later":
         await query.answer()
@@ -267,6 +319,9 @@ async def on_confirm(update: Update, context: Ctx) -> int:
     people = await broadcast.audience(context.data, draft.audience)
     if not people:
         await query.answer(context.label("annuncio.empty_now"), show_alert=True)
+        if draft.lab:
+            FLOW.drop(context)
+            return ConversationHandler.END
         return await ask_audience(update, context)
     announcement, created = await _create(context, query.from_user.id, draft, context.now(), people)
     if not created:
@@ -290,7 +345,7 @@ async def _create(
     )  # fmt: skip
 
 
-@staff_only
+@author
 async def got_when(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -321,7 +376,7 @@ async def got_when(update: Update, context: Ctx) -> int:
     return ConversationHandler.END
 
 
-@staff_only
+@author
 async def waiting_for_text(update: Update, context: Ctx) -> int | None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(context.t("annuncio.use_buttons"))
@@ -372,8 +427,9 @@ async def on_broadcast_button(update: Update, context: Ctx) -> None:
     await stale(update, context)
 
 
-@staff_only
+@staff_or(lambda _update, context: bool(context.coordinated_labs()))
 async def stop(update: Update, context: Ctx) -> None:
+    """Staff stop any announcement; a coordinator, only one they wrote (checked below)."""
     query = update.callback_query
     assert query is not None
     parsed = callbacks.parse(query.data, broadcast.FEATURE)
@@ -383,6 +439,9 @@ async def stop(update: Update, context: Ctx) -> None:
         if announcement_id.isdigit()
         else None
     )
+    if found is not None and not context.is_staff_user and found.author_id != query.from_user.id:
+        await query.answer(context.label("staff.only"), show_alert=True)
+        return
     if found is None or not await context.repo.announcements.stop(found.id, context.now()):
         await query.answer(context.label("broadcast.already_over"), show_alert=True)
         return
@@ -397,7 +456,10 @@ def register(app: Application) -> None:
     data.commands.append(CommandSpec("annuncio", "cmd.annuncio", staff=True))
     app.add_handler(
         FLOW.conversation(
-            entry_points=[CommandHandler(["annuncio", "announce"], start)],
+            entry_points=[
+                CommandHandler(["annuncio", "announce"], start),
+                CallbackQueryHandler(start_for_lab, pattern=FLOW.pattern("lab")),
+            ],
             states={
                 BODY: [
                     MessageHandler((filters.TEXT | filters.PHOTO) & ~filters.COMMAND, got_body),

@@ -7,6 +7,8 @@ answer and records what was asked (the text only when it was not understood, nev
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
@@ -16,6 +18,7 @@ from bot.i18n import escape
 from domain.activities import Activity
 from domain.directory import Lab
 from domain.geo import distance_m, format_distance
+from domain.hours import Hours, compact, say_ranges
 from domain.text import tokens
 from domain.understanding import Understanding
 from handlers import labs, menu
@@ -56,7 +59,7 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
     assert message is not None
     intent = understood.intent
     if intent == "lab" and understood.lab is not None:
-        await answer_lab(update, context, understood.lab, understood.facet)
+        await answer_lab(update, context, understood.lab, understood.facet, understood.when)
     elif intent == "place" and understood.place is not None:
         place = understood.place
         assert place.lat is not None and place.lon is not None
@@ -86,7 +89,9 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
         await message.reply_text(context.t("answer.fallback"), reply_markup=main_menu(context))
 
 
-async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) -> None:
+async def answer_lab(
+    update: Update, context: Ctx, lab: Lab, facet: str | None, when: str | None = None
+) -> None:
     message = update.effective_message
     assert message is not None
     mail = context.contact_email
@@ -111,6 +116,8 @@ async def answer_lab(update: Update, context: Ctx, lab: Lab, facet: str | None) 
         if past:
             items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in past)
             text += "\n" + context.t("card.activities_past") + "\n" + items
+    elif facet == "hours" and lab.schedule is not None and not lab.schedule.empty:
+        text = hours_text(context, lab, lab.schedule, when)
     else:
         value = {"hours": lab.hours, "contacts": lab.contacts, "organisation": lab.organisation}[
             facet
@@ -196,6 +203,36 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
+def hours_text(context: Ctx, lab: Lab, hours: Hours, when: str | None) -> str:
+    """Open now or not, and the next opening; or, asked about a day ("aperto sabato?"), that
+    day's hours (the next such day, closures included); then the week."""
+    today = labs.today(context)
+    if when is not None and when != "now":
+        day = today + timedelta(days=1) if when == "tomorrow" else _next_weekday(today, int(when))
+        ranges = hours.on(day)
+        named = labs.say_day(context, day)
+        if ranges:
+            lines = [
+                context.t("hours.day_open", name=lab.name, day=named, hours=say_ranges(ranges))
+            ]
+        else:
+            lines = [context.t("hours.day_closed", name=lab.name, day=named)]
+    else:
+        lines = [context.t("hours.title", name=lab.name), labs.open_now_text(context, hours)]
+        ranges = hours.on(today)
+        if ranges:
+            lines.append(context.t("hours.today_are", hours=say_ranges(ranges)))
+    lines.append(context.t("hours.week", week=compact(hours, context.lang)))
+    lines.extend(labs.closure_lines(context, hours))
+    if lab.hours:
+        lines.append(f"ℹ️ {escape(lab.hours)}")
+    return "\n".join(lines)
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    return today + timedelta(days=(weekday - today.weekday()) % 7)
+
+
 async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
     """A topic owned by a feature answers through it; until then, a short explanation."""
     message = update.effective_message
@@ -216,6 +253,13 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
     elif topic == "contatti":
         await message.reply_text(
             context.t("topic.contatti", email=mail), reply_markup=main_menu(context)
+        )
+    elif topic == "hours":
+        current = context.data.labs.current.visible
+        with_hours = [lab for lab in current if lab.schedule is not None and not lab.schedule.empty]
+        rows = [[labs.button(lab.name, "card", lab.id)] for lab in with_hours or current]
+        await message.reply_text(
+            context.t("hours.which", email=mail), reply_markup=InlineKeyboardMarkup(rows)
         )
     elif topic == "help":
         await message.reply_text(
