@@ -304,10 +304,10 @@ async def on_confirm(update: Update, context: Ctx) -> int:
         await query.answer()
         return await _cancel(update, context)
     if parsed.action == "back":
-        await query.answer()
-        if draft.lab:
+        if draft.lab:  # a lab's news go to its followers only: no other audience to pick
             await stale(update, context)
             return CONFIRM
+        await query.answer()
         return await ask_audience(update, context)
     if parsed.action == "later":
         await query.answer()

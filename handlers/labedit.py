@@ -212,16 +212,16 @@ async def choose(update: Update, context: Ctx) -> int:
     if lab is None:
         await stale(update, context)
         return ConversationHandler.END
+    wanted = parsed.action if parsed.action != "field" else (parsed.args or ("",))[0]
+    if parsed.action != "done" and not _may_change(context, wanted):
+        await query.answer(context.label("staff.only"), show_alert=True)
+        return CHOOSE
     await query.answer()
     draft = FLOW.draft(context)
     if parsed.action == "done":
         FLOW.drop(context)
         await labs.send_card(update, context, lab)
         return ConversationHandler.END
-    wanted = parsed.action if parsed.action != "field" else (parsed.args or ("",))[0]
-    if not _may_change(context, wanted):
-        await query.answer(context.label("staff.only"), show_alert=True)
-        return CHOOSE
     if parsed.action == "district":
         other = "distretto" if lab.district == "pavia" else "pavia"
         return await _confirm(update, context, lab, "district", other)

@@ -200,6 +200,9 @@ async def erase(update: Update, context: Ctx) -> None:
     context.application.drop_user_data(user.id)
     context.application.drop_chat_data(user.id)
     context.data.chat_staff = await repo.staff.ids()
+    context.data.coordinators = {  # the role goes with the person, at once
+        lab: people - {user.id} for lab, people in context.data.coordinators.items()
+    }
     log.info("a person erased their data (%d rows)", erased.rows)
     if withdrawn:
         context.outbox.kick()

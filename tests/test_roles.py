@@ -8,6 +8,8 @@ database must not change, and every guarded handler of the application must have
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot import callbacks
@@ -196,3 +198,21 @@ async def test_no_staff_surface_works_for_anyone_else(start_bot, config):
     assert await snapshot(bot) == before
     others = {m.chat_id for m in bot.api.sent} - sent_before - {intruder.id}
     assert others == set(), "the intruder's presses made the bot write to someone else"
+
+    # A lab's coordinator (of Crosione) is refused the same way: every staff button of the tour
+    # (Spazio Q's editor and news, the coordinators' list, every staff flow) and every command.
+    now = bot.app.bot_data.clock.now()
+    token = "crosione-test-invitation"
+    await bot.repo.coordinators.invite(token, "crosione", STAFF_ID, now, now + timedelta(days=7))
+    coordinator = bot.user(first_name="Coordinatrice")
+    assert "Ora coordini Crosione" in (await coordinator.send(f"/start coord_{token}")).text
+    before = await snapshot(bot)
+    sent_before = {m.chat_id for m in bot.api.sent}
+    for command in commands:
+        assert "riservato" in (await coordinator.send(f"/{command}")).text, command
+    for button in staff_only:
+        await coordinator.press_data(button)
+        assert coordinator.callback_answer().get("show_alert"), button
+    assert await snapshot(bot) == before
+    others = {m.chat_id for m in bot.api.sent} - sent_before - {coordinator.id}
+    assert others == set(), "the coordinator's presses made the bot write to someone else"

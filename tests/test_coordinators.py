@@ -1,0 +1,222 @@
+"""Lab coordinators, end to end through the real application: staff invite the person who runs
+Spazio Q; she completes the card (hours, a closure, activities with audiences, contacts, the
+position from where she stands); citizens get "è aperto adesso?" and "attività per bambini"
+answered from it; her news reach exactly Spazio Q's followers; she is refused on every other lab
+and every staff tool; the monthly check asks once a month; removal and erasure take the role."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot import callbacks
+from handlers import coordinators
+from tests.conftest import STAFF_ID
+from tests.test_announcements import HEADER
+from tests.test_roles import snapshot
+
+# Tuesday 9 March 2027, 10:00 in Italy (winter time).
+TUESDAY_10 = datetime(2027, 3, 9, 9, 0, tzinfo=UTC)
+LINK = re.compile(r"start=(coord_[A-Za-z0-9_-]+)")
+
+
+async def invite(bot, lab: str = "Spazio Q") -> str:
+    staff = bot.user(STAFF_ID)
+    await staff.send("/laboratori")
+    await staff.press(lab)
+    await staff.press("👥 Coordinatori")
+    replies = await staff.press("➕ Invita un coordinatore")
+    assert [m.kind for m in replies] == ["text", "photo"]  # the link, then its QR code
+    assert "Vale una sola volta e per 7 giorni" in replies[0].plain
+    match = LINK.search(replies[0].plain)
+    assert match is not None and len(match.group(1)) <= 64
+    return match.group(1)
+
+
+async def coordinator(bot, clock, lab: str = "Spazio Q", name: str = "Maria"):
+    clock.set(TUESDAY_10)
+    payload = await invite(bot, lab)
+    maria = bot.user(first_name=name)
+    welcome = await maria.send(f"/start {payload}")
+    assert f"Ora coordini {lab}" in welcome.text
+    return maria
+
+
+async def test_an_invitation_makes_a_coordinator_once(bot, clock):
+    clock.set(TUESDAY_10)
+    payload = await invite(bot)
+    maria = bot.user(first_name="Maria")
+    assert "Ora coordini Spazio Q" in (await maria.send(f"/start {payload}")).text
+    staff = bot.user(STAFF_ID)
+    assert "Maria ha aperto il tuo invito: ora coordina Spazio Q" in staff.last().plain
+    assert [c.name for c in await bot.repo.coordinators.of_lab("spazio-q")] == ["Maria"]
+
+    before = await snapshot(bot)
+    other = bot.user(first_name="Luca")
+    assert "già stato usato" in (await other.send(f"/start {payload}")).text
+    assert "non è valido" in (await other.send("/start coord_forgedforgedforged00")).text
+    assert await snapshot(bot) == before
+
+    late = await invite(bot)
+    clock.advance(timedelta(days=7, minutes=1))
+    assert "scaduto" in (await other.send(f"/start {late}")).text
+    assert [c.user_id for c in await bot.repo.coordinators.of_lab("spazio-q")] == [maria.id]
+
+    # Staff see the coordinators (names for staff only) and remove one; she is told.
+    await staff.send("/laboratori")
+    await staff.press("Spazio Q")
+    listing = await staff.press("👥 Coordinatori")
+    assert "Maria" in listing.text
+    await staff.press("➖ Togli Maria")
+    await staff.press("✅ Sì, togli")
+    assert "ti ha tolto dai coordinatori di Spazio Q" in maria.last().plain
+    refused = await maria.press_data(callbacks.pack("labedit", "menu", "spazio-q"))
+    assert refused == [] and maria.callback_answer()["show_alert"]
+
+
+async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, clock):
+    maria = await coordinator(bot, clock)
+    mine = await maria.send("/coordina")
+    assert "I laboratori che coordini" in mine.text
+    await maria.press("Spazio Q")
+    assert "📣 Scrivi a chi lo segue" in maria.visible_buttons()
+    assert "👥 Coordinatori" not in maria.visible_buttons()  # staff only
+    menu = await maria.press("✏️ Modifica")
+    assert menu == [] and "Nome" not in maria.visible_buttons()  # not the name...
+    assert not any("Nascondi" in b or "Sposta" in b for b in maria.visible_buttons())
+
+    await maria.press("🕒 Orari")
+    await maria.press("Mar")
+    assert "non riesco" in (await maria.send("dalle nove")).text.lower()
+    await maria.send("9-12, 15-18")
+    await maria.press("Gio")
+    await maria.send("15-18")
+    await maria.press("➕ Aggiungi una chiusura")
+    await maria.send("dal 5 al 25 agosto")
+    await maria.press("↩️ Indietro")
+    await maria.press("Attività")
+    await maria.send("Doposcuola per bambini, il mercoledì 16-18\nCorso di italiano per adulti")
+    await maria.press("✅ Salva")  # saved: the menu again
+    await maria.press("Contatti")
+    await maria.send("tel. 0382 123456, spazioq@example.org")
+    await maria.press("✅ Salva")
+    await maria.press("Posizione")
+    assert "📍 Sono al laboratorio adesso" in maria.visible_buttons()
+    far = await maria.share_location(45.4642, 9.1900)  # Milan: not the Pavia area
+    assert "lontana" in far.text or "fuori" in far.text
+    await maria.share_location(45.1921, 9.1748)
+    await maria.press("✅ Salva")
+
+    lab = bot.app.bot_data.labs.current.lab("spazio-q")
+    assert lab.schedule is not None and lab.position == "exact"
+    edits = await bot.repo.lab_edits.history("spazio-q")
+    assert {e.staff_id for e in edits} == {maria.id}  # every change keeps who made it
+
+    anna = bot.user()
+    now = await anna.send("spazio q è aperto adesso?")
+    assert "Adesso è aperto, fino alle 12" in now.text
+    saturday = await anna.send("è aperto sabato lo spazio q?")
+    assert "Spazio Q è chiuso sabato 13 marzo" in saturday.text
+    card = await anna.send("spazio q")
+    assert "mar 9-12, 15-18 · gio 15-18" in card.text
+    assert "Chiuso da giovedì 5 agosto a mercoledì 25 agosto" in card.text
+    assert "Scheda aggiornata il 09/03/2027" in card.text
+    assert "0382 123456" in card.text and "Maria" not in card.text  # no coordinator's name
+    kids = await anna.send("attività per bambini")
+    current = kids.text.split("Aperte a tutti")[0].split("In passato")[0]
+    assert "Spazio Q: Doposcuola per bambini, il mercoledì 16-18 (per bambini)" in current
+    clock.set(datetime(2027, 3, 9, 19, 0, tzinfo=UTC))  # 20:00
+    assert "riapre giovedì 11 marzo alle 15" in (await anna.send("spazio q aperto?")).text
+
+
+async def test_news_reach_exactly_the_labs_followers(bot, clock):
+    maria = await coordinator(bot, clock)
+    followers = []
+    for _ in range(2):
+        person = bot.user()
+        await person.send("spazio q")
+        await person.press("🔔 Avvisami delle sue novità")
+        followers.append(person)
+    other = bot.user()
+    await other.send("crosione")
+    await other.press("🔔 Avvisami delle sue novità")
+    announcements = bot.user()
+    await announcements.send("/notifiche")
+    await announcements.press("⬜ Annunci della rete")
+
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    await maria.press("📣 Scrivi a chi lo segue")
+    preview = await maria.send("Sabato pulizia del cortile, porta i guanti!")
+    assert "Cambia destinatari" not in " ".join(maria.visible_buttons())
+    assert any("pulizia del cortile" in m.plain for m in preview)
+    await maria.press("📤 Invia ora a 2")
+    await bot.app.bot_data.broadcaster.idle()
+    sent = [m for m in bot.api.sent if "pulizia del cortile" in m.plain and HEADER in m.plain]
+    assert {m.chat_id for m in sent} - {maria.id} == {p.id for p in followers}  # and her preview
+
+    # A forged "change audience" does nothing; her news never reach other audiences.
+    await maria.press("📣 Scrivi a chi lo segue")
+    await maria.send("Secondo messaggio")
+    await maria.press_data(callbacks.pack("annuncio", "back"))
+    assert maria.callback_answer()["show_alert"]
+
+
+async def test_a_coordinator_is_refused_on_other_labs_and_staff_tools(bot, clock):
+    maria = await coordinator(bot, clock)
+    before = await snapshot(bot)
+    for data in (
+        callbacks.pack("labedit", "menu", "crosione"),
+        callbacks.pack("annuncio", "lab", "crosione"),
+        callbacks.pack("coord", "list", "spazio-q"),
+        callbacks.pack("coord", "invite", "spazio-q"),
+        callbacks.pack("coord", "ok", "crosione"),
+        callbacks.pack("labedit", "new"),
+    ):
+        await maria.press_data(data)
+        assert maria.callback_answer().get("show_alert"), data
+    for command in ("/annuncio", "/evento", "/edizioni", "/iscrizioni", "/stato", "/ricarica"):
+        assert "riservato" in (await maria.send(command)).text, command
+    # Inside her own lab's editor, the fields staff keep are refused on the server too.
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    await maria.press("✏️ Modifica")
+    for data in (
+        callbacks.pack("labedit", "field", "name"),
+        callbacks.pack("labedit", "district"),
+        callbacks.pack("labedit", "hidden"),
+    ):
+        await maria.press_data(data)
+        assert maria.callback_answer().get("show_alert"), data
+    assert await snapshot(bot) == before
+
+
+async def test_the_monthly_check_is_asked_once_a_month(bot, clock):
+    maria = await coordinator(bot, clock)
+    data = bot.app.bot_data
+    assert await coordinators.send_checks(data, bot.app.bot, clock.now()) == 1
+    assert "La scheda di Spazio Q è ancora giusta?" in maria.last().plain
+    assert await coordinators.send_checks(data, bot.app.bot, clock.now()) == 0  # same month
+    await maria.press("✅ Tutto giusto")
+    assert "risulta confermata oggi" in maria.last().plain
+    card = await bot.user().send("spazio q")
+    assert "Scheda aggiornata il 09/03/2027" in card.text
+    # 1 April 2027, 00:30 in Italy is still 31 March in UTC: the Italian month counts.
+    clock.set(datetime(2027, 3, 31, 22, 30, tzinfo=UTC))
+    assert await coordinators.send_checks(data, bot.app.bot, clock.now()) == 1
+
+
+async def test_erasure_takes_the_role_and_keeps_the_edits_without_the_person(bot, clock):
+    maria = await coordinator(bot, clock)
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    await maria.press("✏️ Modifica")
+    await maria.press("Contatti")
+    await maria.send("tel. 0382 123456")
+    await maria.press("✅ Salva")
+    await maria.send("/cancellami")
+    await maria.press("🗑️ Sì, cancella tutto")
+    assert await bot.repo.coordinators.all() == []
+    assert bot.app.bot_data.coordinators.get("spazio-q", frozenset()) == frozenset()
+    [edit] = [e for e in await bot.repo.lab_edits.history("spazio-q") if e.edit.field == "contacts"]
+    assert edit.staff_id == 0 and edit.edit.value == "tel. 0382 123456"
