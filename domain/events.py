@@ -52,6 +52,7 @@ class Occurrence:
     lon: float | None = None
     description: str = ""
     edition_id: str = ""
+    lab_id: str = ""  # the lab where it takes place, if any
 
     @property
     def located(self) -> bool:
@@ -104,6 +105,7 @@ def timeline(
                 lat=lat,
                 lon=lon,
                 description=event.description,
+                lab_id=event.lab_id,
             )
         )
     for edition in editions:

@@ -27,9 +27,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.context import CommandSpec, Ctx
 from bot.flows import Flow, edit_or_send, stale
-from bot.guards import staff_only
+from bot.guards import staff_only, staff_or
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
 from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
@@ -61,6 +62,7 @@ class Draft:
     new: bool = False  # made with "➕ Nuovo": the fields are asked one after the other
     steps: list[str] = field(default_factory=list)  # the fields still to ask, when new
     awaiting: str | None = None  # the field whose value is awaited
+    fixed_lab: str = ""  # a coordinator's event: always at their lab, never an Assemblea
 
     @classmethod
     def of(cls, event: Event) -> Draft:
@@ -84,7 +86,48 @@ FEATURE = FLOW.feature
 button = FLOW.button
 
 
+def _coordinator_of_draft(update: Update, context: Ctx) -> bool:
+    lab = FLOW.draft(context).fixed_lab
+    return bool(lab) and context.coordinates(lab)
+
+
+def _coordinator_of_pressed(update: Update, context: Ctx) -> bool:
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None, FEATURE)
+    return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
+
+
+planner = staff_or(_coordinator_of_draft)
+any_coordinator = staff_or(lambda _update, context: bool(context.coordinated_labs()))
+
+
 # --- entry points ---------------------------------------------------------------------------------
+
+
+@staff_or(_coordinator_of_pressed)
+async def new_at_lab(update: Update, context: Ctx) -> int:
+    """From a lab's card: an event of that lab (staff, or the lab's coordinator)."""
+    query = update.callback_query
+    assert query is not None
+    parsed = await FLOW.pressed(update, context, "lab")
+    lab = context.data.labs.current.lab(parsed.args[0]) if parsed and parsed.args else None
+    if lab is None:
+        if parsed is not None:
+            await stale(update, context)
+        return ConversationHandler.END
+    if not context.in_private:
+        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    FLOW.begin(
+        context,
+        Draft(
+            new=True, kind="altro", lab_id=lab.id, fixed_lab=lab.id,
+            steps=["title", "when", "description"],
+        ),
+    )  # fmt: skip
+    await context.bot.send_message(query.from_user.id, context.t("evedit.at_lab", name=lab.name))
+    return await next_step(update, context)
 
 
 @staff_only
@@ -105,8 +148,9 @@ async def new(update: Update, context: Ctx) -> int:
     return MENU
 
 
-@staff_only
+@any_coordinator
 async def edit(update: Update, context: Ctx) -> int:
+    """Staff edit any event; a coordinator, the events at their labs (checked below)."""
     query = update.callback_query
     assert query is not None
     parsed = await FLOW.pressed(update, context, "edit")
@@ -117,11 +161,17 @@ async def edit(update: Update, context: Ctx) -> int:
     if event is None or event.cancelled or event.ends_at <= context.now():
         await query.answer(context.label("events.gone"), show_alert=True)
         return ConversationHandler.END
+    if not context.is_staff_user and not context.coordinates(event.lab_id):
+        await query.answer(context.label("staff.only"), show_alert=True)
+        return ConversationHandler.END
     if event.origin == "file":
         await query.answer(context.label("evedit.from_file"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    FLOW.begin(context, Draft.of(event))
+    draft = Draft.of(event)
+    if not context.is_staff_user:
+        draft.fixed_lab = event.lab_id
+    FLOW.begin(context, draft)
     return await show(update, context)
 
 
@@ -133,11 +183,13 @@ async def show(update: Update, context: Ctx) -> int:
     occurrence = timeline([draft.event()], [], context.data.labs.current, "")[0]
     lines = [context.t("evedit.preview"), "", events_feature.describe(context, occurrence)]
     existing = bool(draft.id)
+    second = [button(context.label("evedit.field.description"), "field", "description")]
+    if not draft.fixed_lab:  # a coordinator's event is at their lab
+        second.insert(0, button(context.label("evedit.field.where"), "field", "where"))
     rows = [
         [button(context.label("evedit.field.title"), "field", "title"),
          button(context.label("evedit.field.when"), "field", "when")],
-        [button(context.label("evedit.field.where"), "field", "where"),
-         button(context.label("evedit.field.description"), "field", "description")],
+        second,
         [button(context.label("evedit.save" if existing else "evedit.publish"), "save")],
     ]  # fmt: skip
     if existing:
@@ -172,7 +224,7 @@ async def next_step(update: Update, context: Ctx) -> int:
     return await show(update, context)
 
 
-@staff_only
+@planner
 async def on_menu(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
@@ -184,6 +236,9 @@ async def on_menu(update: Update, context: Ctx) -> int:
         await stale(update, context)
         return ConversationHandler.END
     action, args = parsed.action, parsed.args
+    if draft.fixed_lab and (action == "kind" or (args[:1] == ("where",))):
+        await stale(update, context)  # the place and the kind stay as the coordinator's
+        return MENU
     if action == "kind" and args and args[0] in ("assemblea", "altro") and draft.new:
         await query.answer()
         draft.kind = args[0]
@@ -228,7 +283,7 @@ async def on_menu(update: Update, context: Ctx) -> int:
 # --- typed values ---------------------------------------------------------------------------------
 
 
-@staff_only
+@planner
 async def got_value(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -288,7 +343,7 @@ def where(context: Ctx, text: str) -> tuple[str, str, str]:
     return "", text, ""
 
 
-@staff_only
+@planner
 async def waiting_for_text(update: Update, context: Ctx) -> int | None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(context.t("evedit.error.text"))
@@ -420,6 +475,7 @@ def register(app: Application) -> None:
                 CommandHandler(["evento", "event"], new),
                 CallbackQueryHandler(new, pattern=FLOW.pattern("new")),
                 CallbackQueryHandler(edit, pattern=FLOW.pattern("edit")),
+                CallbackQueryHandler(new_at_lab, pattern=FLOW.pattern("lab")),
             ],
             states={
                 MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],
@@ -431,4 +487,4 @@ def register(app: Application) -> None:
             },
         )
     )
-    app.add_handler(FLOW.outside(staff_only(stale)))
+    app.add_handler(FLOW.outside(any_coordinator(stale)))

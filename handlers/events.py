@@ -83,11 +83,13 @@ async def card(update: Update, context: Ctx, o: Occurrence) -> None:
         rows.append([_button(context.label(key), action, o.ref)])
         # Who is coming (and the names shared "with staff") only in a staff member's private
         # chat: never in a group, whoever taps the card there.
-        if context.is_staff(user.id) and _private(update):
+        lab_coordinator = bool(o.lab_id) and context.coordinates(o.lab_id, user.id)
+        if (context.is_staff(user.id) or lab_coordinator) and _private(update):
             rows.append([InlineKeyboardButton(
                 context.label("events.edit"),
                 callback_data=callbacks.pack("evedit", "edit", event_id),
             )])  # fmt: skip
+        if context.is_staff(user.id) and _private(update):
             people = await context.repo.attendances.of_event(event_id)
             lines.append(context.t("events.count", count=len(people)))
             names = [p.name for p in people if p.share_name and p.name]

@@ -234,6 +234,7 @@ def editor_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]
 
     rows = [
         tool("labs.edit", "labedit", "menu"),
+        tool("coord.new_event", "evedit", "lab"),
         tool("coord.write_followers", "annuncio", "lab"),
     ]
     if context.is_staff_user:

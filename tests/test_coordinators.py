@@ -220,3 +220,39 @@ async def test_erasure_takes_the_role_and_keeps_the_edits_without_the_person(bot
     assert bot.app.bot_data.coordinators.get("spazio-q", frozenset()) == frozenset()
     [edit] = [e for e in await bot.repo.lab_edits.history("spazio-q") if e.edit.field == "contacts"]
     assert edit.staff_id == 0 and edit.edit.value == "tel. 0382 123456"
+
+
+async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
+    maria = await coordinator(bot, clock)
+    follower = bot.user()
+    await follower.send("spazio q")
+    await follower.press("🔔 Avvisami delle sue novità")
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    await maria.press("📅 Nuovo evento qui")
+    await maria.send("Merenda in cortile")
+    await maria.send("20/03/2027 16-18")
+    preview = await maria.press("⏭️ Nessuna descrizione")
+    assert "Spazio Q" in preview.text and "Luogo" not in " ".join(maria.visible_buttons())
+    await maria.press_data(callbacks.pack("evedit", "field", "where"))  # forged: the place stays
+    assert maria.callback_answer().get("show_alert")
+    await maria.press("✅ Pubblica")
+    await bot.app.bot_data.broadcaster.idle()
+    [event] = [e for e in await bot.repo.events.all() if e.title == "Merenda in cortile"]
+    assert event.lab_id == "spazio-q" and event.kind == "altro"
+    assert any("Merenda in cortile" in m.plain for m in bot.api.sent if m.chat_id == follower.id)
+
+    # An event at another lab, planned by staff: she may not change it.
+    staff = bot.user(STAFF_ID)
+    await staff.send("/evento")
+    await staff.press("📌 Altro evento della rete")
+    await staff.send("Festa a Crosione")
+    await staff.send("21/03/2027 16-18")
+    await staff.send("Crosione")
+    await staff.press("⏭️ Nessuna descrizione")
+    await staff.press("✅ Pubblica")
+    [other] = [e for e in await bot.repo.events.all() if e.title == "Festa a Crosione"]
+    await maria.press_data(callbacks.pack("evedit", "edit", other.id))
+    assert maria.callback_answer().get("show_alert")
+    await maria.press_data(callbacks.pack("evedit", "edit", event.id))  # her own: allowed
+    assert "Merenda in cortile" in maria.last().plain
