@@ -25,7 +25,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.context import BotData, Ctx
+from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only, staff_or
 from bot.i18n import escape
@@ -233,6 +233,60 @@ async def on_confirm(update: Update, context: Ctx) -> None:
     await edit_or_send(update, context, context.t("coord.confirmed", name=lab.name), None)
 
 
+# --- staff: how complete and fresh the data is --------------------------------------------------
+
+STALE_AFTER = timedelta(days=183)  # about six months
+
+
+def _facts(lab) -> dict[str, bool]:
+    """Each fact of a card, and whether the card has it."""
+    return {
+        "address": bool(lab.address),
+        "position": lab.located,
+        "activities": bool(lab.activities),
+        "hours": bool(lab.hours) or (lab.schedule is not None and not lab.schedule.empty),
+        "contacts": bool(lab.contacts),
+        "organisation": bool(lab.organisation),
+    }
+
+
+@staff_only
+async def data_report(update: Update, context: Ctx) -> None:
+    """/dati: for every lab, the facts missing, those not confirmed in the last six months (or
+    never confirmed in the chat: the data file's come from 2018-2020 sources), and who
+    coordinates it."""
+    message = update.effective_message
+    assert message is not None
+    now = context.now()
+    people: dict[str, list[str]] = {}
+    for coordinator in await context.repo.coordinators.all():
+        people.setdefault(coordinator.lab_id, []).append(coordinator.name)
+    blocks = [context.t("dati.title")]
+    for lab in context.data.labs.current.labs:
+        facts = _facts(lab)
+        confirmed = context.data.labs.confirmed.get(lab.id, {})
+        missing = [f for f, present in facts.items() if not present]
+        old = [
+            f
+            for f, present in facts.items()
+            if present and (f not in confirmed or now - confirmed[f] > STALE_AFTER)
+        ]
+        label = lambda fs: ", ".join(context.label(f"dati.fact.{f}") for f in fs)  # noqa: E731
+        lines = [f"<b>{escape(lab.name)}</b>" + (" 🙈" if lab.hidden else "")]
+        names = people.get(lab.id, [])
+        lines.append(
+            context.t("dati.coordinators", names=", ".join(names))
+            if names
+            else context.t("dati.no_coordinator")
+        )
+        lines.append(context.t("dati.missing", facts=label(missing)) if missing else "")
+        lines.append(context.t("dati.old", facts=label(old)) if old else "")
+        if not missing and not old:
+            lines.append(context.t("dati.all_fresh"))
+        blocks.append("\n".join(line for line in lines if line))
+    await message.reply_text("\n\n".join(blocks))
+
+
 # --- the monthly check --------------------------------------------------------------------------
 
 
@@ -291,6 +345,8 @@ def register(app: Application) -> None:
 
     data.startup.append(start)
     data.deep_links[PREFIX] = redeem
+    data.commands.append(CommandSpec("dati", "cmd.dati", staff=True, order=60))
+    app.add_handler(CommandHandler(["dati", "data"], data_report))
     app.add_handler(CommandHandler(["coordina", "coordinate"], my_labs))
     app.add_handler(CallbackQueryHandler(on_confirm, pattern=BUTTONS.pattern("ok")))
     app.add_handler(CallbackQueryHandler(on_staff_button, pattern=BUTTONS.any_version))

@@ -36,10 +36,12 @@ from bot import callbacks
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
+from bot.i18n import escape
 from domain.dates import WEEKDAYS, DateProblem
 from domain.directory import (
     EDITABLE,
     Lab,
+    apply_edit,
     check_name,
     check_position,
     check_text,
@@ -49,10 +51,12 @@ from domain.hours import (
     SHORT_DAYS,
     Hours,
     HoursProblem,
+    compact,
     parse_closure,
     parse_ranges,
     say_ranges,
 )
+from domain.hours import from_value as hours_from_value
 from domain.text import one_line
 from handlers import labs
 
@@ -116,6 +120,8 @@ def _current_value(lab: Lab, field: str) -> Any:
         return None if lab.lat is None or lab.lon is None else [lab.lat, lab.lon]
     if field == "activities":
         return [activity.as_value() for activity in lab.activities]
+    if field == "schedule":
+        return lab.schedule.as_value() if lab.schedule is not None else None
     return getattr(lab, field)
 
 
@@ -130,6 +136,11 @@ def _show(context: Ctx, field: str, value: Any) -> str:
         return context.label(f"labs.group_{value}")
     if field == "hidden":
         return context.label("labedit.hidden_yes" if value else "labedit.hidden_no")
+    if field == "schedule":
+        hours = hours_from_value(value)
+        week = compact(hours, context.lang) or context.label("labedit.hours_closed")
+        closures = ", ".join(f"{c.start:%d/%m}–{c.end:%d/%m}" for c in hours.closures)
+        return f"{week}; 🚫 {closures}" if closures else week
     return str(value)
 
 
@@ -152,6 +163,8 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
         rows.append([FLOW.button(context.label(f"labedit.move_{other}"), "district")])
         label = "labedit.show" if lab.hidden else "labedit.hide"
         rows.append([FLOW.button(context.label(label), "hidden")])
+        if history:
+            rows.append([FLOW.button(context.label("labedit.history_show"), "history")])
     rows.append([FLOW.button(context.label("labedit.done"), "done")])
     markup = InlineKeyboardMarkup(rows)
     text = "\n".join(lines)
@@ -222,6 +235,12 @@ async def choose(update: Update, context: Ctx) -> int:
         FLOW.drop(context)
         await labs.send_card(update, context, lab)
         return ConversationHandler.END
+    if parsed.action == "history":
+        return await _history(update, context, lab)
+    if parsed.action == "back_menu":
+        return await _menu(update, context, lab, edit=True)
+    if parsed.action == "undo":
+        return await _undo(update, context, lab, parsed.args[0] if parsed.args else "")
     if parsed.action == "district":
         other = "distretto" if lab.district == "pavia" else "pavia"
         return await _confirm(update, context, lab, "district", other)
@@ -433,6 +452,64 @@ async def discard(update: Update, context: Ctx) -> int:
     return await _menu(update, context, lab, edit=False)
 
 
+# --- history and undo (staff) ------------------------------------------------------------------
+
+HISTORY_SHOWN = 10
+
+
+async def _history(update: Update, context: Ctx, lab: Lab) -> int:
+    """The latest changes of the lab: who, when, what it became; each can be undone (the undo is
+    one more change: the history is never rewritten)."""
+    records = [
+        r for r in await context.repo.lab_edits.history(lab.id) if r.edit.field in _UNDOABLE
+    ][-HISTORY_SHOWN:]
+    names = {c.user_id: c.name for c in await context.repo.coordinators.of_lab(lab.id)}
+    tz = context.config.scheduler.tz
+    lines = [context.t("labedit.history_title", name=lab.name)]
+    rows = []
+    for record in reversed(records):
+        who = names.get(record.staff_id) or (
+            context.label("labedit.by_staff")
+            if context.is_staff(record.staff_id)
+            else context.label("labedit.by_someone")
+        )
+        when = f"{record.changed_at.astimezone(tz):%d/%m/%Y %H:%M}"
+        value = _show(context, record.edit.field, record.edit.value)
+        field = _field_label(context, record.edit.field)
+        lines.append(f"#{record.id} · {when} · {escape(who)} · {escape(field)}: {escape(value)}")
+        rows.append([FLOW.button(context.label("labedit.undo", id=record.id), "undo", record.id)])
+    rows.append([FLOW.button(context.label("labedit.back"), "back_menu")])
+    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+    return CHOOSE
+
+
+_UNDOABLE = frozenset(EDITABLE) | {"schedule", "district", "hidden"}
+
+
+async def _undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int:
+    """Puts the field back as it was before change `edit_id`, as a new change by this person."""
+    records = await context.repo.lab_edits.history(lab.id)
+    target = next((r for r in records if str(r.id) == edit_id), None)
+    base = context.data.labs.base.any_lab(lab.id) or Lab(id=lab.id, name=lab.name)
+    if target is None or target.edit.field not in _UNDOABLE:
+        await stale(update, context)
+        return CHOOSE
+    before = base
+    for record in records:
+        if record.id >= target.id:
+            break
+        before = apply_edit(before, record.edit.field, record.edit.value)
+    field = target.edit.field
+    value = before.district if field == "district" else _current_value(before, field)
+    await _store(update, context, lab, field, value)
+    await context.bot.send_message(
+        update.effective_chat.id if update.effective_chat else 0,
+        context.t("labedit.undone", id=target.id, field=_field_label(context, field)),
+    )
+    current = _lab(context) or lab
+    return await _menu(update, context, current, edit=False)
+
+
 # --- the week's hours -------------------------------------------------------------------------
 
 
@@ -584,7 +661,10 @@ def register(app: Application) -> None:
             states={
                 CHOOSE: [
                     CallbackQueryHandler(
-                        choose, pattern=FLOW.pattern("field", "district", "hidden", "done")
+                        choose,
+                        pattern=FLOW.pattern(
+                            "field", "district", "hidden", "done", "history", "undo", "back_menu"
+                        ),
                     ),
                 ],
                 VALUE: [

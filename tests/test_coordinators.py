@@ -256,3 +256,57 @@ async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
     assert maria.callback_answer().get("show_alert")
     await maria.press_data(callbacks.pack("evedit", "edit", event.id))  # her own: allowed
     assert "Merenda in cortile" in maria.last().plain
+
+
+async def test_staff_see_what_is_missing_or_old_and_undo_a_change(bot, clock):
+    maria = await coordinator(bot, clock)
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    await maria.press("✏️ Modifica")
+    await maria.press("Contatti")
+    await maria.send("tel. 0382 123456")
+    await maria.press("✅ Salva")
+    await maria.send("/annulla")
+
+    staff = bot.user(STAFF_ID)
+    report = (await staff.send("/dati")).text
+    block = report.split("Spazio Q")[1].split("\n\n")[0]
+    assert "Coordina: Maria" in block and "Mancano: orari" in block
+    assert "contatti" not in block.split("Da ricontrollare")[0].split("Mancano")[1]
+    assert "Nessun coordinatore" in report.split("Crosione")[1].split("\n\n")[0]
+    clock.advance(timedelta(days=200))
+    block = (await staff.send("/dati")).text.split("Spazio Q")[1].split("\n\n")[0]
+    assert "contatti" in block.split("Da ricontrollare")[1]
+    assert "riservato" in (await maria.send("/dati")).text
+
+    await staff.send("/laboratori")
+    await staff.press("Spazio Q")
+    await staff.press("✏️ Modifica")
+    await staff.press("🕓 Cronologia e annullamenti")  # the menu becomes the history
+    assert "Maria · Contatti: tel. 0382 123456" in staff.last().plain
+    edits = await bot.repo.lab_edits.history("spazio-q")
+    [change] = [e for e in edits if e.edit.field == "contacts"]
+    await staff.press(f"↩️ Annulla la modifica #{change.id}")
+    assert bot.app.bot_data.labs.current.lab("spazio-q").contacts == ""
+    kept = [e.edit.value for e in await bot.repo.lab_edits.history("spazio-q")]
+    assert kept[-2:] == ["tel. 0382 123456", ""]  # the undo is one more change
+
+
+async def test_open_now_across_the_change_to_summer_time(bot, clock):
+    maria = await coordinator(bot, clock)
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    await maria.press("✏️ Modifica")
+    await maria.press("🕒 Orari")
+    await maria.press("Dom")
+    await maria.send("9-12")
+    anna = bot.user()
+    # Saturday 27 March 2027, 09:30 in Italy (winter time, UTC+1): closed, opens tomorrow at 9.
+    clock.set(datetime(2027, 3, 27, 8, 30, tzinfo=UTC))
+    assert "riapre domani alle 9" in (await anna.send("spazio q è aperto adesso?")).text
+    # Sunday 28 March, 07:30 UTC is 09:30 in Italy: the clocks went forward at 02:00.
+    clock.set(datetime(2027, 3, 28, 7, 30, tzinfo=UTC))
+    assert "Adesso è aperto, fino alle 12" in (await anna.send("spazio q è aperto?")).text
+    # 10:30 UTC is 12:30 in Italy: closed, and next Sunday at 9.
+    clock.set(datetime(2027, 3, 28, 10, 30, tzinfo=UTC))
+    assert "riapre domenica 4 aprile alle 9" in (await anna.send("spazio q aperto?")).text
