@@ -47,6 +47,10 @@ AUDIENCE_WORDS: dict[str, str] = {
 }  # fmt: skip
 
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+# "fino al 30/06/2027", "until 30/06/2027": the day an activity typed as a line ends.
+_UNTIL = re.compile(
+    r"\b(?:fino\s+al(?:l')?|until|till)\s+(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\b", re.IGNORECASE
+)
 MAX_WHAT = 300
 
 
@@ -100,13 +104,22 @@ def audiences_in(words: list[str]) -> tuple[str, ...]:
 
 
 def from_line(line: str) -> Activity:
-    """An activity typed as one line: its year and audiences read from its words."""
+    """An activity typed as one line: its year, its end ("fino al 30/06/2027") and its
+    audiences read from its words."""
     line = line.strip()
+    until = None
+    if match := _UNTIL.search(line):
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            until = date(year, month, day)
+        except ValueError:
+            until = None
     years = _YEAR.findall(line)
     return Activity(
         what=line,
         audiences=audiences_in(normalize(line).split()),
         year=int(years[-1]) if years else None,
+        until=until,
     )
 
 

@@ -23,6 +23,9 @@ def test_a_typed_line_gives_its_year_and_audience():
     assert ciclofficina.year == 2018 and ciclofficina.audiences == ("ragazzi",)
     assert from_line("Doposcuola per bimbi e genitori").audiences == ("bambini", "famiglie")
     assert from_line("Tombola").year is None and from_line("Tombola").audiences == ()
+    corso = from_line("Corso di italiano per adulti, il lunedì 18-20, fino al 30/06/2027")
+    assert corso.until == date(2027, 6, 30) and corso.audiences == ("adulti",)
+    assert not corso.is_past(date(2027, 6, 30)) and corso.is_past(date(2027, 7, 1))
 
 
 def test_past_is_by_end_date_else_by_year():

@@ -57,10 +57,15 @@ async def test_an_invitation_makes_a_coordinator_once(bot, clock):
     assert "non è valido" in (await other.send("/start coord_forgedforgedforged00")).text
     assert await snapshot(bot) == before
 
+    second = await invite(bot, "Crosione")  # one person may coordinate several labs
+    assert "Ora coordini Crosione" in (await maria.send(f"/start {second}")).text
+    assert sorted(bot.app.bot_data.coordinators) == ["crosione", "spazio-q"]
+
     late = await invite(bot)
     clock.advance(timedelta(days=7, minutes=1))
     assert "scaduto" in (await other.send(f"/start {late}")).text
     assert [c.user_id for c in await bot.repo.coordinators.of_lab("spazio-q")] == [maria.id]
+    assert "Spazio Q" in (await maria.send("/coordina")).buttons
 
     # Staff see the coordinators (names for staff only) and remove one; she is told.
     await staff.send("/laboratori")
