@@ -190,6 +190,9 @@ async def redeem(update: Update, context: Ctx, token: str) -> None:
         log.info("a new coordinator for lab %s", lab.id)
 
 
+redeem.own_welcome = True  # type: ignore[attr-defined]  # no generic hello before it (core)
+
+
 async def _tell(context: Ctx, user_id: int, key: str, **values: object) -> None:
     """A message to someone else, in their language; a failure is logged, not raised."""
     known = await context.repo.users.get(user_id)

@@ -34,7 +34,9 @@ async def start(update: Update, context: Ctx) -> None:
         handler = _deep_link_handler(context, payload)
         if handler is not None:
             prefix, callback = handler
-            if context.first_contact:  # a poster's QR code, a shared link: their first hello
+            # A poster's QR code, a shared link: their first hello (unless the link's own answer
+            # is the welcome, as a coordinator's invitation is).
+            if context.first_contact and not getattr(callback, "own_welcome", False):
                 await hello(update, context, offer=callback is not notifications.link)
             await callback(update, context, payload[len(prefix) :])
             return
