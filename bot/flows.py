@@ -41,6 +41,7 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks
 from bot.callbacks import Callback
 from bot.context import Ctx
+from domain.directory import Lab
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,31 @@ class Buttons:
         """A pattern for every button of this feature, old versions included: stale ones reach
         the feature, which answers them."""
         return callbacks.pattern(self.feature)
+
+    def lab_of_button(self, update: Update, context: Ctx) -> bool:
+        """For `staff_or`: whether the person coordinates the lab a button of this feature
+        names as its first argument (a tool opened from that lab's card)."""
+        query = update.callback_query
+        parsed = callbacks.parse(query.data if query else None, self.feature)
+        return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
+
+    async def lab_pressed(self, update: Update, context: Ctx, action: str) -> Lab | None:
+        """The lab a card's tool button (`action`) was pressed for, in a private chat, the tap
+        answered; None (the tap answered as stale or private-only) otherwise."""
+        query = update.callback_query
+        assert query is not None
+        parsed = await self.pressed(update, context, action)
+        if parsed is None:
+            return None
+        lab = context.data.labs.current.lab(parsed.args[0]) if parsed.args else None
+        if lab is None:
+            await stale(update, context)
+            return None
+        if not context.in_private:
+            await query.answer(context.label("labedit.private_only"), show_alert=True)
+            return None
+        await query.answer()
+        return lab
 
     async def pressed(self, update: Update, context: Ctx, *actions: str) -> Callback | None:
         """The button tapped, if it is one of this feature's current buttons (one of `actions`,

@@ -80,33 +80,20 @@ def _coordinator_of_draft(update: Update, context: Ctx) -> bool:
     return bool(lab) and context.coordinates(lab)
 
 
-def _coordinator_of_pressed(update: Update, context: Ctx) -> bool:
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None, FEATURE)
-    return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
-
-
 author = staff_or(_coordinator_of_draft)
 
 
 # --- writing --------------------------------------------------------------------------------------
 
 
-@staff_or(_coordinator_of_pressed)
+@staff_or(FLOW.lab_of_button)
 async def start_for_lab(update: Update, context: Ctx) -> int:
     """From a lab's card: news to the people who follow that lab, and only to them."""
     query = update.callback_query
     assert query is not None
-    parsed = await FLOW.pressed(update, context, "lab")
-    lab = context.data.labs.current.lab(parsed.args[0]) if parsed and parsed.args else None
+    lab = await FLOW.lab_pressed(update, context, "lab")
     if lab is None:
-        if parsed is not None:
-            await stale(update, context)
         return ConversationHandler.END
-    if not context.in_private:
-        await query.answer(context.label("labedit.private_only"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
     FLOW.begin(context, Draft(token=secrets.token_urlsafe(9), audience=f"lab:{lab.id}", lab=lab.id))
     await context.bot.send_message(
         query.from_user.id, context.t("annuncio.ask_body_lab", name=lab.name)

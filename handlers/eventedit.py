@@ -27,7 +27,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import CommandSpec, Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
@@ -91,12 +90,6 @@ def _coordinator_of_draft(update: Update, context: Ctx) -> bool:
     return bool(lab) and context.coordinates(lab)
 
 
-def _coordinator_of_pressed(update: Update, context: Ctx) -> bool:
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None, FEATURE)
-    return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
-
-
 planner = staff_or(_coordinator_of_draft)
 any_coordinator = staff_or(lambda _update, context: bool(context.coordinated_labs()))
 
@@ -104,21 +97,14 @@ any_coordinator = staff_or(lambda _update, context: bool(context.coordinated_lab
 # --- entry points ---------------------------------------------------------------------------------
 
 
-@staff_or(_coordinator_of_pressed)
+@staff_or(FLOW.lab_of_button)
 async def new_at_lab(update: Update, context: Ctx) -> int:
     """From a lab's card: an event of that lab (staff, or the lab's coordinator)."""
     query = update.callback_query
     assert query is not None
-    parsed = await FLOW.pressed(update, context, "lab")
-    lab = context.data.labs.current.lab(parsed.args[0]) if parsed and parsed.args else None
+    lab = await FLOW.lab_pressed(update, context, "lab")
     if lab is None:
-        if parsed is not None:
-            await stale(update, context)
         return ConversationHandler.END
-    if not context.in_private:
-        await query.answer(context.label("labedit.private_only"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
     FLOW.begin(
         context,
         Draft(

@@ -32,7 +32,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
@@ -85,12 +84,6 @@ def _editor_of_draft(update: Update, context: Ctx) -> bool:
     """A coordinator, on the lab of their open edit (checked again at every step: a role taken
     away takes effect at once)."""
     return context.coordinates(FLOW.draft(context).lab)
-
-
-def _editor_of_pressed(update: Update, context: Ctx) -> bool:
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None, FLOW.feature)
-    return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
 
 
 editor = staff_or(_editor_of_draft)
@@ -179,7 +172,7 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
 # --- entry points -------------------------------------------------------------------------------
 
 
-@staff_or(_editor_of_pressed)
+@staff_or(FLOW.lab_of_button)
 async def start_edit(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None
