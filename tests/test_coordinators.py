@@ -42,6 +42,20 @@ async def coordinator(bot, clock, lab: str = "Spazio Q", name: str = "Maria"):
     return maria
 
 
+async def follow(bot, lab_text: str = "spazio q"):
+    person = bot.user()
+    await person.send(lab_text)
+    await person.press("🔔 Avvisami delle sue novità")
+    return person
+
+
+async def tool(maria, label: str):
+    """The coordinator opens her lab's card from /coordina and taps one of its tools."""
+    await maria.send("/coordina")
+    await maria.press("Spazio Q")
+    return await maria.press(label)
+
+
 async def test_an_invitation_makes_a_coordinator_once(bot, clock):
     clock.set(TUESDAY_10)
     payload = await invite(bot)
@@ -136,22 +150,13 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
 
 async def test_news_reach_exactly_the_labs_followers(bot, clock):
     maria = await coordinator(bot, clock)
-    followers = []
-    for _ in range(2):
-        person = bot.user()
-        await person.send("spazio q")
-        await person.press("🔔 Avvisami delle sue novità")
-        followers.append(person)
-    other = bot.user()
-    await other.send("crosione")
-    await other.press("🔔 Avvisami delle sue novità")
+    followers = [await follow(bot), await follow(bot)]
+    await follow(bot, "crosione")
     announcements = bot.user()
     await announcements.send("/notifiche")
     await announcements.press("⬜ Annunci della rete")
 
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    await maria.press("📣 Scrivi a chi lo segue")
+    await tool(maria, "📣 Scrivi a chi lo segue")
     preview = await maria.send("Sabato pulizia del cortile, porta i guanti!")
     assert "Cambia destinatari" not in " ".join(maria.visible_buttons())
     assert any("pulizia del cortile" in m.plain for m in preview)
@@ -183,9 +188,7 @@ async def test_a_coordinator_is_refused_on_other_labs_and_staff_tools(bot, clock
     for command in ("/annuncio", "/evento", "/edizioni", "/iscrizioni", "/stato", "/ricarica"):
         assert "riservato" in (await maria.send(command)).text, command
     # Inside her own lab's editor, the fields staff keep are refused on the server too.
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    await maria.press("✏️ Modifica")
+    await tool(maria, "✏️ Modifica")
     for data in (
         callbacks.pack("labedit", "field", "name"),
         callbacks.pack("labedit", "district"),
@@ -213,9 +216,7 @@ async def test_the_monthly_check_is_asked_once_a_month(bot, clock):
 
 async def test_erasure_takes_the_role_and_keeps_the_edits_without_the_person(bot, clock):
     maria = await coordinator(bot, clock)
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    await maria.press("✏️ Modifica")
+    await tool(maria, "✏️ Modifica")
     await maria.press("Contatti")
     await maria.send("tel. 0382 123456")
     await maria.press("✅ Salva")
@@ -229,12 +230,8 @@ async def test_erasure_takes_the_role_and_keeps_the_edits_without_the_person(bot
 
 async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
     maria = await coordinator(bot, clock)
-    follower = bot.user()
-    await follower.send("spazio q")
-    await follower.press("🔔 Avvisami delle sue novità")
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    await maria.press("📅 Nuovo evento qui")
+    follower = await follow(bot)
+    await tool(maria, "📅 Nuovo evento qui")
     await maria.send("Merenda in cortile")
     await maria.send("20/03/2027 16-18")
     preview = await maria.press("⏭️ Nessuna descrizione")
@@ -265,9 +262,7 @@ async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
 
 async def test_staff_see_what_is_missing_or_old_and_undo_a_change(bot, clock):
     maria = await coordinator(bot, clock)
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    await maria.press("✏️ Modifica")
+    await tool(maria, "✏️ Modifica")
     await maria.press("Contatti")
     await maria.send("tel. 0382 123456")
     await maria.press("✅ Salva")
@@ -299,9 +294,7 @@ async def test_staff_see_what_is_missing_or_old_and_undo_a_change(bot, clock):
 
 async def test_open_now_across_the_change_to_summer_time(bot, clock):
     maria = await coordinator(bot, clock)
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    await maria.press("✏️ Modifica")
+    await tool(maria, "✏️ Modifica")
     await maria.press("🕒 Orari")
     await maria.press("Dom")
     await maria.send("9-12")
