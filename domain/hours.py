@@ -50,8 +50,16 @@ class HoursProblem(ValueError):
 
 @dataclass(frozen=True)
 class Closure:
+    """Days that do not follow the week: closed ("dal 5 al 25 agosto"), or open with their own
+    hours when `ranges` is not empty ("24/12 9-12": Christmas Eve, mornings only)."""
+
     start: date
     end: date  # inclusive
+    ranges: tuple[Range, ...] = ()
+
+    @property
+    def closed(self) -> bool:
+        return not self.ranges
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
@@ -76,9 +84,11 @@ class Hours:
         return not any(self.week)
 
     def on(self, day: date) -> tuple[Range, ...]:
-        """The ranges of `day`: none when a closure covers it."""
-        if any(c.covers(day) for c in self.closures):
-            return ()
+        """The ranges of `day`: a closure's or an exception's when one covers it (the last one
+        entered wins), else the weekday's."""
+        special = [c for c in self.closures if c.covers(day)]
+        if special:
+            return special[-1].ranges
         return self.week[day.weekday()]
 
     def status(self, now: datetime, tz: ZoneInfo) -> Status:
@@ -88,8 +98,8 @@ class Hours:
         for start, end in ranges:
             if start <= clock < end:
                 return Status(True, ranges, None, end, None)
-        closure = next((c for c in self.closures if c.covers(today)), None)
-        return Status(False, self.week[today.weekday()], closure, None, self._next(here, tz))
+        closure = next((c for c in self.closures if c.covers(today) and c.closed), None)
+        return Status(False, ranges, closure, None, self._next(here, tz))
 
     def _next(self, here: datetime, tz: ZoneInfo) -> datetime | None:
         today, clock = here.date(), here.time().replace(tzinfo=None)
@@ -109,7 +119,8 @@ class Hours:
         return Hours(week=tuple(week), closures=self.closures)
 
     def with_closure(self, closure: Closure) -> Hours:
-        closures = sorted({*self.closures, closure}, key=lambda c: (c.start, c.end))
+        kept = [c for c in self.closures if (c.start, c.end) != (closure.start, closure.end)]
+        closures = sorted([*kept, closure], key=lambda c: (c.start, c.end))
         return Hours(week=self.week, closures=tuple(closures))
 
     def without_closure(self, index: int) -> Hours:
@@ -123,7 +134,10 @@ class Hours:
         """As stored with an edit (JSON)."""
         return {
             "week": [[[say(s), say(e)] for s, e in day] for day in self.week],
-            "closures": [[c.start.isoformat(), c.end.isoformat()] for c in self.closures],
+            "closures": [
+                [c.start.isoformat(), c.end.isoformat(), [[say(a), say(b)] for a, b in c.ranges]]
+                for c in self.closures
+            ],
         }
 
 
@@ -135,7 +149,12 @@ def from_value(value: Mapping[str, Any]) -> Hours:
     for day in week:
         days.append(tuple((_time(s), _time(e)) for s, e in day))
     closures = tuple(
-        Closure(date.fromisoformat(s), date.fromisoformat(e)) for s, e in value.get("closures", [])
+        Closure(
+            date.fromisoformat(item[0]),
+            date.fromisoformat(item[1]),
+            tuple((_time(a), _time(b)) for a, b in (item[2] if len(item) > 2 else [])),
+        )
+        for item in value.get("closures", [])
     )
     return Hours(week=tuple(days), closures=closures)
 
@@ -185,11 +204,32 @@ def parse_ranges(text: str) -> tuple[Range, ...]:
 
 
 def parse_closure(text: str, today: date) -> Closure:
-    """ "dal 5 al 25 agosto", "dal 24/12 al 6/1", "24/12", "chiuso il 1 maggio". Raises
-    DateProblem. A day without a year is the next one; a span's end is the first such day from
-    its start."""
-    plain = text.strip().lower().removeprefix("chiuso").removeprefix("closed").strip()
+    """ "dal 5 al 25 agosto", "dal 24/12 al 6/1", "24/12", "chiuso il 1 maggio"; with hours
+    after the days, exceptional hours instead of a closure: "24/12 9-12", "sabato 20 dicembre
+    aperto 10-12". Raises DateProblem, or HoursProblem for the hours. A day without a year is
+    the next one; a span's end is the first such day from its start."""
+    plain = text.strip().lower()
+    ranges: tuple[Range, ...] = ()
+    if hours := _TRAILING_HOURS.match(plain):
+        plain, ranges = hours.group("days"), parse_ranges(hours.group("ranges"))
+    closure = _closure_days(plain, today)
+    return Closure(closure.start, closure.end, ranges)
+
+
+_TRAILING_HOURS = re.compile(
+    r"^(?P<days>.*?\S)\s+(?:aperto\s+|open\s+|dalle\s+|ore\s+)?"
+    r"(?P<ranges>\d{1,2}(?:[:.]\d{2})?\s*(?:-|–|alle)\s*\d.*)$"
+)
+_WEEKDAY_FIRST = re.compile(
+    r"^(?:lunedi|martedi|mercoledi|giovedi|venerdi|sabato|domenica|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)\s+(?=\d)"
+)
+
+
+def _closure_days(text: str, today: date) -> Closure:
+    plain = text.removeprefix("chiuso").removeprefix("closed").strip()
     plain = re.sub(r"^(?:il|on)\s+", "", plain)
+    plain = _WEEKDAY_FIRST.sub("", plain.translate(str.maketrans("àèéìòù", "aeeiou")))
     match = _SPAN.match(plain)
     if match is None:
         day = _day(plain, today)

@@ -611,6 +611,9 @@ async def got_closure(update: Update, context: Ctx) -> int:
             context.t(f"dates.{problem.code}") + "\n" + context.t("labedit.closure_prompt")
         )
         return CLOSURE
+    except HoursProblem as problem:
+        await message.reply_text(context.t(f"labedit.hours_error.{problem.code}"))
+        return CLOSURE
     await _store(update, context, lab, "schedule", _schedule(lab).with_closure(closure).as_value())
     await message.reply_text(context.t("labedit.hours_saved"))
     return await _hours_menu(update, context, _lab(context) or lab, edit=False)

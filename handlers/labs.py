@@ -53,7 +53,7 @@ from domain.activities import Activity
 from domain.dates import MONTHS, WEEKDAYS
 from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
-from domain.hours import Hours, compact, say
+from domain.hours import Hours, compact, say, say_ranges
 
 log = logging.getLogger(__name__)
 
@@ -135,18 +135,18 @@ def open_now_text(context: Ctx, hours: Hours) -> str:
 
 
 def closure_lines(context: Ctx, hours: Hours) -> list[str]:
+    """The closures and exceptional hours to come (the next three)."""
     lines = []
     for closure in hours.upcoming_closures(today(context))[:3]:
-        if closure.start == closure.end:
-            lines.append(context.t("hours.closure_day", day=say_day(context, closure.start)))
+        start, end = say_day(context, closure.start), say_day(context, closure.end)
+        one_day = closure.start == closure.end
+        if closure.closed:
+            key = "hours.closure_day" if one_day else "hours.closure_span"
+            lines.append(context.t(key, day=start, start=start, end=end))
         else:
-            lines.append(
-                context.t(
-                    "hours.closure_span",
-                    start=say_day(context, closure.start),
-                    end=say_day(context, closure.end),
-                )
-            )
+            key = "hours.special_day" if one_day else "hours.special_span"
+            shown = say_ranges(closure.ranges)
+            lines.append(context.t(key, day=start, start=start, end=end, hours=shown))
     return lines
 
 

@@ -110,8 +110,10 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
     await maria.send("9-12, 15-18")
     await maria.press("Gio")
     await maria.send("15-18")
-    await maria.press("➕ Aggiungi una chiusura")
+    await maria.press("➕ Chiusura o orario speciale")
     await maria.send("dal 5 al 25 agosto")
+    await maria.press("➕ Chiusura o orario speciale")
+    await maria.send("martedì 16 marzo 9-11")
     await maria.press("↩️ Indietro")
     await maria.press("Attività")
     await maria.send("Doposcuola per bambini, il mercoledì 16-18\nCorso di italiano per adulti")
@@ -139,6 +141,7 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
     card = await anna.send("spazio q")
     assert "mar 9-12, 15-18 · gio 15-18" in card.text
     assert "Chiuso da giovedì 5 agosto a mercoledì 25 agosto" in card.text
+    assert "martedì 16 marzo: orario speciale 9-11" in card.text
     assert "Scheda aggiornata il 09/03/2027" in card.text
     assert "0382 123456" in card.text and "Maria" not in card.text  # no coordinator's name
     kids = await anna.send("attività per bambini")

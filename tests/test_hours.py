@@ -102,3 +102,21 @@ def test_compact_week_and_storage_round_trip():
     assert compact(hours, "en") == "Mon-Wed, Fri 9-12 · Sat 10-12:30"
     hours = hours.with_closure(Closure(date(2027, 8, 5), date(2027, 8, 25)))
     assert from_value(hours.as_value()) == hours
+
+
+def test_exceptional_hours_replace_the_week_on_their_days():
+    today = date(2027, 12, 1)
+    eve = parse_closure("24/12 9-12", today)
+    assert eve == Closure(date(2027, 12, 24), date(2027, 12, 24), ((time(9), time(12)),))
+    saturday = parse_closure("sabato 18 dicembre aperto 10-12:30", today)
+    assert saturday.start == date(2027, 12, 18) and saturday.ranges[0][1] == time(12, 30)
+    hours = week(ven="15-18").with_closure(eve)  # 24 December 2027 is a Friday
+    assert hours.on(date(2027, 12, 24)) == ((time(9), time(12)),)
+    assert hours.on(date(2027, 12, 31)) == ((time(15), time(18)),)
+    morning = hours.status(datetime(2027, 12, 24, 9, 30, tzinfo=UTC), ROME)  # 10:30
+    assert morning.open_now and morning.until == time(12)
+    afternoon = hours.status(datetime(2027, 12, 24, 15, 0, tzinfo=UTC), ROME)  # 16:00
+    assert not afternoon.open_now and afternoon.next_open == datetime(2027, 12, 31, 15, tzinfo=ROME)
+    assert from_value(hours.as_value()) == hours
+    with pytest.raises(HoursProblem):
+        parse_closure("24/12 12-9", today)
