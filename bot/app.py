@@ -18,6 +18,7 @@ from bot.context import BotData, Ctx
 from bot.flood import FloodGuard
 from bot.i18n import Catalog
 from bot.mail import Outbox, mailer_for
+from bot.people import People
 from bot.processor import PerChatUpdateProcessor
 from bot.profile import publish_profile
 from bot.staffchat import tell_staff
@@ -54,6 +55,8 @@ class LabApplication(Application):
                 on_failure=self._mail_failed,
             )
             data.outbox.run_on(self.job_queue)
+            data.people = People(data.repo.users)
+            data.people.run_on(self.job_queue)
             for hook in data.startup:
                 await hook(data)
             await super().initialize()
@@ -84,7 +87,22 @@ class LabApplication(Application):
             await data.broadcaster.close()
             await super().shutdown()
         finally:
+            await self._write_behind()  # after the last update, before the database closes
             await self._close_database()
+
+    async def _write_behind(self) -> None:
+        """What is known about people and not written yet is written now."""
+        data: BotData = self.bot_data
+        people = getattr(data, "people", None)
+        if people is None or getattr(data, "repo", None) is None:
+            return
+        try:
+            written = await people.flush()
+        except Exception:
+            log.exception("what was last seen of people could not be written")
+            return
+        if written:
+            log.info("last seen of %d people written", written)
 
     async def _mail_failed(self, mail: OutgoingMail, error: str) -> None:
         """An e-mail the outbox gave up on: the staff chat hears of it (by sign-up code)."""

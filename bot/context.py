@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.flood import FloodGuard
 from bot.i18n import DEFAULT_LANGUAGE, Catalog, Html, language_for, number
 from bot.mail import Outbox
+from bot.people import People
 from domain.directory import Directory, LabEdit
 from domain.scuola import Draft
 from domain.understanding import Matcher
@@ -84,6 +85,7 @@ class BotData:
     outbox: Outbox
     broadcaster: Broadcaster
     flood_guard: FloodGuard
+    people: People
 
     def __init__(self) -> None:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
@@ -147,6 +149,11 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     @property
     def outbox(self) -> Outbox:
         return self.bot_data.outbox
+
+    @property
+    def people(self) -> People:
+        """Who the bot knows, their language, written behind (`bot.people`)."""
+        return self.bot_data.people
 
     @property
     def broadcaster(self) -> Broadcaster:

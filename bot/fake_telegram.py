@@ -203,8 +203,9 @@ class FakeTelegram(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
+        # A request over a network always lets other work run meanwhile: at least one turn of
+        # the event loop (sleep(0)), as long as `latency_s` when that is set.
+        await asyncio.sleep(self.latency_s)
         params = dict(request_data.parameters) if request_data else {}
         files = request_data.multipart_data if request_data and request_data.contains_files else {}
         self.calls.append((api_method, params))

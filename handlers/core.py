@@ -144,7 +144,7 @@ async def on_language(update: Update, context: Ctx) -> None:
         await stale(update, context)
         return
     chosen = parsed.args[0]
-    await context.repo.users.set_language(query.from_user.id, chosen)
+    await context.people.choose_language(query.from_user.id, chosen)
     context.lang = chosen
     await query.answer()
     await query.edit_message_text(

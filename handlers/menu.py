@@ -58,7 +58,7 @@ async def on_menu(update: Update, context: Ctx) -> None:
     await query.answer()
     if parsed.action == "lang":
         other = next(lang for lang in LANGUAGES if lang != context.lang)
-        await context.repo.users.set_language(query.from_user.id, other)
+        await context.people.choose_language(query.from_user.id, other)
         context.lang = other
         text, markup = (
             context.t("lang.changed") + "\n\n" + context.t("menu.title"),

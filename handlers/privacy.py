@@ -102,6 +102,7 @@ async def export(update: Update, context: Ctx) -> None:
     assert user is not None
     if update.callback_query:
         await update.callback_query.answer()
+    await context.people.flush()  # the last second of "last seen" too
     stored = await context.repo.privacy.export(user.id)
     document = {
         "about": context.label("privacy.export_about", contact=context.config.privacy.contact),
@@ -195,6 +196,7 @@ async def erase(update: Update, context: Ctx) -> None:
 
     notice = erasure_mail(context.data, withdrawn, now) if withdrawn else None
     erased = await repo.privacy.erase(user.id, ended, now, notice)
+    context.people.forget(user.id)  # nothing of them is written behind (a flush only updates)
     await forget_files(context.config.smtp, erased.mails, erased.codes)
     context.data.drafts.pop(user.id, None)
     context.application.drop_user_data(user.id)
@@ -241,6 +243,7 @@ async def apply_retention(data: BotData) -> dict[str, int]:
     editions = await data.repo.editions.all()
     horizon = _months_ago(now, settings.signups_months)
     events_horizon = now - timedelta(days=settings.messages_days)
+    await data.people.flush()  # someone who wrote in the last second is not inactive
     done = await data.repo.privacy.trim(
         ended_editions={e.id for e in editions if _ended(e, horizon)},
         questions_before=now - timedelta(days=settings.questions_days),
@@ -248,6 +251,8 @@ async def apply_retention(data: BotData) -> dict[str, int]:
         users_before=_months_ago(now, settings.inactive_months),
         events_ended={e.id for e in await data.repo.events.all() if e.ends_at <= events_horizon},
     )
+    if done.get("users"):
+        data.people.forget_everyone()
     touched = {k: v for k, v in done.items() if v}
     if touched:
         log.info("retention applied: %s", ", ".join(f"{k} {v}" for k, v in sorted(touched.items())))

@@ -1,7 +1,9 @@
 """Group -10: before any feature sees an update, know the user and their language.
 
-Runs on every update that has a user, records the interaction, and sets `context.lang`. It also
-follows `my_chat_member`, Telegram's notice that a user blocked or unblocked the bot.
+Runs on every update that has a user, records the interaction through `context.people` (a
+person's first update is written at once, the later ones behind: `bot.people`), and sets
+`context.lang` and `context.first_contact`. It also follows `my_chat_member`, Telegram's notice
+that a user blocked or unblocked the bot.
 """
 
 from __future__ import annotations
@@ -24,17 +26,12 @@ async def track(update: Update, context: Ctx) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    if any(quiet(update) for quiet in context.data.quiet):
-        known = await context.repo.users.get(user.id)
-        if known is None:  # asking what is stored, or to be forgotten, stores nothing
-            context.lang = language_for(user.language_code)
-            return
-    stored, first = await context.repo.users.seen(
-        user.id, language_for(user.language_code), context.now()
-    )
-    context.lang = stored.language
-    context.first_contact = first
-    if first:
+    people, suggested = context.people, language_for(user.language_code)
+    if any(quiet(update) for quiet in context.data.quiet) and not await people.known(user.id):
+        context.lang = suggested  # asking what is stored, or to be forgotten, stores nothing
+        return
+    context.lang, context.first_contact = await people.seen(user.id, suggested, context.now())
+    if context.first_contact:
         log.info("new user (total %d)", await context.repo.users.count())
         if context.is_staff(user.id):
             await publish_staff_menu(context.application, user.id)

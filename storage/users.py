@@ -21,6 +21,16 @@ class User:
     blocked: bool
 
 
+@dataclass(slots=True)
+class Seen:
+    """What updates since the last write said about one person (written behind)."""
+
+    id: int
+    at: datetime  # the latest update
+    count: int  # how many updates
+    language: str  # the language Telegram suggested in the latest one
+
+
 def _user(row: sqlite3.Row) -> User:
     return User(
         id=row["id"],
@@ -58,6 +68,36 @@ class UsersRepo:
         )
         assert row is not None  # RETURNING always yields the row
         return _user(row), row["interactions"] == 1
+
+    async def seen_many(self, seen: list[Seen]) -> set[int]:
+        """Record the interactions of many people in one statement (one transaction); returns
+        the ids that were found. Rows are only updated, never inserted: someone erased in the
+        meanwhile stays erased. A block recorded at or after a person's latest update (a
+        refused message, their own block) stands; one recorded before it is lifted, as `seen`
+        lifts it."""
+        if not seen:
+            return set()
+        # A write with RETURNING: it has committed once its rows are read, in one round trip.
+        rows = await self._db.fetch_all(
+            """
+            UPDATE users SET
+                last_seen = max(users.last_seen, p.at),
+                interactions = users.interactions + p.n,
+                language = CASE WHEN users.language_explicit THEN users.language
+                                ELSE p.suggested END,
+                blocked = CASE WHEN users.blocked_at >= p.at THEN users.blocked ELSE 0 END,
+                blocked_at = CASE WHEN users.blocked_at >= p.at THEN users.blocked_at END
+            FROM (
+                SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at,
+                       json_extract(value, '$[2]') AS n, json_extract(value, '$[3]') AS suggested
+                FROM json_each(?)
+            ) AS p
+            WHERE users.id = p.id
+            RETURNING users.id
+            """,
+            (json.dumps([[s.id, to_db(s.at), s.count, s.language] for s in seen]),),
+        )
+        return {row[0] for row in rows}
 
     async def get(self, user_id: int) -> User | None:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))

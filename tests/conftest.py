@@ -51,6 +51,12 @@ class Harness(Sandbox):
     def repo(self):
         return self.app.bot_data.repo
 
+    @property
+    def people(self):
+        """Who the bot knows, written behind (`bot.people`): tests flush it themselves, as
+        its job does every second in service (the job queue is paused in tests)."""
+        return self.app.bot_data.people
+
     def check(self) -> None:
         """Fail unless no handler raised and Telegram refused no request. A test that provokes
         either on purpose asserts on it, then takes it out of `handler_errors` or `api.errors`."""

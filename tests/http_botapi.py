@@ -137,6 +137,33 @@ class BotApiServer:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
             self.updates.append({"update_id": update_id, "message": message})
 
+    def queue_button(self, user_id: int, data: str, language_code: str = "it") -> None:
+        """A tap on a button with `data` under a message the bot sent to the person."""
+        with self._lock:
+            update_id = self._next_update
+            self._next_update += 1
+            user = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": "Anna",
+                "language_code": language_code,
+            }
+            message = {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private", "first_name": "Anna"},
+                "from": BOT_USER,
+                "text": "...",
+            }
+            query = {
+                "id": str(update_id),
+                "from": user,
+                "chat_instance": f"ci-{user_id}",
+                "data": data,
+                "message": message,
+            }
+            self.updates.append({"update_id": update_id, "callback_query": query})
+
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
