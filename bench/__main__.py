@@ -164,7 +164,8 @@ def broadcast_rows() -> list[tuple[str, str]]:
             f"{r['rate_per_s']:.1f}",
         ),
         (
-            "  as a fraction of Telegram's 30/s (configured: 25/s)",
+            f"  as a fraction of Telegram's 30/s ([broadcast]: at most "
+            f"{r['configured_per_s']:.0f}/s; shared send budget: {r['budget_per_s']:.0f}/s)",
             f"{r['rate_fraction_of_30']:.2f}",
         ),
         ("  busiest second, messages", f"{r['busiest_second']:.0f}"),

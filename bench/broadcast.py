@@ -149,6 +149,8 @@ async def announcement(folder: Path) -> dict[str, float]:
         "wall_seconds": wall,
         "rate_per_s": (len(times) - 1) / span,
         "rate_fraction_of_30": (len(times) - 1) / span / 30,
+        "configured_per_s": config.broadcast.messages_per_second,
+        "budget_per_s": app.bot.rate_limiter.limits.per_second,
         "busiest_second": max(per_second.values()),
         "throttled_429": api.throttled - throttled_before,
         "duplicates": sum(1 for n in received.values() if n > 1),

@@ -3,13 +3,15 @@ changed). A service, built by the composition root; `/annuncio` and the event ed
 for it, and the `ann:` buttons (stop, opt out) are answered by `handlers.announce`.
 
 Each (announcement, person) is a row of `deliveries`, queued in the transaction that starts the
-announcement. One background task sends the pending rows at the pace of `[broadcast]` (so many
-messages a second in total, a gap between two messages to one chat); a 429 pauses that task only,
-never the replies to people chatting with the bot. A row is marked in flight before its message
-goes out and sent right after, so a restart resumes where it stopped: nobody is skipped, and at
-most the one message in flight at a crash is sent again (Telegram cannot tell whether it
-arrived). People who blocked the bot (403) are recorded and left out of later sends; a chat
-Telegram does not know or a deleted account is a failed delivery, not a block (`bot.refusals`).
+announcement. One background task sends the pending rows, at most `[broadcast]`'s messages a
+second in total with a gap between two messages to one chat, through the shared send budget
+(`bot.budget`), which sets the pace when it is on: replies to people chatting first, the rest of
+its ~28 a second for announcements. A 429 pauses that task only, never the replies. A row is
+marked in flight before its message goes out and sent right after, so a restart resumes where it
+stopped: nobody is skipped, and at most the one message in flight at a crash is sent again
+(Telegram cannot tell whether it arrived). People who blocked the bot (403) are recorded and left
+out of later sends; a chat Telegram does not know or a deleted account is a failed delivery, not
+a block (`bot.refusals`).
 
 The sender gets a status message, edited as the sending goes on, with a stop button, and a final
 report. Tests and the benchmark drive time through the injectable clock (`Clock.sleep`).
@@ -30,7 +32,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, CallbackContext
 
 from bot import callbacks
-from bot.budget import BULK, retry_seconds
+from bot.budget import BULK, SendBudget, retry_seconds
 from bot.clock import Clock
 from bot.config import BroadcastConfig
 from bot.i18n import number
@@ -125,6 +127,16 @@ class Broadcaster:
         self._wake = asyncio.Event()
         self._status_at: dict[int, float] = {}
         self._where: dict[int, tuple[int | None, int | None]] = {}  # status message per id
+
+    @property
+    def pace(self) -> float:
+        """Messages a second an announcement goes at when nobody chats: `[broadcast]`'s, or the
+        shared send budget's when that is slower (it is what sets the pace then)."""
+        pace = float(self.data.config.broadcast.messages_per_second)
+        limiter = self.app.bot.rate_limiter
+        if isinstance(limiter, SendBudget):
+            pace = min(pace, limiter.limits.per_second)
+        return pace
 
     async def start(self) -> None:
         """Once the bot can send: resume what a restart interrupted, then look for due
@@ -304,7 +316,7 @@ def status_view(
         "stopped": number(progress.stopped, lang),
     }
     if announcement.status == "sending":
-        seconds = progress.left / data.config.broadcast.messages_per_second
+        seconds = progress.left / data.broadcaster.pace
         eta = (
             texts.plain(lang, "broadcast.eta_minutes", count=round(seconds / 60))
             if seconds >= 90
