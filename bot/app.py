@@ -7,9 +7,16 @@ from dataclasses import replace
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+)
 from telegram.request import BaseRequest
 
+from bot.asked import Asked
 from bot.broadcast import Broadcaster
 from bot.budget import SendBudget
 from bot.clock import Clock, SystemClock
@@ -18,7 +25,7 @@ from bot.context import BotData, Ctx
 from bot.flood import FloodGuard
 from bot.i18n import Catalog
 from bot.mail import Outbox, mailer_for
-from bot.people import People
+from bot.people import FLUSH_S, People
 from bot.processor import PerChatUpdateProcessor
 from bot.profile import publish_profile
 from bot.staffchat import tell_staff
@@ -29,6 +36,7 @@ from storage.outbox import OutgoingMail
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "1:sandbox"
+WRITE_BEHIND = "write-behind"  # the job that writes `bot.people` and `bot.asked` every second
 
 
 class LabApplication(Application):
@@ -56,7 +64,11 @@ class LabApplication(Application):
             )
             data.outbox.run_on(self.job_queue)
             data.people = People(data.repo.users)
-            data.people.run_on(self.job_queue)
+            data.asked = Asked(data.repo.questions)
+            if self.job_queue is not None:
+                self.job_queue.run_repeating(
+                    self._write_behind_job, interval=FLUSH_S, first=FLUSH_S, name=WRITE_BEHIND
+                )
             for hook in data.startup:
                 await hook(data)
             await super().initialize()
@@ -90,19 +102,21 @@ class LabApplication(Application):
             await self._write_behind()  # after the last update, before the database closes
             await self._close_database()
 
+    async def _write_behind_job(self, _context: CallbackContext) -> None:
+        await self.bot_data.write_behind()
+
     async def _write_behind(self) -> None:
-        """What is known about people and not written yet is written now."""
+        """At stop: what is kept in memory for a moment (last seen, questions) is written."""
         data: BotData = self.bot_data
-        people = getattr(data, "people", None)
-        if people is None or getattr(data, "repo", None) is None:
+        if getattr(data, "asked", None) is None or getattr(data, "repo", None) is None:
             return
         try:
-            written = await people.flush()
+            written = await data.write_behind()
         except Exception:
-            log.exception("what was last seen of people could not be written")
+            log.exception("what was kept to write behind could not be written")
             return
         if written:
-            log.info("last seen of %d people written", written)
+            log.info("written at stop: %d rows kept in memory a moment", written)
 
     async def _mail_failed(self, mail: OutgoingMail, error: str) -> None:
         """An e-mail the outbox gave up on: the staff chat hears of it (by sign-up code)."""

@@ -10,6 +10,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.asked import Asked
 from bot.broadcast import Broadcaster
 from bot.clock import Clock
 from bot.config import Config
@@ -86,6 +87,7 @@ class BotData:
     broadcaster: Broadcaster
     flood_guard: FloodGuard
     people: People
+    asked: Asked
 
     def __init__(self) -> None:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
@@ -119,6 +121,12 @@ class BotData:
     @property
     def staff_ids(self) -> frozenset[int]:
         return self.config_staff | self.chat_staff
+
+    async def write_behind(self) -> int:
+        """Write now what is kept in memory for a moment (`bot.people`: who was seen when;
+        `bot.asked`: what was asked), as the job does every second: before reading it, and at
+        stop. Returns how many rows."""
+        return await self.people.flush() + await self.asked.flush()
 
 
 class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):

@@ -10,16 +10,17 @@ Writing that down on every update would put a database write on the path of ever
 - Later updates change only memory. What they changed (last seen, the number of interactions,
   the language Telegram suggests, "writing again means not blocking the bot") is written behind
   for everyone at once, in one statement and so one transaction, every `FLUSH_S` on the job
-  queue and at stop, before the database closes. A SIGKILL loses at most that last second of
-  "last seen" and interactions; nothing a person decided.
+  queue and at stop, before the database closes (`BotData.write_behind`, with `bot.asked`). A
+  SIGKILL loses at most that last second of "last seen" and interactions; nothing a person
+  decided.
 - What a person decides is written at once, before the reply says it was done: the language
   chosen with the button goes through `choose_language`; opt-ins, sign-ups, consents and
   erasures are written by their features as before.
 - Written behind means updated, never inserted: a person erased meanwhile (/cancellami, the
   retention) does not come back with a flush, and is forgotten here too.
 
-Readers that must see the last second (the data export, the statistics, the retention) call
-`flush()` first.
+Readers that must see the last second (the data export, the statistics, the retention) write
+behind first (`BotData.write_behind`).
 """
 
 from __future__ import annotations
@@ -29,14 +30,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from telegram.ext import CallbackContext, JobQueue
-
 from storage.users import Seen, UsersRepo
 
 log = logging.getLogger(__name__)
 
-FLUSH_S = 1.0
-JOB = "people:flush"
+FLUSH_S = 1.0  # how often what is pending is written (`LabApplication`'s write-behind job)
 
 
 @dataclass(slots=True)
@@ -51,11 +49,6 @@ class People:
         self._known: dict[int, _Known] = {}
         self._pending: dict[int, Seen] = {}
         self._flushing = asyncio.Lock()  # the stop's flush waits for the job's, never overlaps
-
-    def run_on(self, jobs: JobQueue | None) -> None:
-        """Write behind every FLUSH_S on the application's job queue (none: only when asked)."""
-        if jobs is not None:
-            jobs.run_repeating(self._job, interval=FLUSH_S, first=FLUSH_S, name=JOB)
 
     async def seen(self, user_id: int, suggested: str, now: datetime) -> tuple[str, bool]:
         """An update from the person: their language for the reply, and whether this is the
@@ -128,6 +121,3 @@ class People:
             else:  # what came meanwhile is newer: its time and language stay
                 newer.count += older.count
                 newer.at = max(newer.at, older.at)
-
-    async def _job(self, _context: CallbackContext) -> None:
-        await self.flush()

@@ -102,7 +102,7 @@ async def export(update: Update, context: Ctx) -> None:
     assert user is not None
     if update.callback_query:
         await update.callback_query.answer()
-    await context.people.flush()  # the last second of "last seen" too
+    await context.data.write_behind()  # the last second of "last seen" too
     stored = await context.repo.privacy.export(user.id)
     document = {
         "about": context.label("privacy.export_about", contact=context.config.privacy.contact),
@@ -243,7 +243,7 @@ async def apply_retention(data: BotData) -> dict[str, int]:
     editions = await data.repo.editions.all()
     horizon = _months_ago(now, settings.signups_months)
     events_horizon = now - timedelta(days=settings.messages_days)
-    await data.people.flush()  # someone who wrote in the last second is not inactive
+    await data.write_behind()  # someone who wrote in the last second is not inactive
     done = await data.repo.privacy.trim(
         ended_editions={e.id for e in editions if _ended(e, horizon)},
         questions_before=now - timedelta(days=settings.questions_days),

@@ -36,11 +36,12 @@ async def answer(update: Update, context: Ctx) -> None:
     assert message is not None and message.text is not None
     text = message.text[:MAX_TEXT]
     understood = context.data.labs.matcher.understand(text)
-    await _record(context, understood, text)
+    _record(context, understood, text)
     await reply(update, context, understood)
 
 
-async def _record(context: Ctx, understood: Understanding, text: str) -> None:
+def _record(context: Ctx, understood: Understanding, text: str) -> None:
+    """Kept for staff, written behind (`bot.asked`)."""
     subject = None
     if understood.lab is not None:
         subject = understood.lab.id
@@ -49,7 +50,7 @@ async def _record(context: Ctx, understood: Understanding, text: str) -> None:
     elif understood.topic is not None:
         subject = understood.topic
     keep_text = understood.intent == "fallback" and any(c.isalpha() for c in text)
-    await context.repo.questions.record(
+    context.data.asked.record(
         understood.intent, subject, text.strip() if keep_text else None, context.now()
     )
 
@@ -279,6 +280,7 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
 @staff_only
 async def questions_command(update: Update, context: Ctx) -> None:
     assert update.effective_message is not None
+    await context.data.write_behind()  # the last second's questions too
     questions = await context.repo.questions.not_understood(limit=30)
     if not questions:
         await update.effective_message.reply_text(context.t("questions.none"))

@@ -118,7 +118,7 @@ def draw(context: Ctx, stats: Stats) -> bytes:
 async def statistics(update: Update, context: Ctx) -> None:
     message = update.effective_message
     assert message is not None
-    await context.people.flush()  # "active in the last 30 days" counts the last second too
+    await context.data.write_behind()  # "active" and the questions count the last second too
     stats = await context.repo.stats.gather(
         context.now(), context.config.scheduler.tz, recent_days=RECENT_DAYS, weeks=WEEKS
     )

@@ -32,7 +32,7 @@ async def track(update: Update, context: Ctx) -> None:
         return
     context.lang, context.first_contact = await people.seen(user.id, suggested, context.now())
     if context.first_contact:
-        log.info("new user (total %d)", await context.repo.users.count())
+        log.info("a new person")  # how many in all: /stato (a count here cost a query each)
         if context.is_staff(user.id):
             await publish_staff_menu(context.application, user.id)
 

@@ -70,9 +70,32 @@ class Question:
     text: str | None
 
 
+@dataclass(frozen=True)
+class NewQuestion:
+    asked_at: datetime
+    intent: str
+    subject: str | None
+    text: str | None  # kept only when not understood
+
+
 class QuestionsRepo:
     def __init__(self, db: Database):
         self._db = db
+
+    async def record_many(self, questions: list[NewQuestion]) -> None:
+        """Questions, in their order, in one statement (one transaction); each without who
+        asked, its text (when kept) without the contacts in it."""
+        rows = [
+            [to_db(q.asked_at), q.intent, q.subject,
+             without_contacts(q.text)[:MAX_QUESTION] if q.text else None]
+            for q in questions
+        ]  # fmt: skip
+        await self._db.execute(
+            "INSERT INTO questions (asked_at, intent, subject, text) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+            "json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)",
+            (json.dumps(rows),),
+        )
 
     async def record(
         self, intent: str, subject: str | None, text: str | None, now: datetime

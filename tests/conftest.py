@@ -51,6 +51,11 @@ class Harness(Sandbox):
     def repo(self):
         return self.app.bot_data.repo
 
+    async def write_behind(self) -> int:
+        """Write what the bot keeps in memory for a moment (`BotData.write_behind`), as its job
+        does every second in service (the job queue is paused in tests)."""
+        return await self.app.bot_data.write_behind()
+
     @property
     def people(self):
         """Who the bot knows, written behind (`bot.people`): tests flush it themselves, as

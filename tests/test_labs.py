@@ -203,6 +203,8 @@ async def test_questions_are_recorded_without_who_asked(bot):
     await anna.send("Che tempo fa domani?")
     await anna.send("orari di spazio q")
     await anna.send("👍")
+    assert await bot.repo.questions.count() == 0  # kept a moment, written behind
+    assert await bot.write_behind() == 3 + 1  # the questions, in their order, and Anna's visits
     rows = await bot.repo.db.fetch_all("SELECT * FROM questions ORDER BY id")
     assert [(r["intent"], r["subject"], r["text"]) for r in rows] == [
         ("fallback", None, "Che tempo fa domani?"),

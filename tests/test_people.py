@@ -1,6 +1,7 @@
 """Knowing people off the reply path (`bot.people`): a person's first update is written at once,
-the later ones behind, in one statement, every second and at stop; what a person decides is
-written before the reply; an erasure is never undone by what was waiting to be written."""
+the later ones behind, in one statement, every second and at stop (with the anonymous record of
+what was asked, `bot.asked`); what a person decides is written before the reply; an erasure is
+never undone by what was waiting to be written."""
 
 from __future__ import annotations
 
@@ -187,6 +188,11 @@ def _row(db_path, user_id: int) -> tuple[str, int, str, int] | None:
         ).fetchone()
 
 
+def _questions(db_path) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT count(*) FROM questions").fetchone()[0]
+
+
 def _answers(api: BotApiServer) -> int:
     return len(api.sent()) + len(api.sent("editMessageText"))
 
@@ -212,6 +218,7 @@ def test_a_kill_loses_at_most_the_last_second_of_last_seen(tmp_path):
             _say(api, "ciao")
             # Within about a second, with no stop and no request, the job writes it behind.
             assert api.wait_for(lambda: _row(db_path, 42)[1] == 4, timeout=10), _row(db_path, 42)
+            assert api.wait_for(lambda: _questions(db_path) == 1, timeout=10)  # "ciao", anonymous
             written = _row(db_path, 42)
             _say(api, "ancora ciao")  # answered, then killed without warning
             process.popen.send_signal(signal.SIGKILL)
@@ -224,8 +231,10 @@ def test_a_kill_loses_at_most_the_last_second_of_last_seen(tmp_path):
     with sqlite3.connect(db_path) as conn:
         topics = conn.execute("SELECT topic FROM subscriptions WHERE user_id = 42").fetchall()
     assert topics == [("annunci",)]
-    # At most the last update's "last seen" (and its count) is lost; all before it is there.
+    # At most the last update's "last seen" (and its count, and the anonymous record of what it
+    # asked) is lost; all before it is there.
     assert (last_seen, count) == written[:2] or (count == 5 and last_seen > written[0])
+    assert _questions(db_path) in (1, 2)
 
 
 def test_a_clean_stop_writes_everything(tmp_path):
@@ -244,3 +253,4 @@ def test_a_clean_stop_writes_everything(tmp_path):
     assert process.popen.returncode == 0, process.log
     assert_clean(process)
     assert _row(db_path, 42)[1] == 6  # every update counted
+    assert _questions(db_path) == 5  # and every question recorded
