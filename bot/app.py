@@ -89,6 +89,11 @@ class LabApplication(Application):
             self.bot.rate_limiter.close()  # no send waits out a 429 while the bot stops
         if getattr(data, "outbox", None) is not None:
             data.outbox.stop()
+        if self.job_queue is not None:
+            # Due every second, it would often fall due inside PTB's stop of the job queue,
+            # which then cancels it ("Error running job"); `shutdown` writes behind instead.
+            for job in self.job_queue.get_jobs_by_name(WRITE_BEHIND):
+                job.schedule_removal()
         await data.broadcaster.close()
         await super().stop()
 
