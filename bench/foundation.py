@@ -4,8 +4,10 @@ Run as `python -m bench.foundation KIND MODE`, one bot per process:
 - KIND `labbot` is the bot (`bot.app.build_application`); `echo` is a bare PTB echo (a short
   plain-text reply, `answer()` to a button); `menu` is an echo that answers every message with the
   bot's own welcome-sized HTML text and main-menu keyboard (6 buttons, same callback data), and a
-  button by answering it and editing the message to the menu, with the bot's `Defaults`. The two
-  baselines import nothing of the bot (`bot`, `handlers`, `storage`, `domain`).
+  button by answering it and editing the message to the menu, with the bot's `Defaults`; to
+  someone it has not met it also sends the bot's notifications offer (3 buttons), as the bot
+  does, so "/start by someone new" compares two messages with two. The two baselines import
+  nothing of the bot (`bot`, `handlers`, `storage`, `domain`).
 - All three use the same request layer, `bench.minimal_api.MinimalApi`: no message log, no
   validation (the sandbox's `FakeTelegram` renders and checks the HTML of every message and keeps
   it; `request` measures what that costs per call).
@@ -65,6 +67,19 @@ WELCOME = (
     "Scegli un pulsante qui sotto oppure scrivimi, per esempio: <i>c'è un laboratorio vicino?</i>"
 )
 MENU_TITLE = "Cosa ti serve? Scegli qui sotto 👇"
+# The bot's notifications offer to someone new (handlers/notifications.py `offer`), copied too:
+# a bare bot that greets a newcomer with the same two messages keeps who it has met in memory.
+OFFER = (
+    "🔔 Vuoi che ti avvisi io? Scegli cosa ti interessa (puoi cambiare idea quando vuoi con "
+    "/notifiche). Se non scegli nulla, non ti scriverò per primo."
+)
+OFFER_KEYBOARD = {
+    "inline_keyboard": [
+        [{"text": "⬜ Assemblea di Rete", "callback_data": "notify:v1:toggle:assemblea"}],
+        [{"text": "⬜ Scuola dei Laboratori Sociali", "callback_data": "notify:v1:toggle:scuola"}],
+        [{"text": "⬜ Annunci della rete", "callback_data": "notify:v1:toggle:annunci"}],
+    ]
+}
 
 
 def rss_mb() -> float:
@@ -224,8 +239,15 @@ def build(kind: str, api: Any, folder: Path) -> Any:
     def menu() -> InlineKeyboardMarkup:  # built per reply, as the bot does
         return InlineKeyboardMarkup.de_json(MENU_KEYBOARD, None)
 
+    met: set[int] = set()
+
     async def welcome(update: Any, context: Any) -> None:
         await update.effective_message.reply_text(WELCOME, reply_markup=menu())
+        user = update.effective_user
+        if user is not None and user.id not in met:  # someone new: the offer too, as the bot
+            met.add(user.id)
+            offer = InlineKeyboardMarkup.de_json(OFFER_KEYBOARD, None)
+            await context.bot.send_message(user.id, OFFER, reply_markup=offer)
 
     async def tap(update: Any, context: Any) -> None:
         await update.callback_query.answer()
