@@ -72,7 +72,11 @@ async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) ->
         lines += [f"• {escape(p.name)} ({p.added_at:%d/%m/%Y})" for p in people]
     else:
         lines.append(context.t("coord.list_empty"))
+    waiting = await context.repo.coordinators.open_invitations(lab_id, context.now())
     rows = [[BUTTONS.button(context.label("coord.invite"), "invite", lab_id)]]
+    if waiting:
+        lines.append(context.count("coord.waiting", waiting))
+        rows.append([BUTTONS.button(context.label("coord.withdraw"), "withdraw", lab_id)])
     rows += [
         [BUTTONS.button(context.label("coord.remove", name=p.name), "rm", lab_id, p.user_id)]
         for p in people
@@ -90,7 +94,7 @@ async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) ->
 async def on_staff_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "list", "invite", "rm", "rmyes")
+    parsed = await BUTTONS.pressed(update, context, "list", "invite", "withdraw", "rm", "rmyes")
     if parsed is None:
         return
     if not context.in_private:
@@ -107,6 +111,11 @@ async def on_staff_button(update: Update, context: Ctx) -> None:
     elif parsed.action == "invite":
         await query.answer()
         await invite(update, context, lab_id)
+    elif parsed.action == "withdraw":
+        withdrawn = await context.repo.coordinators.revoke_invitations(lab_id)
+        log.info("staff withdrew %d invitations of lab %s", withdrawn, lab_id)
+        await query.answer(context.label("coord.withdrawn"))
+        await show_list(update, context, lab_id, edit=True)
     else:
         user_id = int(parsed.args[1]) if len(parsed.args) > 1 and parsed.args[1].isdigit() else 0
         if not context.coordinates(lab_id, user_id):

@@ -86,10 +86,22 @@ class CoordinatorsRepo:
             outcome = "ok" if cursor.rowcount == 1 else "already"
             return Redeemed(outcome, lab_id, created_by)
 
+    async def open_invitations(self, lab_id: str, now: datetime) -> int:
+        """Invitations of the lab that still work: not opened, withdrawn or expired."""
+        return int(
+            await self._db.scalar(
+                "SELECT count(*) FROM invitations WHERE lab_id = ? AND used_by IS NULL "
+                "AND revoked = 0 AND expires_at > ?",
+                (lab_id, to_db(now)),
+            )
+        )
+
     async def revoke_invitations(self, lab_id: str) -> int:
-        """Invitations of a lab not opened yet stop working (when its coordinators change)."""
+        """Invitations of a lab not opened yet stop working (a link sent to the wrong person)."""
         return await self._db.execute(
-            "UPDATE invitations SET revoked = 1 WHERE lab_id = ? AND used_by IS NULL", (lab_id,)
+            "UPDATE invitations SET revoked = 1 WHERE lab_id = ? AND used_by IS NULL "
+            "AND revoked = 0",
+            (lab_id,),
         )
 
     async def check_due(self, lab_id: str, user_id: int, month: str, now: datetime) -> bool:

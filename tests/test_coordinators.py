@@ -78,6 +78,12 @@ async def test_an_invitation_makes_a_coordinator_once(bot, clock):
     late = await invite(bot)
     clock.advance(timedelta(days=7, minutes=1))
     assert "scaduto" in (await other.send(f"/start {late}")).text
+    sent_to_someone_else = await invite(bot)
+    await staff.send("/laboratori")
+    await staff.press("Spazio Q")
+    assert "1 invito non ancora aperto" in (await staff.press("👥 Coordinatori")).text
+    await staff.press("🚫 Ritira gli inviti non aperti")
+    assert "ritirato dallo staff" in (await other.send(f"/start {sent_to_someone_else}")).text
     assert [c.user_id for c in await bot.repo.coordinators.of_lab("spazio-q")] == [maria.id]
     assert "Spazio Q" in (await maria.send("/coordina")).buttons
 
