@@ -317,3 +317,30 @@ async def test_open_now_across_the_change_to_summer_time(bot, clock):
     # 10:30 UTC is 12:30 in Italy: closed, and next Sunday at 9.
     clock.set(datetime(2027, 3, 28, 10, 30, tzinfo=UTC))
     assert "riapre domenica 4 aprile alle 9" in (await anna.send("spazio q aperto?")).text
+
+
+async def test_in_a_group_a_coordinator_gets_no_tools(bot, clock):
+    """Groups × coordinators: a card shown in a group carries no editing tools, a forged tool
+    button pressed there is refused, and /coordina or /dati there get the private-chat link."""
+    maria = await coordinator(bot, clock)
+    group = bot.group()
+    [listing] = await maria.send("/laboratori", chat=group)
+    await maria.press_data(callbacks.pack("lab", "open", "spazio-q"), listing)
+    in_group = group.messages[listing.message_id]  # the list became the card, in place
+    assert "Spazio Q" in in_group.plain
+    shown = {b["text"] for b in in_group.inline_buttons}
+    assert not {"✏️ Modifica", "📣 Scrivi a chi lo segue", "📅 Nuovo evento qui"} & shown
+    before = await snapshot(bot)
+    for data in (
+        callbacks.pack("labedit", "menu", "spazio-q"),
+        callbacks.pack("annuncio", "lab", "spazio-q"),
+        callbacks.pack("evedit", "lab", "spazio-q"),
+    ):
+        await maria.press_data(data, in_group)
+        assert maria.callback_answer().get("show_alert"), data
+    for command in ("/coordina", "/dati"):
+        replies = await maria.send(command, chat=group)
+        assert [m.chat_id for m in replies] == [group.id]
+        assert "Spazio Q" not in replies.text
+    assert await snapshot(bot) == before
+    assert bot.app.user_data.get(maria.id, {}) == {}  # no flow opened from the group
