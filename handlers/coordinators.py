@@ -248,6 +248,7 @@ async def on_confirm(update: Update, context: Ctx) -> None:
 # --- staff: how complete and fresh the data is --------------------------------------------------
 
 STALE_AFTER = timedelta(days=183)  # about six months
+MESSAGE_LIMIT = 3500  # below Telegram's 4,096, counting the HTML markup generously
 
 
 def _facts(lab) -> dict[str, bool]:
@@ -296,7 +297,14 @@ async def data_report(update: Update, context: Ctx) -> None:
         if not missing and not old:
             lines.append(context.t("dati.all_fresh"))
         blocks.append("\n".join(line for line in lines if line))
-    await message.reply_text("\n\n".join(blocks))
+    # Many labs make a long table: sent in as many messages as Telegram's 4,096 characters need.
+    chunk: list[str] = []
+    for block in blocks:
+        if chunk and len("\n\n".join([*chunk, block])) > MESSAGE_LIMIT:
+            await message.reply_text("\n\n".join(chunk))
+            chunk = []
+        chunk.append(block)
+    await message.reply_text("\n\n".join(chunk))
 
 
 # --- the monthly check --------------------------------------------------------------------------

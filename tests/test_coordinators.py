@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot import callbacks
-from handlers import coordinators
+from handlers import coordinators, labs
 from tests.conftest import STAFF_ID
 from tests.test_announcements import HEADER
 from tests.test_roles import snapshot
@@ -344,3 +344,16 @@ async def test_in_a_group_a_coordinator_gets_no_tools(bot, clock):
         assert "Spazio Q" not in replies.text
     assert await snapshot(bot) == before
     assert bot.app.user_data.get(maria.id, {}) == {}  # no flow opened from the group
+
+
+async def test_the_data_table_of_many_labs_comes_in_several_messages(bot, clock):
+    staff = bot.user(STAFF_ID)
+    for n in range(40):  # a network that grew: 47 labs
+        await bot.repo.lab_edits.add(
+            f"nuovo-{n}", "created", f"Laboratorio nuovo {n}", STAFF_ID, clock.now()
+        )
+
+    await labs.reapply_edits(bot.app.bot_data)
+    replies = await staff.send("/dati")
+    assert len(replies) >= 2 and all(len(m.plain) <= 4096 for m in replies)
+    assert "Laboratorio nuovo 39" in replies.text and "Spazio Q" in replies.text
