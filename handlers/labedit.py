@@ -448,6 +448,7 @@ async def discard(update: Update, context: Ctx) -> int:
 # --- history and undo (staff) ------------------------------------------------------------------
 
 HISTORY_SHOWN = 10
+HISTORY_VALUE = 150  # characters of each change's value shown
 
 
 async def _history(update: Update, context: Ctx, lab: Lab) -> int:
@@ -468,6 +469,8 @@ async def _history(update: Update, context: Ctx, lab: Lab) -> int:
         )
         when = f"{record.changed_at.astimezone(tz):%d/%m/%Y %H:%M}"
         value = _show(context, record.edit.field, record.edit.value)
+        if len(value) > HISTORY_VALUE:  # ten changes must fit one message
+            value = value[: HISTORY_VALUE - 1] + "…"
         field = _field_label(context, record.edit.field)
         lines.append(f"#{record.id} · {when} · {escape(who)} · {escape(field)}: {escape(value)}")
         rows.append([FLOW.button(context.label("labedit.undo", id=record.id), "undo", record.id)])

@@ -136,6 +136,7 @@ async def answer_lab(
 
 
 MAX_ACTIVITY_LABS = 6
+ACTIVITIES_SHOWN = 8  # per part of the answer: three parts stay well within one message
 
 
 async def answer_activities(update: Update, context: Ctx, understood: Understanding) -> None:
@@ -178,8 +179,10 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
         lines = [context.t(key, audience=whom)]
 
     def listed(items: list[tuple[Lab, Activity]]) -> None:
-        for lab, activity in items:
+        for lab, activity in items[:ACTIVITIES_SHOWN]:
             lines.append(f"  • <b>{escape(lab.name)}</b>: {labs.activity_text(context, activity)}")
+        if len(items) > ACTIVITIES_SHOWN:  # the rest are on the labs' cards
+            lines.append(context.count("activities.more", len(items) - ACTIVITIES_SHOWN))
 
     listed(specific)
     if not specific:

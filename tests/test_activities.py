@@ -127,3 +127,17 @@ async def test_the_new_year_is_italian_time(bot, clock):
     clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
     card = (await bot.user().send("crosione")).text
     assert "Tombola di fine anno 2026 (nel 2026)" in card.split("In passato")[1]
+
+
+async def test_many_activities_fit_one_message(bot):
+    staff = bot.user(STAFF_ID)
+    await open_editor(staff, "Crosione")
+    await staff.press("Attività")
+    lines = [
+        f"Laboratorio per bambini numero {n}, il sabato mattina, con merenda" for n in range(15)
+    ]
+    await staff.send("\n".join(lines))
+    await staff.press("✅ Salva")
+    replies = await bot.user().send("attività per bambini")
+    assert len(replies) == 1 and len(replies[0].plain) <= 4096
+    assert "… e altre 7: le trovi nelle schede dei laboratori." in replies.text
