@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 BUTTONS = Buttons("lab")
 FEATURE = BUTTONS.feature
 NEAREST = 3
+# A card is one message (4,096 characters): at most this many activities on it.
+CARD_ACTIVITIES, CARD_PAST = 10, 3
 VERY_FAR_M = 100_000  # from this far, no list of labs: a kind word and the network's address
 HOME_PROVINCE = "PV"
 _INFERRED = re.compile(r"\s*\(inferred\)", re.IGNORECASE)
@@ -164,12 +166,15 @@ def card_text(context: Ctx, lab: Lab) -> str:
     current, past = split_activities(context, lab.activities)
     if current:
         lines.append(context.t("card.activities"))
-        lines.extend(f"  • {activity_text(context, a)}" for a in current)
+        lines.extend(f"  • {activity_text(context, a)}" for a in current[:CARD_ACTIVITIES])
     else:
         lines.append(context.t("card.activities_unknown", email=mail))
     if past:
         lines.append(context.t("card.activities_past"))
-        lines.extend(f"  • {activity_text(context, a)}" for a in past)
+        lines.extend(f"  • {activity_text(context, a)}" for a in past[:CARD_PAST])
+    hidden = max(0, len(current) - CARD_ACTIVITIES) + max(0, len(past) - CARD_PAST)
+    if hidden:  # a card is one message: the rest is one question away
+        lines.append(context.count("card.activities_more", hidden))
     if lab.schedule is not None and not lab.schedule.empty:
         lines.append(context.t("card.hours", hours=compact(lab.schedule, context.lang)))
         lines.append(open_now_text(context, lab.schedule))

@@ -109,6 +109,7 @@ async def answer_lab(
             text = context.t("facet.where_unknown", name=lab.name, email=mail)
     elif facet == "activities":
         current, past = labs.split_activities(context, lab.activities)
+        current, past = current[:FACET_ACTIVITIES], past[:FACET_PAST]  # one message
         if current:
             items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in current)
             text = context.t("facet.activities", name=lab.name) + "\n" + items
@@ -136,6 +137,7 @@ async def answer_lab(
 
 
 MAX_ACTIVITY_LABS = 6
+FACET_ACTIVITIES, FACET_PAST = 15, 3  # a lab's own: the editor allows 15 (200 characters each)
 ACTIVITIES_SHOWN = 8  # per part of the answer: three parts stay well within one message
 
 
