@@ -351,6 +351,12 @@ def render(
                 )
 
             rows.append([button("events.calendar", "ics"), button("events.coming", "join")])
+    elif announcement.audience.startswith("lab:"):  # a lab's news: named, and left on its own
+        lab_id = announcement.audience.removeprefix("lab:")
+        lab = data.labs.current.any_lab(lab_id)
+        name = lab.name if lab is not None else lab_id
+        text = texts.text(lang, "broadcast.header_lab", name=name) + "\n\n" + announcement.body
+        stop = callbacks.pack(FEATURE, "optout", "lab", lab_id)
     else:
         text = texts.text(lang, "broadcast.header") + "\n\n" + announcement.body
         stop = callbacks.pack(FEATURE, "optout")

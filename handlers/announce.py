@@ -94,9 +94,20 @@ async def start_for_lab(update: Update, context: Ctx) -> int:
     lab = await FLOW.lab_pressed(update, context, "lab")
     if lab is None:
         return ConversationHandler.END
+    followers = await broadcast.audience(context.data, f"lab:{lab.id}")
+    if not followers:  # said before anything is written
+        await context.bot.send_message(
+            query.from_user.id, context.t("annuncio.no_followers_yet", name=lab.name)
+        )
+        return ConversationHandler.END
     FLOW.begin(context, Draft(token=secrets.token_urlsafe(9), audience=f"lab:{lab.id}", lab=lab.id))
     await context.bot.send_message(
-        query.from_user.id, context.t("annuncio.ask_body_lab", name=lab.name)
+        query.from_user.id,
+        context.t(
+            "annuncio.ask_body_lab",
+            name=lab.name,
+            people=context.count("annuncio.followers", len(followers)),
+        ),
     )
     return BODY
 
@@ -114,7 +125,13 @@ async def got_body(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None
     draft = FLOW.draft(context)
-    header = context.data.texts.plain(context.lang, "broadcast.header")
+    texts = context.data.texts
+    lab = context.data.labs.current.any_lab(draft.lab) if draft.lab else None
+    header = (
+        texts.plain(context.lang, "broadcast.header_lab", name=lab.name)
+        if lab is not None
+        else texts.plain(context.lang, "broadcast.header")
+    )
     if message.photo:
         caption = message.caption or ""
         limit = MAX_CAPTION - telegram_length(header) - 2
@@ -401,6 +418,15 @@ async def on_broadcast_button(update: Update, context: Ctx) -> None:
     assert query is not None
     parsed = await SENDING.pressed(update, context, "optout", "stop")
     if parsed is None:
+        return
+    if parsed.action == "optout" and parsed.args[:1] == ("lab",) and len(parsed.args) > 1:
+        lab_id = parsed.args[1]  # a lab's news: stop following that lab, and only that
+        await context.repo.subscriptions.set(
+            query.from_user.id, f"lab:{lab_id}", False, context.now()
+        )
+        lab = context.data.labs.current.any_lab(lab_id)
+        name = (lab.name if lab else lab_id)[:80]
+        await query.answer(context.label("labs.unfollowed", name=name), show_alert=True)
         return
     if parsed.action == "optout":
         now = context.now()

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from bot import callbacks
 from handlers import coordinators, labs
 from tests.conftest import STAFF_ID
-from tests.test_announcements import HEADER
 from tests.test_roles import snapshot
 
 # Tuesday 9 March 2027, 10:00 in Italy (winter time).
@@ -159,6 +158,8 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
 
 async def test_news_reach_exactly_the_labs_followers(bot, clock):
     maria = await coordinator(bot, clock)
+    nobody = await tool(maria, "📣 Scrivi a chi lo segue")  # told before she writes anything
+    assert "Nessuno segue ancora Spazio Q" in nobody.text
     followers = [await follow(bot), await follow(bot)]
     await follow(bot, "crosione")
     announcements = bot.user()
@@ -171,8 +172,15 @@ async def test_news_reach_exactly_the_labs_followers(bot, clock):
     assert any("pulizia del cortile" in m.plain for m in preview)
     await maria.press("📤 Invia ora a 2")
     await bot.app.bot_data.broadcaster.idle()
-    sent = [m for m in bot.api.sent if "pulizia del cortile" in m.plain and HEADER in m.plain]
+    header = "📣 Spazio Q · Laboratori Sociali"  # lab news say whose they are
+    sent = [m for m in bot.api.sent if "pulizia del cortile" in m.plain and header in m.plain]
     assert {m.chat_id for m in sent} - {maria.id} == {p.id for p in followers}  # and her preview
+    # "Non ricevere più" under a lab's news stops that lab's news, and only them.
+    leaving = followers[0]
+    await leaving.press("🔕 Non ricevere più")
+    assert "non riceverai più le novità di Spazio Q" in leaving.callback_answer()["text"]
+    topics = await bot.repo.subscriptions.topics(leaving.id)
+    assert "lab:spazio-q" not in topics
 
     # A forged "change audience" does nothing; her news never reach other audiences.
     await maria.press("📣 Scrivi a chi lo segue")
