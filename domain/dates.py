@@ -41,9 +41,16 @@ MONTHS = {
 }  # fmt: skip
 
 
+_MONTH_WORDS = {
+    **{m.lower(): n for n, m in enumerate(MONTHS["it"], start=1)},
+    **{m.lower(): n for n, m in enumerate(MONTHS["en"], start=1)},
+}
+_DAY_NAMED_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)(?:\s+(\d{4}))?$")
+
+
 class DateProblem(ValueError):
     """`code` names the problem for the texts: format, no_such_date, no_such_time, twice,
-    past, end_before_start, no_end, after_last_session."""
+    past, end_before_start, no_end, after_last_session, weekday."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -97,6 +104,19 @@ def parse_day(text: str, today: date) -> date:
     """A day as people write it: 12/03/2027, 12/03 (the next one), oggi, domani, dopodomani,
     sabato (the next Saturday, today included), and the same in English."""
     words = _plain(text)
+    # "sabato 19 dicembre", "19 dicembre 2027", "19 December": the month in words.
+    weekday = None
+    if lead := re.match(rf"^({'|'.join(_WEEKDAY_WORDS)})\s+(?=\d)", words):
+        weekday, words = _WEEKDAY_WORDS[lead.group(1)], words[lead.end() :]
+    if named := _DAY_NAMED_MONTH.match(words):
+        day, month_word, year = named.groups()
+        if month_word in _MONTH_WORDS:
+            words = f"{day}/{_MONTH_WORDS[month_word]}" + (f"/{year}" if year else "")
+    if weekday is not None:  # "sabato 19/12" on a Sunday: one of the two is wrong
+        found = parse_day(words, today)
+        if found.weekday() != weekday:
+            raise DateProblem("weekday")
+        return found
     if words in _RELATIVE:
         return today + timedelta(days=_RELATIVE[words])
     if words in _WEEKDAY_WORDS:

@@ -22,6 +22,8 @@ from domain.dates import MONTHS, DateProblem, parse_day
 
 Range = tuple[time, time]
 DAYS_AHEAD = 60  # the next opening is looked for this far: past that, "no opening known"
+MAX_SPAN_WITHOUT_YEAR = timedelta(days=183)
+_YEAR = re.compile(r"\b\d{4}\b|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")  # a year typed
 MAX_RANGES = 4
 _CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?"
 _RANGE = re.compile(rf"^\s*{_CLOCK}\s*(?:-|–|alle|a|to)\s*{_CLOCK}\s*$", re.IGNORECASE)
@@ -178,6 +180,7 @@ def parse_ranges(text: str) -> tuple[Range, ...]:
     if plain in _CLOSED:
         return ()
     parts = [p for p in re.split(r"\s*(?:,|;|\be\b|\band\b|/)\s*", plain) if p]
+    parts = [re.sub(r"^(?:dalle|dalla|from)\s+", "", p) for p in parts]  # "dalle 15 alle 18"
     if len(parts) > MAX_RANGES:
         raise HoursProblem("too_many")
     ranges: list[Range] = []
@@ -242,7 +245,9 @@ def _closure_days(text: str, today: date) -> Closure:
             start_text += f" {end_words.group(3)}"
     start = _day(start_text, today)
     end = _day(end_text, start)
-    if end < start:
+    # "dal 20 al 10 luglio" would be read as the next 10 July, a year later: a span this long
+    # with no year typed is a mistake, not a closure.
+    if end < start or (end - start > MAX_SPAN_WITHOUT_YEAR and not _YEAR.search(end_text)):
         raise DateProblem("end_before_start")
     return Closure(start, end)
 

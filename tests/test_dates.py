@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.dates import DateProblem, parse_moment, parse_span
+from domain.dates import DateProblem, parse_day, parse_moment, parse_span
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # Wednesday 25 November 2026, 10:30 in Pavia
@@ -73,3 +73,13 @@ def test_a_moment_in_the_past_or_a_span_where_one_moment_is_asked():
         with pytest.raises(DateProblem) as problem:
             parse_moment(typed, ROME, NOW)
         assert problem.value.code == code
+
+
+def test_days_with_the_month_in_words_and_a_weekday_that_must_match():
+    today = date(2027, 12, 1)
+    assert parse_day("sabato 18 dicembre", today) == date(2027, 12, 18)
+    assert parse_day("19 dicembre 2028", today) == date(2028, 12, 19)
+    assert parse_day("19 December", today) == date(2027, 12, 19)
+    with pytest.raises(DateProblem) as problem:
+        parse_day("sabato 19 dicembre", today)  # a Sunday
+    assert problem.value.code == "weekday"

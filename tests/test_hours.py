@@ -34,6 +34,8 @@ def test_ranges_as_people_type_them():
     assert parse_ranges("9-12, 15-18") == ((time(9), time(12)), (time(15), time(18)))
     assert parse_ranges("9:30-12.30 e 15-18:45")[0] == (time(9, 30), time(12, 30))
     assert parse_ranges("chiuso") == ()
+    assert parse_ranges("dalle 15 alle 18") == ((time(15), time(18)),)
+    assert parse_ranges("dalle 9 alle 12 e dalle 15 alle 18")[1] == (time(15), time(18))
     assert parse_ranges("20-24") == ((time(20), time(23, 59)),)
     for bad, code in (("9 12", "format"), ("12-9", "order"), ("9-12, 11-13", "overlap"),
                       ("25-26", "format"), ("1-2,3-4,5-6,7-8,9-10", "too_many")):  # fmt: skip
@@ -54,6 +56,9 @@ def test_closures_as_people_type_them():
         parse_closure("dal 30/02 al 3/3", today)
     with pytest.raises(DateProblem):
         parse_closure("ferragosto", today)
+    with pytest.raises(DateProblem):  # reversed: not a closure of almost a year
+        parse_closure("dal 20 al 10 luglio", today)
+    assert parse_closure("dal 1/12/2027 al 30/11/2028", today).end == date(2028, 11, 30)
 
 
 def test_open_now_and_the_next_opening():
