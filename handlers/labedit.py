@@ -364,6 +364,14 @@ async def waiting_for_value(update: Update, context: Ctx) -> int:
     return VALUE
 
 
+@editor
+async def waiting_for_buttons(update: Update, context: Ctx) -> int | None:
+    """A message where a button is expected: said so, and the editor stays as it was."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("labedit.use_buttons"))
+    return None
+
+
 # --- confirming and saving ----------------------------------------------------------------------
 
 
@@ -659,6 +667,7 @@ def register(app: Application) -> None:
             ],
             states={
                 CHOOSE: [
+                    MessageHandler(~filters.COMMAND, waiting_for_buttons),
                     CallbackQueryHandler(
                         choose,
                         pattern=FLOW.pattern(
@@ -682,14 +691,17 @@ def register(app: Application) -> None:
                     CallbackQueryHandler(
                         on_hours, pattern=FLOW.pattern("day", "closure", "rmclosure", "back")
                     ),
+                    MessageHandler(~filters.COMMAND, waiting_for_buttons),
                 ],
                 DAY: [
                     MessageHandler(text, got_day),
                     CallbackQueryHandler(on_hours, pattern=FLOW.pattern()),
+                    MessageHandler(~filters.COMMAND, waiting_for_value),
                 ],
                 CLOSURE: [
                     MessageHandler(text, got_closure),
                     CallbackQueryHandler(on_hours, pattern=FLOW.pattern()),
+                    MessageHandler(~filters.COMMAND, waiting_for_value),
                 ],
             },
         )

@@ -193,12 +193,12 @@ def card_text(context: Ctx, lab: Lab) -> str:
         lines.append(context.t("card.contacts_unknown", email=mail))
     if not lab.located:
         lines.append(context.t("card.position_unknown"))
+    elif lab.position == "approx":
+        lines.append(context.t("card.position_approx"))
     updated = context.data.labs.updated(lab.id)
     if updated is not None:
         day = updated.astimezone(context.config.scheduler.tz).date()
         lines.append(context.t("card.updated", date=f"{day:%d/%m/%Y}"))
-    elif lab.position == "approx":
-        lines.append(context.t("card.position_approx"))
     return "\n".join(lines)
 
 

@@ -149,6 +149,7 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
     assert "martedì 16 marzo: orario speciale 9-11" in card.text
     assert "Scheda aggiornata il 09/03/2027" in card.text
     assert "0382 123456" in card.text and "Maria" not in card.text  # no coordinator's name
+    assert "indicativa" not in card.text  # the position is where she stood: exact
     kids = await anna.send("attività per bambini")
     current = kids.text.split("Aperte a tutti")[0].split("In passato")[0]
     assert "Spazio Q: Doposcuola per bambini, il mercoledì 16-18 (per bambini)" in current

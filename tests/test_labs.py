@@ -244,3 +244,8 @@ async def test_an_english_reader_reads_the_labs_areas_in_english(bot):
     assert "Crosione, Pavia (east)" in listing.text and "zona est" not in listing.text
     assert "a town of the Distretto sociale pavese" in listing.text
     assert "comune del Distretto" not in listing.text
+
+
+async def test_a_card_without_a_position_does_not_call_it_indicative(bot):
+    card = (await bot.user().send("la torretta")).text
+    assert "Posizione non ancora disponibile" in card and "indicativa" not in card
