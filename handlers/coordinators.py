@@ -30,6 +30,7 @@ from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only, staff_or
 from bot.i18n import escape
 from handlers import labs
+from handlers.menu import main_menu
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +182,10 @@ async def redeem(update: Update, context: Ctx, token: str) -> None:
     if result.outcome in ("ok", "already") and lab is None:  # the lab is gone since
         await context.repo.coordinators.remove(result.lab_id or "", user.id)
         result = type(result)("unknown")
-    if result.outcome not in ("ok", "already"):
+    if result.outcome not in ("ok", "already"):  # with the menu: never a dead end
         await message.reply_text(
-            context.t(f"coord.link_{result.outcome}", email=context.contact_email)
+            context.t(f"coord.link_{result.outcome}", email=context.contact_email),
+            reply_markup=main_menu(context),
         )
         log.info("an invitation was refused: %s", result.outcome)
         return

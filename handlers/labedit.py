@@ -131,7 +131,7 @@ def _show(context: Ctx, field: str, value: Any) -> str:
         return context.label("labedit.hidden_yes" if value else "labedit.hidden_no")
     if field == "schedule":
         hours = hours_from_value(value)
-        week = compact(hours, context.lang) or context.label("labedit.hours_closed")
+        week = compact(hours, context.lang) or context.label("labedit.hours_unset")
         closures = ", ".join(f"{c.start:%d/%m}–{c.end:%d/%m}" for c in hours.closures)
         return f"{week}; 🚫 {closures}" if closures else week
     return str(value)
@@ -526,9 +526,11 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
     one: each change is saved as it is typed (the lab's history keeps every one)."""
     hours = _schedule(lab)
     names = WEEKDAYS[context.lang]
+    # With no hours at all, a day is "not set"; once some are, a day without any is closed.
+    empty_day = "labedit.hours_unset" if hours.empty else "labedit.hours_closed"
     lines = [context.t("labedit.hours_title", name=lab.name)]
     for day, ranges in enumerate(hours.week):
-        shown = say_ranges(ranges) if ranges else context.label("labedit.hours_closed")
+        shown = say_ranges(ranges) if ranges else context.label(empty_day)
         lines.append(f"{names[day]}: {shown}")
     closures = hours.upcoming_closures(labs.today(context))
     lines.extend(labs.closure_lines(context, hours))
@@ -570,8 +572,10 @@ async def on_hours(update: Update, context: Ctx) -> int:
         return await _menu(update, context, lab, edit=True)
     if parsed.action == "day" and parsed.args and parsed.args[0] in "0123456":
         draft.day = int(parsed.args[0])
-        ranges = _schedule(lab).week[draft.day]
-        now = say_ranges(ranges) if ranges else context.label("labedit.hours_closed")
+        hours = _schedule(lab)
+        ranges = hours.week[draft.day]
+        empty = "labedit.hours_unset" if hours.empty else "labedit.hours_closed"
+        now = say_ranges(ranges) if ranges else context.label(empty)
         day = WEEKDAYS[context.lang][draft.day]
         await context.bot.send_message(
             query.from_user.id, context.t("labedit.day_prompt", day=day, now=now)
