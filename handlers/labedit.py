@@ -132,8 +132,12 @@ def _show(context: Ctx, field: str, value: Any) -> str:
     if field == "schedule":
         hours = hours_from_value(value)
         week = compact(hours, context.lang) or context.label("labedit.hours_unset")
-        closures = ", ".join(f"{c.start:%d/%m}–{c.end:%d/%m}" for c in hours.closures)
-        return f"{week}; 🚫 {closures}" if closures else week
+        days = [
+            (f"{c.start:%d/%m}" if c.start == c.end else f"{c.start:%d/%m}–{c.end:%d/%m}")
+            + ("" if c.closed else f" {say_ranges(c.ranges)}")
+            for c in hours.closures
+        ]
+        return f"{week}; " + ", ".join(days) if days else week
     return str(value)
 
 
@@ -233,6 +237,8 @@ async def choose(update: Update, context: Ctx) -> int:
     if parsed.action == "back_menu":
         return await _menu(update, context, lab, edit=True)
     if parsed.action == "undo":
+        return await _ask_undo(update, context, lab, parsed.args[0] if parsed.args else "")
+    if parsed.action == "undoyes":
         return await _undo(update, context, lab, parsed.args[0] if parsed.args else "")
     if parsed.action == "district":
         other = "distretto" if lab.district == "pavia" else "pavia"
@@ -490,21 +496,59 @@ async def _history(update: Update, context: Ctx, lab: Lab) -> int:
 _UNDOABLE = frozenset(EDITABLE) | {"schedule", "district", "hidden"}
 
 
-async def _undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int:
-    """Puts the field back as it was before change `edit_id`, as a new change by this person."""
+async def _before(context: Ctx, lab: Lab, edit_id: str):
+    """The change `edit_id`, the field's value before it, and the later changes of that field
+    (an undo puts the whole field back, so they go too); None if there is no such change."""
     records = await context.repo.lab_edits.history(lab.id)
     target = next((r for r in records if str(r.id) == edit_id), None)
-    base = context.data.labs.base.any_lab(lab.id) or Lab(id=lab.id, name=lab.name)
     if target is None or target.edit.field not in _UNDOABLE:
-        await stale(update, context)
-        return CHOOSE
-    before = base
+        return None
+    before = context.data.labs.base.any_lab(lab.id) or Lab(id=lab.id, name=lab.name)
     for record in records:
         if record.id >= target.id:
             break
         before = apply_edit(before, record.edit.field, record.edit.value)
     field = target.edit.field
     value = before.district if field == "district" else _current_value(before, field)
+    later = [r.id for r in records if r.id > target.id and r.edit.field == field]
+    return target, value, later
+
+
+async def _ask_undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int:
+    """What the undo would do, before doing it: the value the field goes back to, and the later
+    changes of the same field that it takes away too."""
+    found = await _before(context, lab, edit_id)
+    if found is None:
+        await stale(update, context)
+        return CHOOSE
+    target, value, later = found
+    field = target.edit.field
+    lines = [
+        context.t(
+            "labedit.undo_ask",
+            id=target.id,
+            field=_field_label(context, field),
+            value=_show(context, field, value),
+        )
+    ]
+    if later:
+        lines.append(context.t("labedit.undo_later", ids=", ".join(f"#{n}" for n in later)))
+    rows = [
+        [FLOW.button(context.label("labedit.undo_yes"), "undoyes", target.id)],
+        [FLOW.button(context.label("labedit.back"), "history")],
+    ]
+    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+    return CHOOSE
+
+
+async def _undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int:
+    """Puts the field back as it was before change `edit_id`, as a new change by this person."""
+    found = await _before(context, lab, edit_id)
+    if found is None:
+        await stale(update, context)
+        return CHOOSE
+    target, value, _later = found
+    field = target.edit.field
     await _store(update, context, lab, field, value)
     await context.bot.send_message(
         update.effective_chat.id if update.effective_chat else 0,
@@ -540,9 +584,12 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
     rows = [days[:4], days[4:]]
     rows.append([FLOW.button(context.label("labedit.closure_add"), "closure")])
     for closure in closures[:5]:
-        label = context.label(
-            "labedit.closure_remove", start=f"{closure.start:%d/%m}", end=f"{closure.end:%d/%m}"
+        days = (
+            f"{closure.start:%d/%m}"
+            if closure.start == closure.end
+            else f"{closure.start:%d/%m}–{closure.end:%d/%m}"
         )
+        label = context.label("labedit.closure_remove", days=days)
         position = hours.closures.index(closure)
         rows.append([FLOW.button(label, "rmclosure", position)])
     rows.append([FLOW.button(context.label("labedit.back"), "back")])
@@ -675,7 +722,14 @@ def register(app: Application) -> None:
                     CallbackQueryHandler(
                         choose,
                         pattern=FLOW.pattern(
-                            "field", "district", "hidden", "done", "history", "undo", "back_menu"
+                            "field",
+                            "district",
+                            "hidden",
+                            "done",
+                            "history",
+                            "undo",
+                            "undoyes",
+                            "back_menu",
                         ),
                     ),
                 ],

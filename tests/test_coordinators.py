@@ -305,6 +305,9 @@ async def test_staff_see_what_is_missing_or_old_and_undo_a_change(bot, clock):
     edits = await bot.repo.lab_edits.history("spazio-q")
     [change] = [e for e in edits if e.edit.field == "contacts"]
     await staff.press(f"↩️ Annulla la modifica #{change.id}")
+    assert "Il campo «Contatti» tornerà così: «(vuoto)»" in staff.last().plain
+    assert bot.app.bot_data.labs.current.lab("spazio-q").contacts == "tel. 0382 123456"  # asked
+    await staff.press("↩️ Sì, annulla")
     assert bot.app.bot_data.labs.current.lab("spazio-q").contacts == ""
     kept = [e.edit.value for e in await bot.repo.lab_edits.history("spazio-q")]
     assert kept[-2:] == ["tel. 0382 123456", ""]  # the undo is one more change
@@ -366,3 +369,25 @@ async def test_the_data_table_of_many_labs_comes_in_several_messages(bot, clock)
     replies = await staff.send("/dati")
     assert len(replies) >= 2 and all(len(m.plain) <= 4096 for m in replies)
     assert "Laboratorio nuovo 39" in replies.text and "Spazio Q" in replies.text
+
+
+async def test_undoing_an_older_change_of_the_hours_warns_about_the_later_ones(bot, clock):
+    maria = await coordinator(bot, clock)
+    await tool(maria, "✏️ Modifica")
+    await maria.press("🕒 Orari")
+    await maria.press("➕ Chiusura o orario speciale")
+    await maria.send("dal 5 al 25 agosto")
+    await maria.press("➕ Chiusura o orario speciale")
+    await maria.send("24/12 9-12")
+    staff = bot.user(STAFF_ID)
+    await staff.send("/laboratori")
+    await staff.press("Spazio Q")
+    await staff.press("✏️ Modifica")
+    await staff.press("🕓 Cronologia e annullamenti")
+    assert "24/12 9-12" in staff.last().plain  # a special day, not shown as a closure
+    first, second = [e.id for e in await bot.repo.lab_edits.history("spazio-q")]
+    await staff.press(f"↩️ Annulla la modifica #{first}")
+    assert f"Anche le modifiche successive dello stesso campo (#{second})" in staff.last().plain
+    await staff.press("↩️ Sì, annulla")
+    hours = bot.app.bot_data.labs.current.lab("spazio-q").schedule
+    assert hours is None  # back to before the first change: no hours entered in the chat
