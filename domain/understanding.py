@@ -15,10 +15,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
 from domain.activities import audiences_in
+from domain.dates import MONTHS
 from domain.directory import Directory, Lab, Place
 from domain.geo import distance_m
 from domain.text import expand_abbreviations, has_letters, normalize, tokens
@@ -145,7 +147,8 @@ class Understanding:
     topic: str | None = None
     choices: tuple[Mention, ...] = ()
     audience: str | None = None  # for `activities`: bambini, ragazzi… (domain.activities)
-    # For the hours of a lab: "now", "tomorrow", or a weekday ("0" Monday… "6" Sunday).
+    # For the hours of a lab: "now", "tomorrow", a weekday ("0" Monday… "6" Sunday), or a date
+    # ("date:15/8").
     when: str | None = None
     keyword: str | None = None  # for `activities`: a word of the activities asked about
 
@@ -536,8 +539,15 @@ _WHEN = {
 }  # fmt: skip
 
 
+_MONTHS = {m.lower(): n for lang in ("it", "en") for n, m in enumerate(MONTHS[lang], start=1)}
+
+
 def _when(plain: list[str]) -> str | None:
-    """The day asked about, for opening hours: the last one named ("oggi o domani?": domani)."""
+    """The day asked about, for opening hours: the last one named ("oggi o domani?": domani);
+    a date in words ("il 15 agosto") as "date:15/8"."""
+    for word, following in pairwise(plain):
+        if word.isdigit() and 1 <= int(word) <= 31 and following in _MONTHS:
+            return f"date:{int(word)}/{_MONTHS[following]}"
     found = [_WHEN[w] for w in plain if w in _WHEN]
     return found[-1] if found else None
 

@@ -7,6 +7,7 @@ answer and records what was asked (the text only when it was not understood, nev
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -16,6 +17,7 @@ from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import escape
 from domain.activities import Activity
+from domain.dates import DateProblem, parse_day
 from domain.directory import Lab
 from domain.geo import distance_m, format_distance
 from domain.hours import Hours, compact, say_ranges
@@ -213,8 +215,15 @@ def hours_text(context: Ctx, lab: Lab, hours: Hours, when: str | None) -> str:
     """Open now or not, and the next opening; or, asked about a day ("aperto sabato?"), that
     day's hours (the next such day, closures included); then the week."""
     today = labs.today(context)
-    if when is not None and when != "now":
-        day = today + timedelta(days=1) if when == "tomorrow" else _next_weekday(today, int(when))
+    day = None
+    if when is not None and when.startswith("date:"):
+        with contextlib.suppress(DateProblem):  # "il 31 febbraio": answered as for today
+            day = parse_day(when.removeprefix("date:"), today)
+    elif when == "tomorrow":
+        day = today + timedelta(days=1)
+    elif when is not None and when.isdigit():
+        day = _next_weekday(today, int(when))
+    if day is not None:
         ranges = hours.on(day)
         named = labs.say_day(context, day)
         if ranges:

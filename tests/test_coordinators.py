@@ -143,6 +143,10 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
     assert "Adesso è aperto, fino alle 12" in now.text
     saturday = await anna.send("è aperto sabato lo spazio q?")
     assert "Spazio Q è chiuso sabato 13 marzo" in saturday.text
+    in_august = await anna.send("spazio q è aperto il 10 agosto?")  # a Tuesday, in the closure
+    assert "Spazio Q è chiuso martedì 10 agosto" in in_august.text
+    next_tuesday = await anna.send("spazio q è aperto il 16 marzo?")  # its special hours
+    assert "Spazio Q è aperto martedì 16 marzo: 9-11" in next_tuesday.text
     card = await anna.send("spazio q")
     assert "mar 9-12, 15-18 · gio 15-18" in card.text
     assert "Chiuso da giovedì 5 agosto a mercoledì 25 agosto" in card.text
