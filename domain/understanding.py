@@ -360,7 +360,8 @@ class Matcher:
         strong = [m for m in mentions if m.score > PREFIX_SCORE]
 
         if "elsewhere" in cues and not (cues & {"scuola", "assemblea", "events"}):
-            return Understanding("fallback")  # weather, buses, shops...: not a lab question
+            # Weather, buses, shops...: not a lab question; said kindly as such.
+            return Understanding("fallback", topic="elsewhere")
         when = _when(plain)
         if when is not None and "open_now" in cues:
             cues.add("hours")  # "è aperto sabato?", "open now?"

@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from telegram import (
     InlineKeyboardButton,
@@ -116,13 +116,18 @@ def say_day(context: Ctx, day: date) -> str:
     return f"{weekday} {day.day} {month}"
 
 
+def say_clock(context: Ctx, moment: time) -> str:
+    """ "alle 15" in Italian; "at 15:00" in English, where a bare "15" reads oddly."""
+    return f"{moment.hour}:{moment.minute:02d}" if context.lang == "en" else say(moment)
+
+
 def open_now_text(context: Ctx, hours: Hours) -> str:
     """ "Adesso: aperto fino alle 12" or "Adesso: chiuso; riapre giovedì 11 marzo alle 15"."""
     tz = context.config.scheduler.tz
     status = hours.status(context.now(), tz)
     if status.open_now:
         assert status.until is not None
-        return context.t("hours.open_until", until=say(status.until))
+        return context.t("hours.open_until", until=say_clock(context, status.until))
     if status.next_open is None:
         return context.t("hours.closed_no_next")
     nxt = status.next_open
@@ -133,7 +138,7 @@ def open_now_text(context: Ctx, hours: Hours) -> str:
         if nxt.date() == today(context) + timedelta(days=1)
         else say_day(context, nxt.date())
     )
-    return context.t("hours.closed_next", when=when, at=say(nxt.time()))
+    return context.t("hours.closed_next", when=when, at=say_clock(context, nxt.time()))
 
 
 def closure_lines(context: Ctx, hours: Hours) -> list[str]:

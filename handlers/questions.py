@@ -88,6 +88,8 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
         await message.reply_text(context.t("answer.greeting"), reply_markup=main_menu(context))
     elif intent == "thanks":
         await message.reply_text(context.t("answer.thanks"), reply_markup=main_menu(context))
+    elif understood.topic == "elsewhere":  # the weather, a train: not what the network does
+        await message.reply_text(context.t("answer.elsewhere"), reply_markup=main_menu(context))
     else:
         await message.reply_text(context.t("answer.fallback"), reply_markup=main_menu(context))
 

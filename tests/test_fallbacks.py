@@ -198,7 +198,7 @@ async def test_a_place_named_in_passing_is_not_a_question_about_labs(bot, text):
     """The network does not do weather, buses, pharmacies or sales: the answer says what the
     bot can do and names no lab."""
     replies = await bot.user().send(text)
-    assert "non ho capito" in replies.text
+    assert "Su meteo, trasporti, negozi e simili non so aiutarti" in replies.text
     for lab in bot.app.bot_data.labs.current.visible:
         assert lab.name not in replies.text
 
