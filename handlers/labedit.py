@@ -36,6 +36,7 @@ from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
 from bot.i18n import escape
+from domain.activities import Activity, from_value
 from domain.dates import WEEKDAYS, DateProblem
 from domain.directory import (
     EDITABLE,
@@ -118,13 +119,32 @@ def _current_value(lab: Lab, field: str) -> Any:
     return getattr(lab, field)
 
 
+def _activity_details(context: Ctx, activity: Activity) -> list[str]:
+    details = [context.label(f"audience.{a}") for a in activity.audiences]
+    if activity.until is not None:
+        details.append(context.label("activity.until", date=f"{activity.until:%d/%m/%Y}"))
+    elif activity.year is not None:
+        details.append(str(activity.year))
+    return details
+
+
 def _show(context: Ctx, field: str, value: Any) -> str:
     if value in (None, "", []):
         return context.label("labedit.empty")
     if field == "position":
         return f"{value[0]:.5f}, {value[1]:.5f}"
-    if field == "activities":
-        return "; ".join(a["what"] if isinstance(a, dict) else str(a) for a in value)
+    if field == "activities":  # one per line, with what was read from the words
+        shown = [from_value(a) for a in value]
+        return "\n".join(
+            "• "
+            + a.what
+            + (
+                f" ({', '.join(_activity_details(context, a))})"
+                if a.audiences or a.year or a.until
+                else ""
+            )
+            for a in shown
+        )
     if field == "district":
         return context.label(f"labs.group_{value}")
     if field == "hidden":
@@ -297,7 +317,10 @@ async def got_text(update: Update, context: Ctx) -> int:
         problem = check_position(lat, lon)
         value = [lat, lon]
     elif field == "activities":
-        value = [line.strip(" •-*\t") for line in text.splitlines() if line.strip(" •-*\t")]
+        lines = text.splitlines()
+        if len(lines) == 1 and ";" in text:  # "a; b": what a one-line client can send
+            lines = text.split(";")
+        value = [line.strip(" •-*\t") for line in lines if line.strip(" •-*\t")]
         if len(value) > MAX_ACTIVITIES or any(len(a) > MAX_ACTIVITY for a in value):
             problem = "too_long"
     elif field in MULTILINE:

@@ -141,3 +141,23 @@ async def test_many_activities_fit_one_message(bot):
     replies = await bot.user().send("attività per bambini")
     assert len(replies) == 1 and len(replies[0].plain) <= 4096
     assert "… e altre 7: le trovi nelle schede dei laboratori." in replies.text
+
+
+async def test_activities_typed_on_one_line_with_semicolons_and_what_was_read(bot):
+    staff = bot.user(STAFF_ID)
+    await open_editor(staff, "Crosione")
+    prompt = await staff.press("Attività")
+    assert prompt == [] and "una per riga (o separate da «;»)" in staff.last().plain
+    preview = await staff.send(
+        "Doposcuola per bambini; Corso di italiano per adulti fino al 30/06/2027"
+    )
+    assert "• Doposcuola per bambini (per bambini)" in preview.text
+    assert "• Corso di italiano per adulti fino al 30/06/2027 (per adulti, fino al 30/06/2027)" in (
+        preview.text
+    )
+    await staff.press("✅ Salva")
+    lab = bot.app.bot_data.labs.current.lab("crosione")
+    assert [a.what for a in lab.activities] == [
+        "Doposcuola per bambini",
+        "Corso di italiano per adulti fino al 30/06/2027",
+    ]
