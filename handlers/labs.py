@@ -16,6 +16,7 @@ Callback data `lab:v1:<action>[:<arg>]`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
@@ -34,6 +35,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -207,7 +209,9 @@ def card_text(context: Ctx, lab: Lab) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMarkup:
+def card_keyboard(
+    context: Ctx, lab: Lab, *, browsing: bool, following: bool = False
+) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     first: list[InlineKeyboardButton] = []
     if lab.located:
@@ -219,7 +223,8 @@ def card_keyboard(context: Ctx, lab: Lab, *, browsing: bool) -> InlineKeyboardMa
     if first:
         rows.append(first)
     if not lab.hidden:
-        rows.append([button(context.label("labs.follow"), "follow", lab.id)])
+        key = "labs.unfollow" if following else "labs.follow"
+        rows.append([button(context.label(key), "follow", lab.id)])
     rows += editor_buttons(context, lab.id)
     if browsing:
         rows.append([button(context.label("labs.back"), "list")])
@@ -323,12 +328,21 @@ def _is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
+async def _follows(update: Update, context: Ctx, lab: Lab) -> bool:
+    """Whether the person follows the lab, for the card's toggle: in a private chat only (in a
+    group the button is everyone's, and says what it does for whoever taps it)."""
+    user = update.effective_user
+    if user is None or not _is_private(update):
+        return False
+    return f"lab:{lab.id}" in await context.repo.subscriptions.topics(user.id)
+
+
 async def send_card(update: Update, context: Ctx, lab: Lab, *, intro: str = "") -> None:
     """The card as a new message, then the venue so the phone can navigate there."""
     text = (intro + "\n\n" if intro else "") + card_text(context, lab)
-    await context.bot.send_message(
-        _chat_id(update), text, reply_markup=card_keyboard(context, lab, browsing=False)
-    )
+    following = await _follows(update, context, lab)
+    markup = card_keyboard(context, lab, browsing=False, following=following)
+    await context.bot.send_message(_chat_id(update), text, reply_markup=markup)
     await send_venue(update, context, lab)
 
 
@@ -455,7 +469,8 @@ async def on_button(update: Update, context: Ctx) -> None:
             return
         await query.answer()
         if action == "open":
-            markup = card_keyboard(context, lab, browsing=True)
+            following = await _follows(update, context, lab)
+            markup = card_keyboard(context, lab, browsing=True, following=following)
             await edit_or_send(update, context, card_text(context, lab), markup)
         elif action == "card":
             await send_card(update, context, lab)
@@ -490,6 +505,18 @@ async def follow(update: Update, context: Ctx, lab: Lab) -> None:
     await context.repo.subscriptions.set(query.from_user.id, topic, on, context.now())
     key = "labs.followed" if on else "labs.unfollowed"
     await query.answer(context.label(key, name=lab.name[:80]), show_alert=True)
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    if _is_private(update) and markup is not None:  # the toggle now says what it will do
+        label = context.label("labs.unfollow" if on else "labs.follow")
+        mine = BUTTONS.data("follow", lab.id)
+        rows = [
+            [InlineKeyboardButton(label, callback_data=mine) if b.callback_data == mine else b
+             for b in row]
+            for row in markup.inline_keyboard
+        ]  # fmt: skip
+        with contextlib.suppress(TelegramError):  # an old message: the answer said it all
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
 
 
 async def lab_link(update: Update, context: Ctx, rest: str) -> None:

@@ -207,7 +207,7 @@ async def test_questions_are_recorded_without_who_asked(bot):
     assert await bot.write_behind() == 3 + 1  # the questions, in their order, and Anna's visits
     rows = await bot.repo.db.fetch_all("SELECT * FROM questions ORDER BY id")
     assert [(r["intent"], r["subject"], r["text"]) for r in rows] == [
-        ("fallback", None, "Che tempo fa domani?"),
+        ("fallback", "elsewhere", "Che tempo fa domani?"),
         ("lab", "spazio-q", None),
         ("fallback", None, None),
     ]
@@ -249,3 +249,16 @@ async def test_an_english_reader_reads_the_labs_areas_in_english(bot):
 async def test_a_card_without_a_position_does_not_call_it_indicative(bot):
     card = (await bot.user().send("la torretta")).text
     assert "Posizione non ancora disponibile" in card and "indicativa" not in card
+
+
+async def test_the_follow_toggle_says_what_it_will_do(bot):
+    anna = bot.user()
+    await anna.send("spazio q")
+    await anna.press("🔔 Avvisami delle sue novità")
+    assert "«🔕 Non avvisarmi più»" in anna.callback_answer()["text"]
+    assert "🔕 Non avvisarmi più" in anna.visible_buttons()  # the same card, its toggle turned
+    await anna.press("🔕 Non avvisarmi più")
+    assert "non riceverai più le novità di Spazio Q" in anna.callback_answer()["text"]
+    assert "lab:spazio-q" not in await bot.repo.subscriptions.topics(anna.id)
+    again = await anna.send("spazio q")  # a new card knows she does not follow it
+    assert "🔔 Avvisami delle sue novità" in again.buttons
