@@ -396,8 +396,9 @@ class Matcher:
             place = self.directory.place(only.key)
             if place is not None and place.located:
                 return self._about_place(place, _facet(cues), audience, about_activities)
-        if about_activities and "events" not in cues:
-            return Understanding("activities", audience=audience)
+        if about_activities and "events" not in cues:  # "c'è un corso di italiano?": that one
+            keyword = next((w for w in words if w in self._activity_words), None)
+            return Understanding("activities", audience=audience, keyword=keyword)
         topic = _topic(cues, words)
         if topic is not None:
             return Understanding("topic", topic=topic)

@@ -460,7 +460,7 @@ async def save(update: Update, context: Ctx) -> int:
         lab_id = draft.lab
         await repo.add(lab_id, field, value, staff_id, context.now())
     await labs.reapply_edits(context.data)
-    log.info("staff changed field %s of lab %s", field, lab_id)
+    log.info("field %s of lab %s changed in the chat", field, lab_id)
     await query.answer(context.label("labedit.saved_alert"))
     await edit_or_send(update, context, context.t("labedit.saved"), None)
     draft.field = None

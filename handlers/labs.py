@@ -294,7 +294,7 @@ def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
 
 def venue_address(context: Ctx, lab: Lab) -> str:
     # On the map, an unconfirmed address is as indicative as the position itself.
-    address = _INFERRED.sub("", lab.address or lab.area or "Pavia").strip()
+    address = _INFERRED.sub("", lab.address or lab.area_in(context.lang) or "Pavia").strip()
     if lab.position == "approx":
         return context.label("venue.approx", address=address)
     return address
@@ -412,7 +412,7 @@ async def send_nearest(
         buttons.append([button(f"{lab.name} · {distance}", "card", lab.id)])
     unlocated = [lab.name for lab in labs if not lab.located]
     lines.append("")
-    if unlocated:
+    if unlocated and (place is None or place.in_district):  # noise for a town further away
         lines.append(context.t("labs.unlocated", email=mail, names=", ".join(unlocated)))
     lines.append(context.t("labs.distance_note"))
     if place is not None and not place.in_district:

@@ -77,7 +77,7 @@ async def test_a_card_shows_activities_of_2018_as_past(bot):
 async def test_nothing_for_children_is_said_so_with_what_is_open_to_all(bot):
     replies = await bot.user().send("c'è qualcosa per bambini?")
     text = replies.text
-    assert "Nessun laboratorio ha pubblicato qui attività in corso per bambini" in text
+    assert "nessun laboratorio ha fatto sapere al bot di attività in corso per bambini" in text
     assert "Aperte a tutti" in text and "In Pelizza" in text
     assert "nel 2018" in text.split("In passato")[1]
     assert "info@csf.pv.it" in text
@@ -113,7 +113,7 @@ async def test_a_staff_edit_is_found_by_audience_and_becomes_past_with_the_year(
     assert "• Crosione: Doposcuola per bambini, il martedì (2026) (per bambini)" in current
     clock.advance(timedelta(days=40))  # 4 January 2027, in Italy
     later = (await anna.send("c'è qualcosa per i bimbi?")).text
-    assert "Nessun laboratorio ha pubblicato qui attività in corso per bambini" in later
+    assert "nessun laboratorio ha fatto sapere al bot di attività in corso per bambini" in later
     assert "Doposcuola per bambini, il martedì (2026) (per bambini, nel 2026)" in later
 
 
@@ -161,3 +161,5 @@ async def test_activities_typed_on_one_line_with_semicolons_and_what_was_read(bo
         "Doposcuola per bambini",
         "Corso di italiano per adulti fino al 30/06/2027",
     ]
+    course = await bot.user().send("c'è un corso di italiano?")  # that one, not every activity
+    assert "Corso di italiano" in course.text and "Doposcuola" not in course.text
