@@ -3,7 +3,8 @@
 Topics: assemblea (the Assemblea di Rete), scuola (news of the Scuola; for people signed up, also
 its session reminders), annunci (announcements of the network). Turning a topic off also records
 an opt-out, so that nothing of that kind reaches the person even through another route (a
-Scuola sign-up, an announcement to everyone). Callback data `notify:v1:toggle:<topic>`.
+Scuola sign-up, an announcement to everyone). The labs a person follows are listed too, each
+with a button to stop. Callback data `notify:v1:toggle:<topic>`, `notify:v1:unfollow:<lab>`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
+from domain.directory import Lab
 
 BUTTONS = Buttons("notify")
 TOPICS = ("assemblea", "scuola", "annunci")
@@ -28,7 +30,16 @@ async def set_topic(context: Ctx, user_id: int, topic: str, on: bool) -> None:
     await context.repo.optouts.set(user_id, f"topic:{topic}", not on, now)
 
 
-def view(context: Ctx, chosen: set[str], *, first_time: bool) -> tuple[str, InlineKeyboardMarkup]:
+async def followed(context: Ctx, user_id: int) -> list[Lab]:
+    """The labs whose news the person asked for ("🔔 Avvisami delle sue novità" on a card)."""
+    current = context.data.labs.current
+    topics = await context.repo.subscriptions.topics(user_id)
+    return [lab for lab in current.labs if f"lab:{lab.id}" in topics]
+
+
+def view(
+    context: Ctx, chosen: set[str], *, first_time: bool, labs: list[Lab] | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
     rows = [
         [
             InlineKeyboardButton(
@@ -38,14 +49,22 @@ def view(context: Ctx, chosen: set[str], *, first_time: bool) -> tuple[str, Inli
         ]
         for topic in TOPICS
     ]
-    key = "notify.offer" if first_time else "notify.title"
-    return context.t(key), InlineKeyboardMarkup(rows)
+    text = context.t("notify.offer" if first_time else "notify.title")
+    if labs:  # the labs followed from their cards, each one tap from stopping
+        names = ", ".join(lab.name for lab in labs)
+        text += "\n\n" + context.t("notify.following", names=names)
+        rows += [
+            [InlineKeyboardButton(f"🔕 {lab.name}", callback_data=BUTTONS.data("unfollow", lab.id))]
+            for lab in labs
+        ]
+    return text, InlineKeyboardMarkup(rows)
 
 
 async def show(update: Update, context: Ctx) -> None:
     user = update.effective_user
     assert user is not None
-    text, markup = view(context, await choices(context, user.id), first_time=False)
+    labs = await followed(context, user.id)
+    text, markup = view(context, await choices(context, user.id), first_time=False, labs=labs)
     await context.bot.send_message(user.id, text, reply_markup=markup)
 
 
@@ -60,19 +79,26 @@ async def offer(update: Update, context: Ctx) -> None:
 async def on_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "toggle")
+    parsed = await BUTTONS.pressed(update, context, "toggle", "unfollow")
     if parsed is None:
         return
-    if parsed.args[:1] not in [(t,) for t in TOPICS]:
+    user_id = query.from_user.id
+    if parsed.action == "unfollow" and parsed.args:
+        lab = context.data.labs.current.any_lab(parsed.args[0])
+        await context.repo.subscriptions.set(user_id, f"lab:{parsed.args[0]}", False, context.now())
+        name = (lab.name if lab else parsed.args[0])[:80]
+        await query.answer(context.label("labs.unfollowed", name=name))
+    elif parsed.args[:1] in [(t,) for t in TOPICS]:
+        topic = parsed.args[0]
+        on = topic not in await choices(context, user_id)
+        await set_topic(context, user_id, topic, on)
+        label = context.label(f"notify.topic.{topic}")
+        await query.answer(context.label("notify.on" if on else "notify.off", topic=label))
+    else:
         await stale(update, context)
         return
-    topic = parsed.args[0]
-    user_id = query.from_user.id
-    on = topic not in await choices(context, user_id)
-    await set_topic(context, user_id, topic, on)
-    label = context.label(f"notify.topic.{topic}")
-    await query.answer(context.label("notify.on" if on else "notify.off", topic=label))
-    text, markup = view(context, await choices(context, user_id), first_time=False)
+    labs = await followed(context, user_id)
+    text, markup = view(context, await choices(context, user_id), first_time=False, labs=labs)
     await edit_or_send(update, context, text, markup)
 
 

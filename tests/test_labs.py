@@ -262,3 +262,14 @@ async def test_the_follow_toggle_says_what_it_will_do(bot):
     assert "lab:spazio-q" not in await bot.repo.subscriptions.topics(anna.id)
     again = await anna.send("spazio q")  # a new card knows she does not follow it
     assert "🔔 Avvisami delle sue novità" in again.buttons
+
+
+async def test_notifications_list_the_labs_followed_with_a_way_to_stop(bot):
+    anna = bot.user()
+    await anna.send("spazio q")
+    await anna.press("🔔 Avvisami delle sue novità")
+    listing = await anna.send("/notifiche")
+    assert "Ricevi anche le novità di: Spazio Q" in listing.text
+    await anna.press("🔕 Spazio Q")
+    assert "lab:spazio-q" not in await bot.repo.subscriptions.topics(anna.id)
+    assert "Ricevi anche" not in anna.last().plain  # the list redrawn without it
