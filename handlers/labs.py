@@ -48,7 +48,7 @@ from telegram.ext import (
 from bot import callbacks, poster
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
-from bot.guards import staff_only
+from bot.guards import staff_only, staff_or
 from bot.i18n import escape
 from domain import directory as directory_module
 from domain.activities import Activity
@@ -251,6 +251,7 @@ def editor_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]
         tool("labs.edit", "labedit", "menu"),
         tool("coord.new_event", "evedit", "lab"),
         tool("coord.write_followers", "annuncio", "lab"),
+        tool("coord.poster", "lab", "qr"),
     ]
     if context.is_staff_user:
         rows.append(tool("coord.manage", "coord", "list"))
@@ -653,7 +654,7 @@ async def qr_command(update: Update, context: Ctx) -> None:
     await send_posters(update, context, target)
 
 
-@staff_only
+@staff_or(BUTTONS.lab_of_button)  # a lab's coordinator: that lab's poster
 async def qr_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None

@@ -395,3 +395,13 @@ async def test_undoing_an_older_change_of_the_hours_warns_about_the_later_ones(b
     await staff.press("↩️ Sì, annulla")
     hours = bot.app.bot_data.labs.current.lab("spazio-q").schedule
     assert hours is None  # back to before the first change: no hours entered in the chat
+
+
+async def test_a_coordinator_prints_her_labs_poster_and_no_other(bot, clock):
+    maria = await coordinator(bot, clock)
+    posters = await tool(maria, "🖨️ Locandina con QR")
+    assert [m.kind for m in posters] == ["photo", "document", "document"]
+    await maria.press_data(callbacks.pack("lab", "qr", "crosione"))
+    assert maria.callback_answer().get("show_alert")
+    await maria.press_data(callbacks.pack("lab", "qr-rete"))
+    assert maria.callback_answer().get("show_alert")

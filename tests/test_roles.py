@@ -211,6 +211,8 @@ async def test_no_staff_surface_works_for_anyone_else(start_bot, config):
     for command in commands:
         assert "riservato" in (await coordinator.send(f"/{command}")).text, command
     for button in staff_only:
+        if button.split(":")[3:4] == ["crosione"]:  # her own lab's tools (its poster) are hers
+            continue
         await coordinator.press_data(button)
         assert coordinator.callback_answer().get("show_alert"), button
     assert await snapshot(bot) == before
