@@ -20,6 +20,7 @@ report. Tests and the benchmark drive time through the injectable clock (`Clock.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 from collections import deque
@@ -382,6 +383,8 @@ def notice_text(data: BotData, notice: dict, lang: str) -> str:
         ]
         if notice.get("new_place"):
             lines.append("📍 " + texts.text(lang, "events.where", where=notice["new_place"]))
+        if notice.get("description"):  # what it is, as the card says it (escaped: typed text)
+            lines.append("\n" + html.escape(notice["description"]))
         return "\n".join(lines)
     lines = [texts.text(lang, "notice.changed", title=notice["title"])]
     if notice.get("old_start") != notice.get("new_start") or notice.get("old_end") != notice.get(

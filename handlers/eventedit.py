@@ -440,6 +440,7 @@ async def _notify(
         "old_start": old.starts_at.isoformat(), "old_end": old.ends_at.isoformat(),
         "new_start": new.starts_at.isoformat(), "new_end": new.ends_at.isoformat(),
         "old_place": _place(context, old), "new_place": _place(context, new),
+        "description": new.description if change == "published" else "",
     }  # fmt: skip
     token = f"{change}:{old.id}:{now.isoformat()}"
     _announcement, created = await context.repo.announcements.create(

@@ -256,7 +256,7 @@ async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
     await tool(maria, "📅 Nuovo evento qui")
     await maria.send("Merenda in cortile")
     await maria.send("20/03/2027 16-18")
-    preview = await maria.press("⏭️ Nessuna descrizione")
+    preview = await maria.send("Porta una tazza & un amico!")
     assert "Spazio Q" in preview.text and "Luogo" not in " ".join(maria.visible_buttons())
     await maria.press_data(callbacks.pack("evedit", "field", "where"))  # forged: the place stays
     assert maria.callback_answer().get("show_alert")
@@ -264,7 +264,8 @@ async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
     await bot.app.bot_data.broadcaster.idle()
     [event] = [e for e in await bot.repo.events.all() if e.title == "Merenda in cortile"]
     assert event.lab_id == "spazio-q" and event.kind == "altro"
-    assert any("Merenda in cortile" in m.plain for m in bot.api.sent if m.chat_id == follower.id)
+    told = [m.plain for m in bot.api.sent if m.chat_id == follower.id]
+    assert any("Merenda in cortile" in t and "Porta una tazza & un amico!" in t for t in told)
 
     # An event at another lab, planned by staff: she may not change it.
     staff = bot.user(STAFF_ID)
