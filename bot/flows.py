@@ -277,6 +277,20 @@ class _OpenFlow(filters.UpdateFilter):
         return self.flow.is_open(user.id if user else None)
 
 
+class _NoOpenFlow(filters.UpdateFilter):
+    """Updates of people with no staff flow open: no conversation takes their messages."""
+
+    def __init__(self) -> None:
+        super().__init__(name="no open flow")
+
+    def filter(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is None or user.id not in _OPEN
+
+
+NO_OPEN_FLOW = _NoOpenFlow()
+
+
 async def leave_on_command(update: Update, context: Ctx) -> None:
     """A command other than /annulla leaves the person's open flow (its draft goes, silently):
     /start, /help or another flow's command mean the person has moved on."""

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot import flows
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import escape
@@ -312,8 +313,18 @@ async def questions_command(update: Update, context: Ctx) -> None:
     await update.effective_message.reply_text(text)
 
 
+PRIVATE_TEXT = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
+
+
+def register_first(app: Application) -> None:
+    """Plain text from someone with no staff flow open is a question, whatever else group 0
+    holds: no conversation takes it (their steps need the flow open) and no other handler
+    before `register`'s takes text. Checked first, it skips matching the update against every
+    command and conversation, which is most of the routing time of the commonest update."""
+    app.add_handler(MessageHandler(PRIVATE_TEXT & ~filters.COMMAND & flows.NO_OPEN_FLOW, answer))
+
+
 def register(app: Application) -> None:
     app.bot_data.commands.append(CommandSpec("domande", "cmd.domande", staff=True))
     app.add_handler(CommandHandler("domande", questions_command))
-    private_text = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
-    app.add_handler(MessageHandler(private_text & ~filters.COMMAND, answer))
+    app.add_handler(MessageHandler(PRIVATE_TEXT & ~filters.COMMAND, answer))
