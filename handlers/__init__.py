@@ -35,7 +35,8 @@ def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
     # group -7: a command other than /annulla leaves a staff flow left open (bot.flows)
     app.add_handler(TypeHandler(Update, flows.leave_on_command), group=flows.LEAVE_GROUP)
-    questions.register_first(app)  # group 0's first: plain text from someone in no flow
+    core.register_first(app)  # group 0's first: /start...
+    questions.register_first(app)  # ...and plain text from someone in no flow
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola.register_staff(app)

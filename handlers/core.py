@@ -153,6 +153,12 @@ async def on_language(update: Update, context: Ctx) -> None:
     )
 
 
+def register_first(app: Application) -> None:
+    """/start, first in group 0: no conversation or other handler takes it (an open staff flow
+    was left in group -7), so it need not be matched against all of them first."""
+    app.add_handler(CommandHandler("start", start))
+
+
 def register(app: Application) -> None:
     data = app.bot_data
     data.deep_links["aiuto"] = help_link
@@ -165,7 +171,6 @@ def register(app: Application) -> None:
             CommandSpec("annulla", "cmd.annulla", order=90),
         ]
     )
-    app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler(["help", "aiuto"], help_command))
     app.add_handler(CommandHandler(["lingua", "language"], language))
     app.add_handler(CommandHandler(["annulla", "cancel"], cancel))
