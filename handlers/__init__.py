@@ -35,8 +35,12 @@ def register_all(app: Application) -> None:
     tracking.register(app)  # group -10: know the user and their language before anything else
     # group -7: a command other than /annulla leaves a staff flow left open (bot.flows)
     app.add_handler(TypeHandler(Update, flows.leave_on_command), group=flows.LEAVE_GROUP)
-    core.register_first(app)  # group 0's first: /start...
-    questions.register_first(app)  # ...and plain text from someone in no flow
+    # Group 0's first: what nothing else takes, so the commonest updates are not matched
+    # against every command and conversation first: /start, the main menu's buttons, and
+    # plain text from someone in no staff flow.
+    core.register_first(app)
+    menu.register(app)
+    questions.register_first(app)
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola.register_staff(app)
@@ -45,7 +49,6 @@ def register_all(app: Application) -> None:
     roles.register(app)
     coordinators.register(app)
     core.register(app)
-    menu.register(app)
     labs.register(app)
     notifications.register(app)
     events.register(app)

@@ -73,4 +73,6 @@ async def on_menu(update: Update, context: Ctx) -> None:
 
 
 def register(app: Application) -> None:
+    """The menu's buttons are registered first in group 0 (`handlers/__init__.py`): no other
+    handler takes `menu:` buttons, so they need not be matched against all the others."""
     app.add_handler(CallbackQueryHandler(on_menu, pattern=BUTTONS.any_version))
