@@ -319,11 +319,17 @@ def _stay(step: Step) -> Step:
 
 
 async def edit_or_send(
-    update: Update, context: Ctx, text: str, markup: InlineKeyboardMarkup | None
+    update: Update,
+    context: Ctx,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    edit: bool = True,
 ) -> None:
-    """Edit the message the button sits on; if that is impossible, send a new one."""
+    """Edit the message the button sits on; if that is impossible (or `edit` is False: a menu
+    shown after a typed answer, below it), send a new one."""
     query = update.callback_query
-    if query and query.message and query.message.is_accessible:
+    if edit and query and query.message and query.message.is_accessible:
         try:
             await query.edit_message_text(text, reply_markup=markup)
             return

@@ -176,11 +176,7 @@ async def ask_audience(update: Update, context: Ctx, *, edit: bool = False) -> i
     rows.append([_button(context.label("annuncio.aud.all"), "aud", "all")])
     rows.append([_button(context.label("annuncio.cancel"), "cancel")])
     text, markup = context.t("annuncio.ask_audience"), InlineKeyboardMarkup(rows)
-    if edit:
-        await edit_or_send(update, context, text, markup)
-    else:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    await edit_or_send(update, context, text, markup, edit=edit)
     return AUDIENCE
 
 

@@ -84,11 +84,7 @@ async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) ->
     ]
     rows.append([labs.button(context.label("coord.back_to_card"), "card", lab_id)])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
-    if edit:
-        await edit_or_send(update, context, text, markup)
-    else:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    await edit_or_send(update, context, text, markup, edit=edit)
 
 
 @staff_only

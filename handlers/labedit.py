@@ -185,11 +185,7 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
     rows.append([FLOW.button(context.label("labedit.done"), "done")])
     markup = InlineKeyboardMarkup(rows)
     text = "\n".join(lines)
-    if edit and update.callback_query:
-        await edit_or_send(update, context, text, markup)
-    else:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    await edit_or_send(update, context, text, markup, edit=edit)
     return CHOOSE
 
 
@@ -617,11 +613,7 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
         rows.append([FLOW.button(label, "rmclosure", position)])
     rows.append([FLOW.button(context.label("labedit.back"), "back")])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
-    if edit and update.callback_query:
-        await edit_or_send(update, context, text, markup)
-    else:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    await edit_or_send(update, context, text, markup, edit=edit)
     return HOURS
 
 

@@ -156,11 +156,7 @@ async def show_menu(update: Update, context: Ctx, edition: Edition, *, edit: boo
     rows.append([_button(context.label("edizioni.done"), "done")])
     text = "\n".join(lines)
     markup = InlineKeyboardMarkup(rows)
-    if edit:
-        await edit_or_send(update, context, text, markup)
-    else:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    await edit_or_send(update, context, text, markup, edit=edit)
     return MENU
 
 
