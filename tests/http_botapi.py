@@ -115,16 +115,15 @@ class BotApiServer:
                 params[key] = value
         return params
 
+    def _next_id(self) -> int:
+        update_id = self._next_update
+        self._next_update += 1
+        return update_id
+
     def queue_message(self, user_id: int, text: str, language_code: str = "it") -> None:
         with self._lock:
-            update_id = self._next_update
-            self._next_update += 1
-            user = {
-                "id": user_id,
-                "is_bot": False,
-                "first_name": "Anna",
-                "language_code": language_code,
-            }
+            update_id = self._next_id()
+            user = _person(user_id, language_code)
             message = {
                 "message_id": update_id,
                 "date": int(time.time()),
@@ -140,14 +139,8 @@ class BotApiServer:
     def queue_button(self, user_id: int, data: str, language_code: str = "it") -> None:
         """A tap on a button with `data` under a message the bot sent to the person."""
         with self._lock:
-            update_id = self._next_update
-            self._next_update += 1
-            user = {
-                "id": user_id,
-                "is_bot": False,
-                "first_name": "Anna",
-                "language_code": language_code,
-            }
+            update_id = self._next_id()
+            user = _person(user_id, language_code)
             message = {
                 "message_id": 1,
                 "date": int(time.time()),
@@ -211,3 +204,8 @@ class BotApiServer:
                 return True
             time.sleep(0.05)
         return False
+
+
+def _person(user_id: int, language_code: str) -> dict[str, Any]:
+    """The Telegram user who writes or taps, as updates carry them."""
+    return {"id": user_id, "is_bot": False, "first_name": "Anna", "language_code": language_code}
