@@ -190,12 +190,15 @@ def parse_deadline(
     return end
 
 
+def say_day(day: date, lang: str) -> str:
+    """ "giovedì 12 marzo" / "Thursday 12 March": a day of the coming weeks."""
+    return f"{WEEKDAYS[lang][day.weekday()]} {day.day} {MONTHS[lang][day.month - 1]}"
+
+
 def say_date(moment: datetime, tz: ZoneInfo, lang: str) -> str:
     """ "giovedì 12 marzo 2027" / "Thursday 12 March 2027"."""
     here = moment.astimezone(tz)
-    weekday = WEEKDAYS[lang][here.weekday()]
-    month = MONTHS[lang][here.month - 1]
-    return f"{weekday} {here.day} {month} {here.year}"
+    return f"{say_day(here.date(), lang)} {here.year}"
 
 
 def say_time(moment: datetime, tz: ZoneInfo) -> str:

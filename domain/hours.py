@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.dates import MONTHS, DateProblem, parse_day
+from domain.dates import DateProblem, parse_day
 
 Range = tuple[time, time]
 DAYS_AHEAD = 60  # the next opening is looked for this far: past that, "no opening known"
@@ -31,9 +31,6 @@ _CLOSED = {"chiuso", "chiusa", "closed", "no", "-", "nessuno"}
 SHORT_DAYS = {
     "it": ["lun", "mar", "mer", "gio", "ven", "sab", "dom"],
     "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-}
-_MONTH_WORDS = {m.lower(): n for n, m in enumerate(MONTHS["it"], start=1)} | {
-    m.lower(): n for n, m in enumerate(MONTHS["en"], start=1)
 }
 _SPAN = re.compile(
     r"^\s*(?:chiuso\s+|closed\s+)?(?:dal|from)\s+(?P<start>.+?)\s+(?:al|to|until)\s+(?P<end>.+?)\s*$",
@@ -235,7 +232,7 @@ def _closure_days(text: str, today: date) -> Closure:
     plain = _WEEKDAY_FIRST.sub("", plain.translate(str.maketrans("àèéìòù", "aeeiou")))
     match = _SPAN.match(plain)
     if match is None:
-        day = _day(plain, today)
+        day = parse_day(plain, today)
         return Closure(day, day)
     start_text, end_text = match.group("start"), match.group("end")
     end_words = _DAY_IN_WORDS.match(end_text)
@@ -243,24 +240,13 @@ def _closure_days(text: str, today: date) -> Closure:
         start_text = f"{start_text} {end_words.group(2)}"
         if end_words.group(3):
             start_text += f" {end_words.group(3)}"
-    start = _day(start_text, today)
-    end = _day(end_text, start)
+    start = parse_day(start_text, today)
+    end = parse_day(end_text, start)
     # "dal 20 al 10 luglio" would be read as the next 10 July, a year later: a span this long
     # with no year typed is a mistake, not a closure.
     if end < start or (end - start > MAX_SPAN_WITHOUT_YEAR and not _YEAR.search(end_text)):
         raise DateProblem("end_before_start")
     return Closure(start, end)
-
-
-def _day(text: str, today: date) -> date:
-    words = _DAY_IN_WORDS.match(text.strip())
-    if words:
-        number, month_word, year = words.groups()
-        month = _MONTH_WORDS.get(month_word.lower())
-        if month is None:
-            raise DateProblem("format")
-        text = f"{number}/{month}" + (f"/{year}" if year else "")
-    return parse_day(text, today)
 
 
 def compact(hours: Hours, lang: str) -> str:

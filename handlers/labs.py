@@ -50,9 +50,9 @@ from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only, staff_or
 from bot.i18n import escape
+from domain import dates
 from domain import directory as directory_module
 from domain.activities import Activity
-from domain.dates import MONTHS, WEEKDAYS
 from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
 from domain.hours import Hours, compact, say, say_ranges
@@ -114,8 +114,7 @@ def activity_text(context: Ctx, activity: Activity) -> str:
 
 
 def say_day(context: Ctx, day: date) -> str:
-    weekday, month = WEEKDAYS[context.lang][day.weekday()], MONTHS[context.lang][day.month - 1]
-    return f"{weekday} {day.day} {month}"
+    return dates.say_day(day, context.lang)
 
 
 def say_clock(context: Ctx, moment: time) -> str:
