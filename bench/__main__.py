@@ -40,6 +40,7 @@ UPDATE_ROWS = (
     ("question", "question 'orari di spazio q' (answer + 2 buttons)"),
 )
 RATIO_TARGET = 1.3
+ROUNDS = range(3)
 RSS_TARGET_MB = 70
 
 
@@ -47,8 +48,16 @@ def foundation_tables() -> list[str]:
     """Two tables: per kind of update, then per process (fresh interpreters)."""
     from bench.foundation import ACTIVE_USERS, LATENCY_N, SEEDED_USERS
 
-    latency = {bot: worker("bench.foundation", bot, "latency") for bot in BOTS}
-    runs = {bot: [worker("bench.foundation", bot, "process") for _ in range(3)] for bot in BOTS}
+    # This machine's neighbours slow whole runs down (±30% between runs, alike for every row):
+    # the three bots take turns, ROUNDS times, and each row keeps each bot's best run.
+    rounds = [{bot: worker("bench.foundation", bot, "latency") for bot in BOTS} for _ in ROUNDS]
+
+    def fastest(bot: str, kind: str) -> tuple[float, float]:
+        """p50 and p99 of the bot's run with the lowest p50 for this kind of update."""
+        run = min((r[bot] for r in rounds), key=lambda run: run[f"{kind}_p50_ms"])
+        return run[f"{kind}_p50_ms"], run[f"{kind}_p99_ms"]
+
+    runs = {bot: [worker("bench.foundation", bot, "process") for _ in ROUNDS] for bot in BOTS}
     cost = worker("bench.foundation", "-", "request")
 
     def best(bot: str, key: str) -> float:
@@ -58,17 +67,16 @@ def foundation_tables() -> list[str]:
         return sorted(run[key] for run in runs[bot])[1]
 
     lines = [
-        f"| kind of update (n={LATENCY_N}, one at a time through `process_update`) "
+        f"| kind of update (n={LATENCY_N}, one at a time through `process_update`; each bot's "
+        f"best of {len(ROUNDS)} alternated runs) "
         "| labbot p50 / p99 ms | bare echo p50 / p99 ms | menu echo p50 / p99 ms "
         f"| ratio p50 to menu echo | within {RATIO_TARGET}× |",
         "| --- | ---: | ---: | ---: | ---: | :---: |",
     ]
     for key, label in UPDATE_ROWS:
-        cells = [
-            f"{latency[bot][f'{key}_p50_ms']:.2f} / {latency[bot][f'{key}_p99_ms']:.2f}"
-            for bot in BOTS
-        ]
-        ratio = latency["labbot"][f"{key}_p50_ms"] / latency["menu"][f"{key}_p50_ms"]
+        times = {bot: fastest(bot, key) for bot in BOTS}
+        cells = [f"{times[bot][0]:.2f} / {times[bot][1]:.2f}" for bot in BOTS]
+        ratio = times["labbot"][0] / times["menu"][0]
         ok = "yes" if ratio <= RATIO_TARGET else "**no**"
         lines.append(f"| {label} | {' | '.join(cells)} | {ratio:.2f} | {ok} |")
 

@@ -64,6 +64,7 @@ class LabApplication(Application):
             )
             data.outbox.run_on(self.job_queue)
             data.people = People(data.repo.users)
+            await data.people.load()
             data.asked = Asked(data.repo.questions)
             if self.job_queue is not None:
                 self.job_queue.run_repeating(

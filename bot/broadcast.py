@@ -239,9 +239,8 @@ class Broadcaster:
         await self._status(final, force=True)
 
     async def _deliver(self, announcement: Announcement, user_id: int) -> str:
-        repo, clock = self.data.repo, self.data.clock
-        user = await repo.users.get(user_id)
-        lang = user.language if user else "it"
+        clock, people = self.data.clock, self.data.people
+        lang = people.language(user_id)
         text, markup = render(self.data, announcement, lang)
         extra = {"rate_limit_args": BULK} if self.app.bot.rate_limiter else {}
         for attempt in range(MAX_TRIES):
@@ -260,7 +259,7 @@ class Broadcaster:
                 await self.pacer.wait(user_id)
             except (Forbidden, BadRequest) as exc:  # trying again will not help
                 if blocked_by_user(exc):
-                    await repo.users.set_blocked(user_id, True, clock.now())
+                    await people.set_blocked(user_id, True, clock.now())
                     return "blocked"
                 log.warning("announcement %d not delivered: %s", announcement.id, exc)
                 return "failed"

@@ -202,8 +202,7 @@ redeem.own_welcome = True  # type: ignore[attr-defined]  # no generic hello befo
 
 async def _tell(context: Ctx, user_id: int, key: str, **values: object) -> None:
     """A message to someone else, in their language; a failure is logged, not raised."""
-    known = await context.repo.users.get(user_id)
-    lang = known.language if known else "it"
+    lang = context.people.language(user_id)
     try:
         await context.bot.send_message(user_id, context.data.texts.text(lang, key, **values))
     except TelegramError as exc:
@@ -320,8 +319,7 @@ async def send_checks(data: BotData, bot, now: datetime) -> int:
             continue
         if not await data.repo.coordinators.check_due(lab.id, coordinator.user_id, month, now):
             continue
-        known = await data.repo.users.get(coordinator.user_id)
-        lang = known.language if known else "it"
+        lang = data.people.language(coordinator.user_id)
         rows = [
             [BUTTONS.button(data.texts.plain(lang, "coord.all_right"), "ok", lab.id)],
             [

@@ -42,7 +42,7 @@ async def on_error(update: object, context: Ctx) -> None:
         log.warning("update %s: Telegram refused a send (%s)", where, error)
         private = update.effective_chat and update.effective_chat.type == ChatType.PRIVATE
         if private and blocked_by_user(error):  # not a deleted account: that is no block
-            await context.repo.users.set_blocked(update.effective_user.id, True, context.now())
+            await context.people.set_blocked(update.effective_user.id, True, context.now())
         return
     if isinstance(error, (TimedOut, RetryAfter)) or (
         isinstance(error, NetworkError) and not isinstance(error, BadRequest)

@@ -195,8 +195,8 @@ async def erase(update: Update, context: Ctx) -> None:
                 promoted.append((result[1], edition))
 
     notice = erasure_mail(context.data, withdrawn, now) if withdrawn else None
-    erased = await repo.privacy.erase(user.id, ended, now, notice)
-    context.people.forget(user.id)  # nothing of them is written behind (a flush only updates)
+    async with context.people.erasing(user.id):  # nothing of them is written behind after it
+        erased = await repo.privacy.erase(user.id, ended, now, notice)
     await forget_files(context.config.smtp, erased.mails, erased.codes)
     context.data.drafts.pop(user.id, None)
     context.application.drop_user_data(user.id)
@@ -252,7 +252,7 @@ async def apply_retention(data: BotData) -> dict[str, int]:
         events_ended={e.id for e in await data.repo.events.all() if e.ends_at <= events_horizon},
     )
     if done.get("users"):
-        data.people.forget_everyone()
+        await data.people.reload()
     touched = {k: v for k, v in done.items() if v}
     if touched:
         log.info("retention applied: %s", ", ".join(f"{k} {v}" for k, v in sorted(touched.items())))

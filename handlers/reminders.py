@@ -136,8 +136,7 @@ async def tick(data: BotData, bot: Bot) -> int:
 
 
 async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occurrence) -> int:
-    user = await data.repo.users.get(user_id)
-    lang = user.language if user else "it"
+    lang = data.people.language(user_id)
     texts, tz = data.texts, data.config.scheduler.tz
     when = say_span(o.starts_at, o.ends_at, tz, lang)
     lines = [
@@ -175,7 +174,7 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
         except TelegramError as exc:
             if blocked_by_user(exc):
                 await data.repo.deliveries.mark(delivery_id, "blocked", data.clock.now())
-                await data.repo.users.set_blocked(user_id, True, data.clock.now())
+                await data.people.set_blocked(user_id, True, data.clock.now())
                 return 0
             log.warning("reminder not delivered: %s", exc)
             await data.repo.deliveries.mark(delivery_id, "failed", data.clock.now())

@@ -144,8 +144,7 @@ async def got_person(update: Update, context: Ctx) -> int:
     log.info("an administrator added a staff member")
     await publish_staff_menu(context.application, user_id)
     try:
-        known = await context.repo.users.get(user_id)
-        lang = known.language if known else "it"
+        lang = context.people.language(user_id)
         await context.bot.send_message(user_id, context.data.texts.text(lang, "roles.welcome"))
         told = context.t("roles.added", person=_id_html(user_id))
     except TelegramError:

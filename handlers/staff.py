@@ -54,6 +54,7 @@ async def status(update: Update, context: Ctx) -> None:
     db = context.repo.db
     size = sum(p.stat().st_size for p in db.files() if p.exists())
     mode = "sandbox" if not context.config.telegram.has_token else context.config.telegram.mode
+    await context.data.write_behind()  # the people met in the last second too
     mail = await context.repo.outbox.by_status()
     sending = await context.repo.announcements.with_status("sending")
     scheduled = await context.repo.announcements.with_status("scheduled")

@@ -27,14 +27,30 @@ async def track(update: Update, context: Ctx) -> None:
     if user is None or user.is_bot:
         return
     people, suggested = context.people, language_for(user.language_code)
-    if any(quiet(update) for quiet in context.data.quiet) and not await people.known(user.id):
+    if any(quiet(update) for quiet in context.data.quiet) and not people.knows(user.id):
         context.lang = suggested  # asking what is stored, or to be forgotten, stores nothing
         return
-    context.lang, context.first_contact = await people.seen(user.id, suggested, context.now())
+    context.lang, context.first_contact = people.seen(user.id, suggested, context.now())
+    if people.unwritten(user.id) and not (context.first_contact and only_answered(update)):
+        await people.write(user.id)  # they do more than say hello: their row first
     if context.first_contact:
         log.info("a new person")  # how many in all: /stato (a count here cost a query each)
         if context.is_staff(user.id):
             await publish_staff_menu(context.application, user.id)
+
+
+def only_answered(update: Update) -> bool:
+    """A first update that only gets an answer (a greeting, a question, a location): the new
+    person's row can be written behind. A deep link, a command, a button may store something of
+    theirs, so their row is written first."""
+    message = update.message
+    if message is None:
+        return False
+    if message.location is not None:
+        return True
+    text = message.text or ""
+    words = text.split()
+    return not text.startswith("/") or (len(words) == 1 and words[0].split("@")[0] == "/start")
 
 
 async def membership(update: Update, context: Ctx) -> None:
@@ -43,7 +59,7 @@ async def membership(update: Update, context: Ctx) -> None:
         return
     status = change.new_chat_member.status
     blocked = status in (ChatMember.BANNED, ChatMember.LEFT)
-    await context.repo.users.set_blocked(change.from_user.id, blocked, context.now())
+    await context.people.set_blocked(change.from_user.id, blocked, context.now())
     log.info("a user %s the bot", "blocked" if blocked else "unblocked")
 
 

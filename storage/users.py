@@ -29,6 +29,7 @@ class Seen:
     at: datetime  # the latest update
     count: int  # how many updates
     language: str  # the language Telegram suggested in the latest one
+    since: datetime | None = None  # someone new, not in the table yet: their first update
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -71,33 +72,50 @@ class UsersRepo:
 
     async def seen_many(self, seen: list[Seen]) -> set[int]:
         """Record the interactions of many people in one statement (one transaction); returns
-        the ids that were found. Rows are only updated, never inserted: someone erased in the
-        meanwhile stays erased. A block recorded at or after a person's latest update (a
-        refused message, their own block) stands; one recorded before it is lifted, as `seen`
-        lifts it."""
+        the ids written. New people (`since` set) are inserted; the others are only updated,
+        so someone erased in the meanwhile stays erased. A block recorded at or after a
+        person's latest update (a refused message, their own block) stands; one recorded before
+        it is lifted: writing to the bot means no longer blocking it. A language chosen with
+        /lingua stays."""
         if not seen:
             return set()
         # A write with RETURNING: it has committed once its rows are read, in one round trip.
         rows = await self._db.fetch_all(
             """
-            UPDATE users SET
-                last_seen = max(users.last_seen, p.at),
-                interactions = users.interactions + p.n,
-                language = CASE WHEN users.language_explicit THEN users.language
-                                ELSE p.suggested END,
-                blocked = CASE WHEN users.blocked_at >= p.at THEN users.blocked ELSE 0 END,
-                blocked_at = CASE WHEN users.blocked_at >= p.at THEN users.blocked_at END
-            FROM (
+            INSERT INTO users (id, language, first_seen, last_seen, interactions)
+            SELECT p.id, p.suggested, coalesce(p.since, p.at), p.at, p.n FROM (
                 SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at,
-                       json_extract(value, '$[2]') AS n, json_extract(value, '$[3]') AS suggested
+                       json_extract(value, '$[2]') AS n, json_extract(value, '$[3]') AS suggested,
+                       json_extract(value, '$[4]') AS since
                 FROM json_each(?)
             ) AS p
-            WHERE users.id = p.id
-            RETURNING users.id
+            WHERE p.since IS NOT NULL OR p.id IN (SELECT id FROM users)
+            ON CONFLICT (id) DO UPDATE SET
+                last_seen = max(users.last_seen, excluded.last_seen),
+                interactions = users.interactions + excluded.interactions,
+                language = CASE WHEN users.language_explicit THEN users.language
+                                ELSE excluded.language END,
+                blocked = CASE WHEN users.blocked_at >= excluded.last_seen THEN users.blocked
+                               ELSE 0 END,
+                blocked_at = CASE WHEN users.blocked_at >= excluded.last_seen THEN users.blocked_at
+                             END
+            RETURNING id
             """,
-            (json.dumps([[s.id, to_db(s.at), s.count, s.language] for s in seen]),),
+            (
+                json.dumps(
+                    [
+                        [s.id, to_db(s.at), s.count, s.language, s.since and to_db(s.since)]
+                        for s in seen
+                    ]
+                ),
+            ),
         )
         return {row[0] for row in rows}
+
+    async def languages(self) -> list[tuple[int, str, bool]]:
+        """Everyone, with the language replies use and whether they chose it."""
+        rows = await self._db.fetch_all("SELECT id, language, language_explicit FROM users")
+        return [(row[0], row[1], bool(row[2])) for row in rows]
 
     async def get(self, user_id: int) -> User | None:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))

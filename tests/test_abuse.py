@@ -79,6 +79,7 @@ async def test_a_chat_flooding_holds_one_slot_and_the_others_are_served_first(st
     flooder, neighbour = bot.user(), bot.user()
     await flooder.send("/laboratori")
     await neighbour.send("/start")
+    await bot.people.flush()  # her row is written: her /help waits for no database
     app, before = bot.app, len(bot.api.calls)
     for _ in range(400):
         update = flooder.tap_update("lab:v0:list")  # taps on an old button: answered, no edit

@@ -1,7 +1,8 @@
-"""Knowing people off the reply path (`bot.people`): a person's first update is written at once,
-the later ones behind, in one statement, every second and at stop (with the anonymous record of
-what was asked, `bot.asked`); what a person decides is written before the reply; an erasure is
-never undone by what was waiting to be written."""
+"""Knowing people off the reply path (`bot.people`): everyone known is in memory from the start,
+and what updates say (a new person's row, last seen) is written behind, in one statement, every
+second and at stop (with the anonymous record of what was asked, `bot.asked`); a new person's row
+is written before anything else of theirs; what a person decides is written before the reply; an
+erasure is never undone by what was waiting to be written."""
 
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ async def interactions(bot, user_id: int) -> int:
     return int(await bot.repo.db.scalar("SELECT interactions FROM users WHERE id = ?", (user_id,)))
 
 
-async def test_a_first_contact_is_written_at_once_and_later_updates_behind(bot, clock):
+async def test_a_first_contact_is_written_behind_like_every_later_update(bot, clock):
     anna = bot.user()
     first = await anna.send("/start")
-    assert OFFER in first[1].plain  # a first contact: the notifications offer
+    assert OFFER in first[1].plain  # known as new without asking the database
     t0 = clock.now()
-    stored = await bot.repo.users.get(anna.id)  # her row exists before any flush
+    assert await bot.repo.users.get(anna.id) is None  # her row waits to be written
+    assert bot.people.pending == 1
+    assert await bot.people.flush() == 1
+    stored = await bot.repo.users.get(anna.id)
     assert stored is not None and stored.first_seen == stored.last_seen == t0
     clock.advance(timedelta(minutes=5))
     assert len(await anna.send("/start")) == 1  # known: offered once
@@ -45,15 +49,41 @@ async def test_a_first_contact_is_written_at_once_and_later_updates_behind(bot, 
     assert await bot.people.flush() == 0  # nothing new: nothing written
 
 
+async def test_a_new_persons_row_is_written_before_anything_else_of_theirs(bot, clock):
+    """Only a first update that just gets an answer waits: a second one, a button, a deep link,
+    a command write the new person's row first, so nothing of theirs is stored for someone the
+    database does not know (the retention would take it for an orphan)."""
+    anna = bot.user()
+    await anna.send("/start")
+    t0 = clock.now()
+    clock.advance(timedelta(milliseconds=300))
+    await anna.press("⬜ Annunci della rete")  # within the second: her row first
+    stored = await bot.repo.users.get(anna.id)
+    assert stored is not None and stored.first_seen == t0 and stored.last_seen == clock.now()
+    assert await interactions(bot, anna.id) == 2
+    assert await bot.repo.subscriptions.topics(anna.id) == {"annunci"}
+    assert bot.people.pending == 0
+    for first in ("/start lab_spazio-q", "/notifiche", "/iscrizione"):
+        person = bot.user()
+        await person.send(first)
+        assert await bot.repo.users.get(person.id) is not None, first
+    for first in ("/start", "orari di spazio q", "/start@LabSocialiPaviaBot"):
+        person = bot.user()
+        await person.send(first)
+        assert await bot.repo.users.get(person.id) is None, first  # within the second
+    assert await bot.people.flush() == 3
+
+
 async def test_after_a_restart_a_known_person_is_not_new(start_bot, config):
     bot = await start_bot(config)
     anna = bot.user()
     await anna.send("/start")
-    await stop(bot.app)
-    again = await start_bot(config)  # the same database, nothing in memory
+    await stop(bot.app)  # her row is written at stop
+    again = await start_bot(config)  # the same database: read into memory at start
     replies = await again.user(anna.id).send("/start")
     assert len(replies) == 1 and OFFER not in replies.text
-    assert await interactions(again, anna.id) == 2  # the first update after a start is written
+    assert await again.people.flush() == 1
+    assert await interactions(again, anna.id) == 2
 
 
 async def test_what_a_person_decides_is_written_before_the_reply(bot):
@@ -75,6 +105,7 @@ async def test_what_a_person_decides_is_written_before_the_reply(bot):
 async def test_telegrams_language_is_followed_at_once_and_written_behind(bot):
     marco = bot.user(language_code="it")
     await marco.send("/start")
+    await bot.people.flush()
     marco.data["language_code"] = "en"
     assert "Hi " in (await marco.send("/start")).text  # the reply follows at once
     assert (await bot.repo.users.get(marco.id)).language == "it"
@@ -114,23 +145,34 @@ async def test_an_erasure_is_not_undone_by_what_was_waiting_to_be_written(bot, c
 
 
 async def test_a_flush_crossing_an_erasure_brings_nobody_back(bot, clock):
-    """The write-behind has taken its batch, with the person's last seen, when the erasure runs
-    first: its write comes after the erasure and must not bring them back."""
-    anna = bot.user()
-    await anna.send("/start")
-    clock.advance(timedelta(seconds=1))
-    await anna.send("orari di spazio q")
-    async with bot.repo.db.transaction():  # the database is busy for a moment, and meanwhile
-        erasing = asyncio.create_task(bot.repo.privacy.erase(anna.id, set(), clock.now()))
-        await asyncio.sleep(0)  # one turn: the erasure waits for the database first,
-        flushing = asyncio.create_task(bot.people.flush())
-        await asyncio.sleep(0)  # then the flush takes its batch and waits behind it
-        assert bot.people.pending == 0 and not erasing.done() and not flushing.done()
-    await erasing
-    assert await flushing == 0  # nobody to update
-    assert await bot.repo.users.get(anna.id) is None
-    assert traces(await every_value(bot), anna.id, []) == []
-    assert OFFER in (await anna.send("/start")).text  # known as new again, not as erased
+    """The write-behind has taken its batch, with the person's last seen or their whole new
+    row, when the erasure starts: whichever gets the database first, nobody comes back."""
+
+    async def erase(person) -> None:  # as /cancellami does
+        async with bot.people.erasing(person.id):
+            await bot.repo.privacy.erase(person.id, set(), clock.now())
+
+    for flush_first in (True, False):
+        for new in (True, False):
+            person = bot.user()
+            await person.send("/start")  # someone new: their whole row waits to be written
+            if not new:
+                await bot.people.flush()
+                clock.advance(timedelta(seconds=1))
+                await person.send("orari di spazio q")  # their last seen waits to be written
+            assert bot.people.pending == 1
+            async with bot.repo.db.transaction():  # the database is busy for a moment
+                one = asyncio.create_task(bot.people.flush() if flush_first else erase(person))
+                await asyncio.sleep(0)
+                two = asyncio.create_task(erase(person) if flush_first else bot.people.flush())
+                await asyncio.sleep(0)
+                assert not one.done() and not two.done()
+            await asyncio.gather(one, two)
+            assert await bot.repo.users.get(person.id) is None
+            assert traces(await every_value(bot), person.id, []) == []
+            assert not bot.people.knows(person.id)
+            assert OFFER in (await person.send("/start")).text  # new again, not erased
+            await bot.people.flush()
 
 
 async def test_the_statistics_and_the_data_export_count_the_last_second(bot, clock):
@@ -153,26 +195,33 @@ async def test_the_retention_keeps_who_just_wrote_and_forgets_who_it_deletes(bot
     await bruno.send("/start")
     clock.advance(timedelta(days=800))  # past `inactive_months` (24)
     await anna.send("ciao")  # in the last second
+    cora = bot.user(first_name="Cora")
+    await cora.send("/start")  # new in the last second: her row not written yet
     done = await apply_retention(bot.app.bot_data)
+    assert len(await cora.send("/start")) == 1  # still known: no second offer
     assert done["users"] == 1
     assert await bot.repo.users.get(anna.id) is not None
     assert await bot.repo.users.get(bruno.id) is None
     assert OFFER in (await bruno.send("/start")).text  # a new person again, and stored
+    await bot.people.flush()
     assert await bot.repo.users.get(bruno.id) is not None
 
 
 async def test_a_stop_writes_what_was_waiting(start_bot, config, clock):
     bot = await start_bot(config)
-    anna = bot.user()
+    anna, bruno = bot.user(), bot.user()
     await anna.send("/start")
+    await bot.people.flush()
     clock.advance(timedelta(minutes=1))
     await anna.send("ciao")
-    assert bot.people.pending == 1
+    await bruno.send("/start")  # someone new
+    assert bot.people.pending == 2
     await stop(bot.app)
     db = await Database.open(config.storage.path)
     try:
         stored = await UsersRepo(db).get(anna.id)
         assert stored is not None and stored.last_seen == clock.now()
+        assert await UsersRepo(db).get(bruno.id) is not None
     finally:
         await db.close()
 

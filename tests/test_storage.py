@@ -169,6 +169,7 @@ async def test_backup_of_the_live_database_while_the_bot_writes(bot, tmp_path, c
     people = [bot.user() for _ in range(5)]
     for person in people:
         await person.send("/start")
+    await bot.people.flush()  # as the write-behind does within a second (`bot.people`)
     config_file = tmp_path / "backup.toml"
     config_file.write_text(f'[storage]\npath = "{bot.repo.db.path}"\n', encoding="utf-8")
     # The bot holds the database open (WAL, uncheckpointed writes): the copy must have them.

@@ -287,8 +287,7 @@ async def tell_sessions_changed(
     for signup in await context.repo.signups.of_edition(edition.id):
         if signup.status != "confirmed":
             continue
-        user = await context.repo.users.get(signup.user_id)
-        lang = user.language if user else "it"
+        lang = context.people.language(signup.user_id)
         session = added or removed
         assert session is not None
         when = say_span(session.starts_at, session.ends_at, tz, lang)
@@ -313,8 +312,7 @@ async def tell_sessions_changed(
 
 
 async def tell_promoted(context: Ctx, promoted: Signup, edition: Edition) -> None:
-    user = await context.repo.users.get(promoted.user_id)
-    lang = user.language if user else "it"
+    lang = context.people.language(promoted.user_id)
     texts = context.data.texts
     text = texts.text(lang, "scuola.promoted", code=promoted.code, title=edition.title)
     try:

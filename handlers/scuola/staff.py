@@ -377,8 +377,7 @@ async def announce_opening(context: Ctx, edition: Edition) -> None:
     limits thanks to the rate limiter; blocked users are recorded and skipped next time)."""
     texts = context.data.texts
     for user_id in await context.repo.subscriptions.subscribers("scuola"):
-        user = await context.repo.users.get(user_id)
-        lang = user.language if user else "it"
+        lang = context.people.language(user_id)
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -394,7 +393,7 @@ async def announce_opening(context: Ctx, edition: Edition) -> None:
             )
         except TelegramError as exc:
             if blocked_by_user(exc):
-                await context.repo.users.set_blocked(user_id, True, context.now())
+                await context.people.set_blocked(user_id, True, context.now())
             else:  # a chat Telegram does not know, a deleted account: not a block
                 log.warning("could not tell a subscriber about a new edition: %s", exc)
 
