@@ -241,7 +241,7 @@ def build(kind: str, api: Any, folder: Path) -> Any:
     )
     app = builder.defaults(defaults).concurrent_updates(64).build()
 
-    def menu() -> InlineKeyboardMarkup:  # built per reply, as the bot does
+    def menu() -> InlineKeyboardMarkup:  # built per reply, as a bare bot would
         return InlineKeyboardMarkup.de_json(MENU_KEYBOARD, None)
 
     met: set[int] = set()

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.asked import Asked
@@ -108,6 +108,9 @@ class BotData:
         # Updates that must not start a record of someone unknown (privacy requests).
         self.quiet: list[Callable[[object], bool]] = []
         self.known_commands: frozenset[str] | None = None  # found once, for the group guard
+        # Keyboards that depend only on the language (the main menu, the notifications offer):
+        # built once per language; PTB's objects are immutable, so one serves every reply.
+        self.keyboards: dict[tuple[str, str], InlineKeyboardMarkup] = {}
 
     @property
     def admin_ids(self) -> frozenset[int]:
@@ -127,6 +130,9 @@ class BotData:
         `bot.asked`: what was asked), as the job does every second: before reading it, and at
         stop. Returns how many rows."""
         return await self.people.flush() + await self.asked.flush()
+
+
+Markup = InlineKeyboardMarkup
 
 
 class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
@@ -182,6 +188,14 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def t(self, key: str, **values: object) -> str:
         """A text in the user's language, as Telegram HTML, values escaped."""
         return self.bot_data.texts.text(self.lang, key, **values)
+
+    def keyboard(self, name: str, build: Callable[[], Markup]) -> Markup:
+        """The keyboard `name` in the user's language, built by `build` the first time."""
+        key = (name, self.lang)
+        markup = self.bot_data.keyboards.get(key)
+        if markup is None:
+            markup = self.bot_data.keyboards[key] = build()
+        return markup
 
     def label(self, key: str, **values: object) -> str:
         """A plain text (button labels, alerts) in the user's language."""

@@ -30,13 +30,16 @@ def main_menu(context: Ctx) -> InlineKeyboardMarkup:
     def button(item: str, key: str) -> InlineKeyboardButton:
         return BUTTONS.button(context.label(key), item)
 
-    return InlineKeyboardMarkup(
-        [
-            [button("labs", "menu.labs")],
-            [button("scuola", "menu.scuola"), button("events", "menu.events")],
-            [button("notify", "menu.notifications"), button("help", "menu.help")],
-            [button("lang", "menu.language")],
-        ]
+    return context.keyboard(
+        "menu",
+        lambda: InlineKeyboardMarkup(
+            [
+                [button("labs", "menu.labs")],
+                [button("scuola", "menu.scuola"), button("events", "menu.events")],
+                [button("notify", "menu.notifications"), button("help", "menu.help")],
+                [button("lang", "menu.language")],
+            ]
+        ),
     )
 
 

@@ -72,7 +72,8 @@ async def offer(update: Update, context: Ctx) -> None:
     """After the very first /start: the same toggles, all off until the person says so."""
     user = update.effective_user
     assert user is not None
-    text, markup = view(context, set(), first_time=True)
+    text = context.t("notify.offer")
+    markup = context.keyboard("notify.offer", lambda: view(context, set(), first_time=True)[1])
     await context.bot.send_message(user.id, text, reply_markup=markup)
 
 
