@@ -8,11 +8,12 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker(module: str, *args: str) -> dict[str, float]:
+def worker(module: str, *args: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", module, *args],
         capture_output=True,
@@ -46,7 +47,7 @@ RSS_TARGET_MB = 70
 
 def foundation_tables() -> list[str]:
     """Two tables: per kind of update, then per process (fresh interpreters)."""
-    from bench.foundation import ACTIVE_USERS, LATENCY_N, SEEDED_USERS
+    from bench.foundation import ACTIVE_USERS, LATENCY_N, ON_FIRST_USE, SEEDED_USERS
 
     # This machine's neighbours slow whole runs down (±30% between runs, alike for every row):
     # the three bots take turns, ROUNDS times, and each row keeps each bot's best run.
@@ -100,6 +101,13 @@ def foundation_tables() -> list[str]:
         "build → first getUpdates ms",
         {bot: best(bot, "startup_ms") for bot in BOTS},
         ".1f",
+    )
+    lazy = runs["labbot"][0]
+    names = ", ".join(lazy["loaded_names"]) or "none"
+    lines.append(
+        f"| of {len(ON_FIRST_USE)} libraries few updates need ({', '.join(ON_FIRST_USE)}), "
+        f"loaded at start | {lazy['loaded_at_start']} ({names}) | | | | on first use: "
+        f"{'yes' if not lazy['loaded_at_start'] else '**no**'} |"
     )
     row("RSS after start MB", {bot: median(bot, "rss_start_mb") for bot in BOTS}, ".1f")
     loaded = {bot: median(bot, "rss_loaded_mb") for bot in BOTS}
@@ -265,6 +273,9 @@ def dev_set_score() -> str:
 
 
 def main() -> None:
+    from bench.foundation import compile_bytecode
+
+    compile_bytecode()
     print(f"# labbot benchmarks — Python {platform.python_version()}, {os.cpu_count()} cores")
     print(
         "# labbot against two baselines that import nothing of the bot: a bare PTB echo, and a "

@@ -7,6 +7,11 @@ running). A configuration or database problem is printed plainly and exits with 
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":  # the program (not this module imported, as the tests do)
+    gc.disable()  # during the imports; `bot.app.settle_memory` resumes collections once started
+
 import argparse
 import logging
 import sys

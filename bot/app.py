@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import replace
 
@@ -37,6 +38,19 @@ log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "1:sandbox"
 WRITE_BEHIND = "write-behind"  # the job that writes `bot.people` and `bot.asked` every second
+
+
+def settle_memory() -> None:
+    """Once the bot is built: what exists now (the libraries, the directory, the catalogs,
+    the matcher: about 60,000 objects) lives as long as the process, so later collections stop
+    looking through it (`gc.freeze`). `python -m bot` holds collections back while it imports
+    (they cost about a fifth of the import time, looking for garbage among objects that are all
+    alive); they resume here. Where they were never held back (the tests start many bots in one
+    process), nothing is frozen."""
+    if gc.isenabled():
+        return
+    gc.freeze()  # without a collection first: it would find ~600 objects and cost ~30 ms
+    gc.enable()
 
 
 class LabApplication(Application):
@@ -183,6 +197,7 @@ def build_application(
     data.flood_guard = FloodGuard(config.abuse, data.clock)
     data.broadcaster = Broadcaster(app)
     register_all(app)
+    settle_memory()
     return app
 
 

@@ -57,3 +57,36 @@ def test_common_updates_do_not_load_what_they_do_not_need():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+GC_SCRIPT = """
+import gc, json, sys, tempfile
+from pathlib import Path
+import bot.__main__  # imported, not run: collections go on as usual
+imported = gc.isenabled()
+gc.disable()  # as `python -m bot` does before its imports
+from bot.app import build_application
+from bot.config import Config, StorageConfig, TelegramConfig
+with tempfile.TemporaryDirectory() as tmp:
+    config = Config(telegram=TelegramConfig(rate_limit=False),
+                    storage=StorageConfig(path=Path(tmp) / "b.sqlite3"))
+    build_application(config)
+    built = (gc.isenabled(), gc.get_freeze_count())
+    build_application(config)  # a second bot: collections were on, nothing more is frozen
+    print(json.dumps([imported, *built, gc.get_freeze_count() <= built[1]]))
+"""
+
+
+def test_collections_held_back_while_importing_resume_once_the_bot_is_built():
+    result = subprocess.run(
+        [sys.executable, "-c", GC_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    imported, enabled, frozen, unchanged = json.loads(result.stdout.strip().splitlines()[-1])
+    assert imported and enabled and unchanged
+    assert frozen > 10_000  # the libraries and the bot's own objects, out of later collections
