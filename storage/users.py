@@ -47,29 +47,6 @@ class UsersRepo:
     def __init__(self, db: Database):
         self._db = db
 
-    async def seen(self, user_id: int, language: str, now: datetime) -> tuple[User, bool]:
-        """Record an interaction; returns the user and whether this was the first one.
-
-        `language` is the one Telegram suggests; it replaces the stored one unless the user chose
-        theirs with /lingua. Talking to the bot means they no longer block it.
-        """
-        stamp = to_db(now)
-        row = await self._db.fetch_one(
-            """
-            INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET
-                last_seen = excluded.last_seen,
-                interactions = interactions + 1,
-                blocked = 0,
-                blocked_at = NULL,
-                language = CASE WHEN language_explicit THEN language ELSE excluded.language END
-            RETURNING *
-            """,
-            (user_id, language, stamp, stamp),
-        )
-        assert row is not None  # RETURNING always yields the row
-        return _user(row), row["interactions"] == 1
-
     async def seen_many(self, seen: list[Seen]) -> set[int]:
         """Record the interactions of many people in one statement (one transaction); returns
         the ids written. New people (`since` set) are inserted; the others are only updated,

@@ -330,12 +330,13 @@ def _seed_subscriber(db_path: Path, user_id: int) -> None:
     from datetime import UTC, datetime
 
     from storage import Database, Repos
+    from storage.users import Seen
 
     async def seed() -> None:
         repo = Repos.over(await Database.open(db_path))
         now = datetime.now(UTC)
         try:
-            await repo.users.seen(user_id, "it", now)
+            await repo.users.seen_many([Seen(user_id, now, 1, "it", since=now)])
             await repo.subscriptions.set(user_id, "assemblea", True, now)
         finally:
             await repo.db.close()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.sandbox import Replies
+from storage.users import Seen
 from tests.conftest import STAFF_ID
 
 
@@ -193,8 +194,8 @@ async def test_staff_status_for_staff(bot):
 async def test_staff_status_in_numbers_and_words_nobody_can_misread(bot, clock):
     italian = bot.user(STAFF_ID)
     assert "In funzione da: meno di un minuto" in (await italian.send("/stato")).text
-    for user_id in range(1, 1234):  # with the staff member, 1234 people
-        await bot.repo.users.seen(user_id, "it", clock.now())
+    now = clock.now()  # with the staff member, 1234 people
+    await bot.repo.users.seen_many([Seen(i, now, 1, "it", since=now) for i in range(1, 1234)])
     clock.advance(timedelta(hours=1, minutes=1))
     assert "In funzione da: 1 ora e 1 minuto" in (await italian.send("/stato")).text
     clock.advance(timedelta(days=3, hours=3, minutes=4))

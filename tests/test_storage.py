@@ -12,6 +12,7 @@ from domain.scuola import Draft, Edition
 from storage import Database, DatabaseError, Repos, UsersRepo
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from storage.outbox import NewMail
+from storage.users import Seen
 
 
 async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
@@ -32,7 +33,8 @@ async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
 async def test_reopening_applies_nothing_twice(tmp_path):
     path = tmp_path / "bot.sqlite3"
     db = await Database.open(path)
-    await UsersRepo(db).seen(1, "it", datetime.now(UTC))
+    now = datetime.now(UTC)
+    await UsersRepo(db).seen_many([Seen(1, now, 1, "it", since=now)])
     await db.close()
     db = await Database.open(path)
     try:
@@ -146,19 +148,27 @@ async def test_users_are_tracked(tmp_path):
     users = UsersRepo(db)
     t0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     try:
-        user, first = await users.seen(42, "en", t0)
-        assert first and user.language == "en" and user.first_seen == t0
-        user, first = await users.seen(42, "en", t0)  # same instant: still not "first"
-        assert not first
+        assert await users.seen_many([Seen(42, t0, 2, "en", since=t0)]) == {42}  # someone new
+        user = await users.get(42)
+        assert user is not None and user.language == "en" and user.first_seen == t0
+        assert await users.seen_many([Seen(7, t0, 1, "en")]) == set()  # unknown: not inserted
+        assert await users.get(7) is None
         await users.set_language(42, "it")
-        user, _ = await users.seen(42, "en", t0 + timedelta(hours=1))
+        later = t0 + timedelta(hours=1)
+        assert await users.seen_many([Seen(42, later, 3, "en")]) == {42}
+        user = await users.get(42)
         assert user.language == "it" and user.language_explicit  # the choice sticks
-        assert user.last_seen == t0 + timedelta(hours=1) and user.first_seen == t0
+        assert user.last_seen == later and user.first_seen == t0
+        assert await users.seen_many([Seen(42, t0, 1, "en", since=t0)]) == {42}  # again: kept
+        user = await users.get(42)
+        assert user.first_seen == t0 and user.last_seen == later  # never back in time
         await users.set_blocked(42, True, t0)
         assert (await users.get(42)).blocked  # type: ignore[union-attr]
-        user, _ = await users.seen(42, "it", t0 + timedelta(days=1))
-        assert not user.blocked  # writing to the bot again means it is unblocked
-        assert await users.get(7) is None
+        assert await users.seen_many([Seen(42, t0 + timedelta(days=1), 1, "it")]) == {42}
+        assert not (await users.get(42)).blocked  # writing again means it is unblocked
+        assert await users.languages() == [(42, "it", True)]
+        rows = await db.fetch_all("SELECT interactions FROM users")
+        assert [r[0] for r in rows] == [7]
     finally:
         await db.close()
 
