@@ -37,10 +37,11 @@ def register_all(app: Application) -> None:
     app.add_handler(TypeHandler(Update, flows.leave_on_command), group=flows.LEAVE_GROUP)
     # Group 0's first: what nothing else takes, so the commonest updates are not matched
     # against every command and conversation first: /start, the main menu's buttons, and
-    # plain text from someone in no staff flow.
+    # plain text and a shared position from someone in no staff flow.
     core.register_first(app)
     menu.register(app)
     questions.register_first(app)
+    labs.register_first(app)
     scuola.register(app)  # group -1: an open sign-up form takes its answers before any feature
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola.register_staff(app)
