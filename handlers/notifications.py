@@ -69,7 +69,8 @@ async def show(update: Update, context: Ctx) -> None:
 
 
 async def offer(update: Update, context: Ctx) -> None:
-    """After the very first /start: the same toggles, all off until the person says so."""
+    """To someone new whose first update is /start: the same toggles, all off until the person
+    says so (someone who first asked a question finds them under 🔔 in the menu)."""
     user = update.effective_user
     assert user is not None
     text = context.t("notify.offer")

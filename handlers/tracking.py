@@ -27,8 +27,10 @@ async def track(update: Update, context: Ctx) -> None:
     if user is None or user.is_bot:
         return
     people, suggested = context.people, language_for(user.language_code)
-    if any(quiet(update) for quiet in context.data.quiet) and not people.knows(user.id):
-        context.lang = suggested  # asking what is stored, or to be forgotten, stores nothing
+    if not people.knows(user.id) and (
+        update.my_chat_member is not None or any(quiet(update) for quiet in context.data.quiet)
+    ):  # asking what is stored or to be forgotten, a block by someone erased: nothing stored
+        context.lang = suggested
         return
     context.lang, context.first_contact = people.seen(user.id, suggested, context.now())
     if people.unwritten(user.id) and not (context.first_contact and only_answered(update)):

@@ -120,6 +120,12 @@ async def test_a_user_who_blocks_the_bot_is_recorded(bot):
     assert (await bot.repo.users.get(anna.id)).blocked
     await bot.deliver(member_update("member"))
     assert not (await bot.repo.users.get(anna.id)).blocked
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    await bot.deliver(member_update("kicked"))  # she goes: her erasure is not undone
+    await bot.deliver(member_update("member"))
+    await bot.people.flush()
+    assert await bot.repo.users.get(anna.id) is None and not bot.people.knows(anna.id)
 
 
 async def test_a_crash_in_a_handler_is_reported_kindly(start_bot, config, caplog):
