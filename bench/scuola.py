@@ -24,7 +24,7 @@ EDITION = """
 [[edition]]
 id = "bench"
 title = "Bench"
-capacity = 100
+capacity = 1000  # a place for everyone: this measures conversations, not the waiting list
 
 [[edition.sessions]]
 when = "03/12/2030 17:30-19:30"
