@@ -20,7 +20,7 @@ Writing that down on every update would put a database write on the path of ever
   chosen with the button goes through `choose_language`; opt-ins, sign-ups, consents and
   erasures are written by their features.
 - Written behind never brings back someone erased meanwhile: an erasure runs inside `erasing`,
-  which waits for a flush in flight and drops what was waiting; the retention's deletions are
+  which lets a flush in flight end first and drops what was waiting; the retention's deletions are
   followed by `reload`. A flush updates existing rows and inserts only the new people it holds.
 
 Readers that must see the last second (the data export, the statistics, the retention) write
@@ -134,11 +134,12 @@ class People:
 
     @asynccontextmanager
     async def erasing(self, user_id: int) -> AsyncIterator[None]:
-        """Around the erasure of the person's rows: no flush is in flight with something of
-        theirs, and nothing of theirs waits to be written."""
+        """Around the erasure of the person's rows: a flush in flight with something of theirs
+        ends first, and nothing of theirs waits to be written. (The erasure itself does not
+        hold flushes back: what they send while it runs is a new first contact.)"""
         async with self._flushing:
             self.forget(user_id)
-            yield
+        yield
 
     async def reload(self) -> None:
         """Rows were deleted in bulk (the retention): whoever is no longer in the database is
