@@ -46,9 +46,10 @@ asyncio.run(main())
 """
 
 
-def test_common_updates_do_not_load_what_they_do_not_need():
+def run_fresh(script: str) -> object:
+    """Run `script` in a fresh interpreter; what it printed last, as JSON."""
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT % (LAZY,)],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -56,7 +57,11 @@ def test_common_updates_do_not_load_what_they_do_not_need():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_common_updates_do_not_load_what_they_do_not_need():
+    assert run_fresh(SCRIPT % (LAZY,)) == []
 
 
 GC_SCRIPT = """
@@ -78,15 +83,6 @@ with tempfile.TemporaryDirectory() as tmp:
 
 
 def test_collections_held_back_while_importing_resume_once_the_bot_is_built():
-    result = subprocess.run(
-        [sys.executable, "-c", GC_SCRIPT],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    imported, enabled, frozen, unchanged = json.loads(result.stdout.strip().splitlines()[-1])
+    imported, enabled, frozen, unchanged = run_fresh(GC_SCRIPT)  # type: ignore[misc]
     assert imported and enabled and unchanged
     assert frozen > 10_000  # the libraries and the bot's own objects, out of later collections
