@@ -132,9 +132,6 @@ class BotData:
         return await self.people.flush() + await self.asked.flush()
 
 
-Markup = InlineKeyboardMarkup
-
-
 class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     """`context` in every handler: `context.repo.users`, `context.t("key")`, ..."""
 
@@ -189,7 +186,9 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
         """A text in the user's language, as Telegram HTML, values escaped."""
         return self.bot_data.texts.text(self.lang, key, **values)
 
-    def keyboard(self, name: str, build: Callable[[], Markup]) -> Markup:
+    def keyboard(
+        self, name: str, build: Callable[[], InlineKeyboardMarkup]
+    ) -> InlineKeyboardMarkup:
         """The keyboard `name` in the user's language, built by `build` the first time."""
         key = (name, self.lang)
         markup = self.bot_data.keyboards.get(key)
