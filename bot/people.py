@@ -19,7 +19,7 @@ Writing that down on every update would put a database write on the path of ever
 - What a person decides is written at once, before the reply says it was done: the language
   chosen with the button goes through `choose_language`; opt-ins, sign-ups, consents and
   erasures are written by their features.
-- Written behind never brings back someone erased meanwhile: an erasure runs inside `erasing`,
+- Written behind never brings back someone erased meanwhile: an erasure starts with `erase`,
   which lets a flush in flight end first and drops what was waiting; the retention's deletions are
   followed by `reload`. A flush updates existing rows and inserts only the new people it holds.
 
@@ -32,8 +32,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 from storage.users import Seen, UsersRepo
@@ -132,14 +130,12 @@ class People:
         self._pending.pop(user_id, None)
         self._unwritten.discard(user_id)
 
-    @asynccontextmanager
-    async def erasing(self, user_id: int) -> AsyncIterator[None]:
-        """Around the erasure of the person's rows: a flush in flight with something of theirs
+    async def erase(self, user_id: int) -> None:
+        """Before the erasure of the person's rows: a flush in flight with something of theirs
         ends first, and nothing of theirs waits to be written. (The erasure itself does not
         hold flushes back: what they send while it runs is a new first contact.)"""
         async with self._flushing:
             self.forget(user_id)
-        yield
 
     async def reload(self) -> None:
         """Rows were deleted in bulk (the retention): whoever is no longer in the database is

@@ -195,8 +195,8 @@ async def erase(update: Update, context: Ctx) -> None:
                 promoted.append((result[1], edition))
 
     notice = erasure_mail(context.data, withdrawn, now) if withdrawn else None
-    async with context.people.erasing(user.id):  # nothing of them is written behind after it
-        erased = await repo.privacy.erase(user.id, ended, now, notice)
+    await context.people.erase(user.id)  # nothing of them is written behind after it
+    erased = await repo.privacy.erase(user.id, ended, now, notice)
     await forget_files(context.config.smtp, erased.mails, erased.codes)
     context.data.drafts.pop(user.id, None)
     context.application.drop_user_data(user.id)
