@@ -19,9 +19,6 @@ _MOMENT = re.compile(
     rf"(?:\s*(?:-|–|\balle\b|\ba\b|\bto\b|\buntil\b)\s*(?P<end>{_CLOCK}))?\s*$",
     re.IGNORECASE,
 )
-_DAY_MONTH = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})\s*$")
-_RELATIVE = {"oggi": 0, "stasera": 0, "today": 0, "tonight": 0, "domani": 1, "tomorrow": 1,
-             "dopodomani": 2}  # fmt: skip
 _WEEKDAY_WORDS = {
     **{name: n for n, name in enumerate(
         ["lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato", "domenica"])},
@@ -45,7 +42,6 @@ _MONTH_WORDS = {
     **{m.lower(): n for n, m in enumerate(MONTHS["it"], start=1)},
     **{m.lower(): n for n, m in enumerate(MONTHS["en"], start=1)},
 }
-_DAY_NAMED_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)(?:\s+(\d{4}))?$")
 
 
 class DateProblem(ValueError):
@@ -95,60 +91,192 @@ def local(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 
 def _plain(text: str) -> str:
-    """Lower case, accents off ("lunedì" -> "lunedi"), "il"/"the"/"next" dropped."""
-    text = text.lower().translate(str.maketrans("àèéìòù", "aeeiou")).strip(" ,")
-    return re.sub(r"^(?:il|la|next|this|on|the|prossimo|prossima)\s+", "", text)
+    """Lower case, accents off ("lunedì" -> "lunedi"), apostrophes as spaces ("dall'8")."""
+    text = text.lower().translate(str.maketrans("àèéìòù’'°", "aeeiou   "))
+    return " ".join(text.split()).strip(" ,.?!")
+
+
+_NUMBER_WORDS = {
+    "un": 1, "uno": 1, "una": 1, "a": 1, "one": 1, "due": 2, "two": 2, "tre": 3, "three": 3,
+    "quattro": 4, "four": 4, "cinque": 5, "five": 5, "sei": 6, "six": 6, "sette": 7, "seven": 7,
+}  # fmt: skip
+_SHORT_MONTHS = {
+    **{m: n for n, m in enumerate(
+        ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"], 1)},
+    **{m: n for n, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)},
+}  # fmt: skip
+_WD = "|".join(_WEEKDAY_WORDS)
+_MONTH = "|".join(sorted({*_MONTH_WORDS, *_SHORT_MONTHS}, key=len, reverse=True))
+_ORD = r"(?:st|nd|rd|th)?"
+_COUNT = r"\d{1,2}|" + "|".join(_NUMBER_WORDS)
+# One grammar for a day as people name it, searched in a question ("è aperto sabato 19?") and
+# matched whole where a day is typed ("dal 19/12 al 6/1"). The forms, most specific first:
+_DAY_FORMS = re.compile(
+    rf"""
+    \b(?:
+    (?:(?P<wd>{_WD})\s+)?(?:(?:il|the)\s+)?
+    (?:
+        (?P<d1>\d{{1,2}}){_ORD}\s*/\s*(?P<m1>\d{{1,2}})(?:\s*/\s*(?P<y1>\d{{4}}|\d{{2}}))?\b
+      | (?P<d2>\d{{1,2}}){_ORD}\s+(?:(?:di|of)\s+)?(?P<m2>{_MONTH})\b(?:\s+(?P<y2>\d{{4}})\b)?
+      | (?P<m3>{_MONTH})\s+(?:the\s+)?(?P<d3>\d{{1,2}}){_ORD}\b(?:,?\s+(?P<y3>\d{{4}})\b)?
+      | (?P<d4>\d{{1,2}}){_ORD}\b(?!\s*(?:[:.\-–]|alle|to)\s*\d)
+    )
+    | (?P<after>dopodomani|day\s+after\s+tomorrow)
+    | (?P<tomorrow>domani|tomorrow)
+    | (?P<today>oggi|today|stasera|tonight)
+    | (?:tra|fra|in)\s+(?P<count>{_COUNT})\s+(?P<unit>giorn[oi]|days?|settiman[ae]|weeks?)
+    | (?P<week>a\s+week\s+from\s+(?:today|now))
+    | (?:(?P<next1>prossimo|prossima|next)\s+)?(?:(?:questo|questa|this|on)\s+)?(?P<wd2>{_WD})
+      (?:\s+(?P<next2>prossimo|prossima|next))?
+    )""",
+    re.VERBOSE,
+)
+
+
+def find_day(text: str) -> str | None:
+    """The words naming a day in a question ("è aperto sabato 19?" -> "sabato 19"), for
+    `parse_day`; a lone number counts only after a weekday or "il" ("il 19"). The last day
+    named wins: "oggi o domani?" asks about tomorrow."""
+    plain = _plain(text)
+    found = None
+    for match in _DAY_FORMS.finditer(plain):
+        if match.group("d4") and not (match.group("wd") or re.match(r"(?:il|the)\s", match[0])):
+            continue  # "aperto 24 ore", "2 persone": a number alone is not a day
+        found = match[0]
+    return found
+
+
+TODAY_WORDS = frozenset({"oggi", "today", "stasera", "tonight"})
+
+
+def _day_of_month(day: int, month: int | None, year: int | None, today: date) -> date:
+    """The day named by its numbers: with a year, that one; else the next one, today included
+    (the next 19th when no month is named)."""
+    if year is not None:
+        try:
+            return date(year + 2000 if year < 100 else year, month or today.month, day)
+        except ValueError:
+            raise DateProblem("no_such_date") from None
+    candidates = []
+    for ahead in range(13 if month is None else 2):
+        if month is None:
+            y, m = divmod(today.month - 1 + ahead, 12)
+            candidates.append((today.year + y, m + 1))
+        else:
+            candidates.append((today.year + ahead, month))
+    for y, m in candidates:
+        try:
+            found = date(y, m, day)
+        except ValueError:
+            continue
+        if found >= today:
+            return found
+    raise DateProblem("no_such_date")
+
+
+def _month(word: str) -> int:
+    return _MONTH_WORDS.get(word) or _SHORT_MONTHS[word]
 
 
 def parse_day(text: str, today: date) -> date:
-    """A day as people write it: 12/03/2027, 12/03 (the next one), oggi, domani, dopodomani,
-    sabato (the next Saturday, today included), and the same in English."""
+    """A day as people write it: 12/03/2027, 12/03 and 12.03 (the next one), 19 dicembre,
+    December 19th, sabato 19, il 19, oggi, domani, dopodomani, sabato (the next Saturday, today
+    included), sabato prossimo (after today), tra una settimana, tra 3 giorni; and the same in
+    English. A weekday that does not match the number ("venerdì 19" when the 19th is a
+    Saturday) is a DateProblem("weekday") carrying both readings, never a guess."""
     words = _plain(text)
-    # "sabato 19 dicembre", "19 dicembre 2027", "19 December": the month in words.
-    weekday = None
-    if lead := re.match(rf"^({'|'.join(_WEEKDAY_WORDS)})\s+(?=\d)", words):
-        weekday, words = _WEEKDAY_WORDS[lead.group(1)], words[lead.end() :]
-    if named := _DAY_NAMED_MONTH.match(words):
-        day, month_word, year = named.groups()
-        if month_word in _MONTH_WORDS:
-            words = f"{day}/{_MONTH_WORDS[month_word]}" + (f"/{year}" if year else "")
-    if weekday is not None:  # "sabato 19/12" on a Sunday: one of the two is wrong
-        found = parse_day(words, today)
-        if found.weekday() != weekday:
-            raise DateProblem("weekday")
-        return found
-    if words in _RELATIVE:
-        return today + timedelta(days=_RELATIVE[words])
-    if words in _WEEKDAY_WORDS:
-        return today + timedelta(days=(_WEEKDAY_WORDS[words] - today.weekday()) % 7)
-    match = _DAY_MONTH.match(words)
-    if match:
-        day, month = int(match.group(1)), int(match.group(2))
-        for year in (today.year, today.year + 1):
-            try:
-                found = date(year, month, day)
-            except ValueError:
-                continue
-            if found >= today:
-                return found
+    words = re.sub(r"^(?:il|la|the|on)\s+(?=\D)", "", words)
+    if (dotted := re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?", words)) or (
+        dotted := re.fullmatch(r"(\d{1,2})-(\d{1,2})-(\d{2}|\d{4})", words)
+    ):
+        words = "/".join(g for g in dotted.groups() if g)  # 24.12, 24-12-2027: as 24/12
+    match = _DAY_FORMS.fullmatch(words)
+    if match is None:
+        raise DateProblem("format")
+    g = match.groupdict()
+    if g["after"]:
+        return today + timedelta(days=2)
+    if g["tomorrow"]:
+        return today + timedelta(days=1)
+    if g["today"]:
+        return today
+    if g["count"]:
+        count = int(g["count"]) if g["count"].isdigit() else _NUMBER_WORDS[g["count"]]
+        return today + timedelta(days=count * (7 if g["unit"][0] in "sw" else 1))
+    if g["week"]:
+        return today + timedelta(days=7)
+    if g["wd2"]:
+        ahead = (_WEEKDAY_WORDS[g["wd2"]] - today.weekday()) % 7
+        if ahead == 0 and (g["next1"] or g["next2"]):
+            ahead = 7  # "sabato prossimo" said on a Saturday: the one of next week
+        return today + timedelta(days=ahead)
+    if g["d1"]:
+        day, month, year = int(g["d1"]), int(g["m1"]), g["y1"]
+    elif g["d2"]:
+        day, month, year = int(g["d2"]), _month(g["m2"]), g["y2"]
+    elif g["d3"]:
+        day, month, year = int(g["d3"]), _month(g["m3"]), g["y3"]
+    else:
+        day, month, year = int(g["d4"]), None, None
+    if month is not None and not 1 <= month <= 12:
         raise DateProblem("no_such_date")
-    return parse_date(words)
+    found = _day_of_month(day, month, int(year) if year else None, today)
+    if g["wd"] and found.weekday() != _WEEKDAY_WORDS[g["wd"]]:
+        raise WeekdayMismatch(found, _WEEKDAY_WORDS[g["wd"]], today)
+    return found
 
 
-def _parts(text: str, tz: ZoneInfo, now: datetime) -> tuple[date, str, str | None]:
+class WeekdayMismatch(DateProblem):
+    """ "venerdì 19" when the 19th is a Saturday: `found` is the day the number names, `named`
+    the day of the named weekday nearest to it (not before today)."""
+
+    def __init__(self, found: date, weekday: int, today: date):
+        super().__init__("weekday")
+        self.found = found
+        shift = weekday - found.weekday()
+        if shift > 3:
+            shift -= 7
+        elif shift < -3:
+            shift += 7
+        named = found + timedelta(days=shift)
+        self.named = named if named >= today else named + timedelta(days=7)
+
+
+FIRST_PLAUSIBLE_YEAR_BACK = 1  # days before 1 January of last year are a typing mistake
+YEARS_AHEAD = 2  # and so are days more than two years ahead
+
+
+def check_window(day: date, today: date) -> date:
+    """Refuses a day no one plans for: before last year ("01/01/0001") or more than two years
+    ahead ("31/12/9999"), with the reason (`too_early`, `too_late`)."""
+    if day < date(today.year - FIRST_PLAUSIBLE_YEAR_BACK, 1, 1):
+        raise DateProblem("too_early")
+    try:
+        limit = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        limit = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    if day > limit:
+        raise DateProblem("too_late")
+    return day
+
+
+def _parts(text: str, tz: ZoneInfo, now: datetime, window: bool) -> tuple[date, str, str | None]:
     match = _MOMENT.match(text)
     if not match:
         raise DateProblem("format")
     today = now.astimezone(tz).date()
     day_text = match.group("day")
     day = parse_day(day_text, today) if day_text.strip(" ,") else today
+    if window:
+        check_window(day, today)
     return day, match.group("start"), match.group("end")
 
 
 def parse_moment(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     """One moment, as people write it: "12/03/2027 18:00", "domani alle 18", "sabato 10:30",
     or only "18:00" (today, or tomorrow when that time has passed); in the future."""
-    day, start, end = _parts(text, tz, now)
+    day, start, end = _parts(text, tz, now, window=True)
     if end is not None:
         raise DateProblem("format")
     moment = local(day, parse_time(start), tz)
@@ -159,10 +287,14 @@ def parse_moment(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     return moment
 
 
-def parse_span(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+def parse_span(
+    text: str, tz: ZoneInfo, now: datetime, *, window: bool = True
+) -> tuple[datetime, datetime]:
     """ "12/03/2027 17:30-19:30", "domani 18-20", "sabato dalle 10 alle 12:30" -> (start, end),
-    aware; in the future, end after start. A start without an end says just that."""
-    day, start_text, end_text = _parts(text, tz, now)
+    aware; in the future, end after start. A start without an end says just that. Typed in the
+    chat (`window`), a day before last year or over two years ahead is refused as a mistake;
+    a data file may declare what already ran."""
+    day, start_text, end_text = _parts(text, tz, now, window)
     if end_text is None:
         raise DateProblem("no_end")
     start = local(day, parse_time(start_text), tz)
@@ -175,13 +307,22 @@ def parse_span(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, dateti
 
 
 def parse_deadline(
-    text: str, tz: ZoneInfo, now: datetime, last_session: datetime | None = None
+    text: str,
+    tz: ZoneInfo,
+    now: datetime,
+    last_session: datetime | None = None,
+    *,
+    window: bool = True,
 ) -> datetime:
     """A day typed as a deadline means the end of that day, local time. With `last_session`
     (the start of the last session of what one signs up to), the day may be that session's day
     at the latest: sign-ups close when it ends anyway, and a later deadline would be shown to
     people as a promise the bot does not keep."""
     day = parse_date(text)
+    if window:
+        check_window(day, now.astimezone(tz).date())
+    elif day == date.max:
+        raise DateProblem("too_late")
     end = datetime.combine(day + timedelta(days=1), time(0, 0)).replace(tzinfo=tz)
     if end <= now:
         raise DateProblem("past")

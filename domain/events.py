@@ -182,7 +182,7 @@ def load_events(path: Path, tz: ZoneInfo, directory: Directory) -> list[Event]:
             problems.append(f"{where}: kind: must be one of {', '.join(KINDS)}")
             continue
         try:
-            start, end = parse_span(str(item.get("when", "")), tz, anytime)
+            start, end = parse_span(str(item.get("when", "")), tz, anytime, window=False)
         except DateProblem as exc:
             problems.append(f'{where}: when: {exc.code} (write "dd/mm/yyyy hh:mm-hh:mm")')
             continue

@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.dates import DateProblem, parse_day
+from domain.dates import DateProblem, check_window, parse_day
 
 Range = tuple[time, time]
 DAYS_AHEAD = 60  # the next opening is looked for this far: past that, "no opening known"
@@ -28,12 +28,15 @@ MAX_RANGES = 4
 _CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?"
 _RANGE = re.compile(rf"^\s*{_CLOCK}\s*(?:-|–|alle|a|to)\s*{_CLOCK}\s*$", re.IGNORECASE)
 _CLOSED = {"chiuso", "chiusa", "closed", "no", "-", "nessuno"}
+_UNKNOWN = {"non indicato", "non so", "non lo so", "?", "boh", "da definire", "unknown",
+            "not given", "not known", "don't know"}  # fmt: skip
 SHORT_DAYS = {
     "it": ["lun", "mar", "mer", "gio", "ven", "sab", "dom"],
     "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
 }
 _SPAN = re.compile(
-    r"^\s*(?:chiuso\s+|closed\s+)?(?:dal|from)\s+(?P<start>.+?)\s+(?:al|to|until)\s+(?P<end>.+?)\s*$",
+    r"^\s*(?:chiuso\s+|closed\s+)?(?:dal|dall|from)\s+(?P<start>.+?)\s+(?:al|all|to|until)\s+"
+    r"(?P<end>.+?)\s*$",
     re.IGNORECASE,
 )
 _DAY_IN_WORDS = re.compile(r"^\s*(\d{1,2})\s+([a-zà-ù]+)(?:\s+(\d{4}))?\s*$", re.IGNORECASE)
@@ -67,24 +70,42 @@ class Closure:
 @dataclass(frozen=True)
 class Status:
     open_now: bool
-    today: tuple[Range, ...]  # today's ranges (empty: closed all day, or a closure)
+    today: tuple[Range, ...] | None  # today's ranges (empty: closed all day; None: not said)
     closed_today: Closure | None  # the closure that covers today, if any
     until: time | None  # when open now: the end of the current range
     next_open: datetime | None  # when closed now: the next opening (local, aware)
+    # When closed now and a day whose hours nobody gave comes before any known opening: that
+    # day. The lab may open then, so no "next opening" is claimed.
+    unknown_from: date | None = None
+
+    @property
+    def known_today(self) -> bool:
+        return self.today is not None
+
+
+Day = tuple[Range, ...] | None  # the ranges of a weekday; () closed (said), None not said
 
 
 @dataclass(frozen=True)
 class Hours:
-    week: tuple[tuple[Range, ...], ...] = field(default=((),) * 7)  # Monday first
+    """The week, Monday first: for each day its ranges, `()` when the lab said it is closed,
+    `None` when nobody said (never shown as closed)."""
+
+    week: tuple[Day, ...] = field(default=(None,) * 7)
     closures: tuple[Closure, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not any(self.week)
+        """Nothing said about any weekday."""
+        return all(day is None for day in self.week)
 
-    def on(self, day: date) -> tuple[Range, ...]:
+    @property
+    def complete(self) -> bool:
+        return all(day is not None for day in self.week)
+
+    def on(self, day: date) -> Day:
         """The ranges of `day`: a closure's or an exception's when one covers it (the last one
-        entered wins), else the weekday's."""
+        entered wins), else the weekday's (None: not said)."""
         special = [c for c in self.closures if c.covers(day)]
         if special:
             return special[-1].ranges
@@ -94,28 +115,41 @@ class Hours:
         here = now.astimezone(tz)
         today, clock = here.date(), here.time().replace(tzinfo=None)
         ranges = self.on(today)
-        for start, end in ranges:
+        for start, end in ranges or ():
             if start <= clock < end:
                 return Status(True, ranges, None, end, None)
         closure = next((c for c in self.closures if c.covers(today) and c.closed), None)
-        return Status(False, ranges, closure, None, self._next(here, tz))
+        if ranges is None:
+            return Status(False, None, None, None, None, unknown_from=today)
+        nxt, unknown = self._next(here, tz)
+        return Status(False, ranges, closure, None, nxt, unknown)
 
-    def _next(self, here: datetime, tz: ZoneInfo) -> datetime | None:
+    def _next(self, here: datetime, tz: ZoneInfo) -> tuple[datetime | None, date | None]:
+        """The next opening, or the first day not said that comes before any."""
         today, clock = here.date(), here.time().replace(tzinfo=None)
         for offset in range(DAYS_AHEAD + 1):
             day = today + timedelta(days=offset)
-            for start, _ in self.on(day):
+            ranges = self.on(day)
+            if ranges is None:
+                return None, day
+            for start, _ in ranges:
                 if offset == 0 and start <= clock:
                     continue
                 # A start in the skipped spring hour is the first moment after it.
                 moment = datetime.combine(day, start).replace(tzinfo=tz)
-                return moment.astimezone(tz)
-        return None
+                return moment.astimezone(tz), None
+        return None, None
 
-    def with_day(self, weekday: int, ranges: tuple[Range, ...]) -> Hours:
+    def with_day(self, weekday: int, ranges: Day) -> Hours:
         week = list(self.week)
         week[weekday] = ranges
         return Hours(week=tuple(week), closures=self.closures)
+
+    def with_unknown_closed(self) -> Hours:
+        """Every day not said, said closed (one tap in the editor once the open days are in)."""
+        return Hours(
+            week=tuple(d if d is not None else () for d in self.week), closures=self.closures
+        )
 
     def with_closure(self, closure: Closure) -> Hours:
         kept = [c for c in self.closures if (c.start, c.end) != (closure.start, closure.end)]
@@ -130,9 +164,13 @@ class Hours:
         return tuple(c for c in self.closures if c.end >= today)
 
     def as_value(self) -> dict[str, Any]:
-        """As stored with an edit (JSON)."""
+        """As stored with an edit (JSON). Version 2 tells a day said closed (`[]`) from one not
+        said (`null`); in version 1 (no "v") an empty day was both, and is read as not said."""
         return {
-            "week": [[[say(s), say(e)] for s, e in day] for day in self.week],
+            "v": 2,
+            "week": [
+                None if day is None else [[say(s), say(e)] for s, e in day] for day in self.week
+            ],
             "closures": [
                 [c.start.isoformat(), c.end.isoformat(), [[say(a), say(b)] for a, b in c.ranges]]
                 for c in self.closures
@@ -144,9 +182,13 @@ def from_value(value: Mapping[str, Any]) -> Hours:
     week = value.get("week", [])
     if not isinstance(week, list) or len(week) != 7:
         raise ValueError("week: must list the seven days, Monday first")
-    days = []
+    said_closed = value.get("v", 1) >= 2
+    days: list[Day] = []
     for day in week:
-        days.append(tuple((_time(s), _time(e)) for s, e in day))
+        if day is None or (not day and not said_closed):
+            days.append(None)
+        else:
+            days.append(tuple((_time(s), _time(e)) for s, e in day))
     closures = tuple(
         Closure(
             date.fromisoformat(item[0]),
@@ -169,6 +211,14 @@ def say(moment: time) -> str:
 
 def say_ranges(ranges: tuple[Range, ...]) -> str:
     return ", ".join(f"{say(s)}-{say(e)}" for s, e in ranges)
+
+
+def parse_weekday(text: str) -> Day:
+    """A weekday's hours as typed in the editor: ranges, "chiuso", or "non indicato" (None:
+    back to not said). Raises HoursProblem."""
+    if " ".join(text.lower().replace("’", "'").split()).strip(" .!") in _UNKNOWN:
+        return None
+    return parse_ranges(text)
 
 
 def parse_ranges(text: str) -> tuple[Range, ...]:
@@ -209,6 +259,12 @@ def parse_closure(text: str, today: date) -> Closure:
     aperto 10-12". Raises DateProblem, or HoursProblem for the hours. A day without a year is
     the next one; a span's end is the first such day from its start."""
     plain = text.strip().lower()
+    try:
+        parse_ranges(plain)
+    except HoursProblem:
+        pass
+    else:  # "9-12, 15-18": the week's hours typed here; as a date it would become 9 December
+        raise HoursProblem("not_a_day")
     ranges: tuple[Range, ...] = ()
     if hours := _TRAILING_HOURS.match(plain):
         plain, ranges = hours.group("days"), parse_ranges(hours.group("ranges"))
@@ -228,11 +284,12 @@ _WEEKDAY_FIRST = re.compile(
 
 def _closure_days(text: str, today: date) -> Closure:
     plain = text.removeprefix("chiuso").removeprefix("closed").strip()
-    plain = re.sub(r"^(?:il|on)\s+", "", plain)
-    plain = _WEEKDAY_FIRST.sub("", plain.translate(str.maketrans("àèéìòù", "aeeiou")))
+    plain = " ".join(plain.translate(str.maketrans("àèéìòù’'°", "aeeiou   ")).split())
+    plain = re.sub(r"^(?:il|on)\s+", "", plain)  # "dall'8 all'11" is now "dall 8 all 11"
+    plain = _WEEKDAY_FIRST.sub("", plain)
     match = _SPAN.match(plain)
     if match is None:
-        day = parse_day(plain, today)
+        day = check_window(parse_day(plain, today), today)
         return Closure(day, day)
     start_text, end_text = match.group("start"), match.group("end")
     end_words = _DAY_IN_WORDS.match(end_text)
@@ -240,8 +297,8 @@ def _closure_days(text: str, today: date) -> Closure:
         start_text = f"{start_text} {end_words.group(2)}"
         if end_words.group(3):
             start_text += f" {end_words.group(3)}"
-    start = parse_day(start_text, today)
-    end = parse_day(end_text, start)
+    start = check_window(parse_day(start_text, today), today)
+    end = check_window(parse_day(end_text, start), today)
     # "dal 20 al 10 luglio" would be read as the next 10 July, a year later: a span this long
     # with no year typed is a mistake, not a closure.
     if end < start or (end - start > MAX_SPAN_WITHOUT_YEAR and not _YEAR.search(end_text)):
@@ -249,16 +306,33 @@ def _closure_days(text: str, today: date) -> Closure:
     return Closure(start, end)
 
 
+NOT_OPEN = {"it": ("chiuso", "non indicato"), "en": ("closed", "not given")}
+
+
 def compact(hours: Hours, lang: str) -> str:
-    """The week in one line: days with the same hours together, "lun, mer 9-12 · gio 15-18"."""
+    """The week in one line: days with the same hours together, then the days said closed and
+    the days not said, each named as such: "lun, mer 9-12 · gio 15-18 · dom chiuso ·
+    mar, ven, sab non indicato". Empty when nothing is said."""
+    if hours.empty:
+        return ""
     names = SHORT_DAYS[lang]
     groups: dict[tuple[Range, ...], list[int]] = {}
+    closed, unknown = [], []
     for weekday, ranges in enumerate(hours.week):
         if ranges:
             groups.setdefault(ranges, []).append(weekday)
+        elif ranges is None:
+            unknown.append(weekday)
+        else:
+            closed.append(weekday)
     parts = []
     for ranges, days in sorted(groups.items(), key=lambda item: item[1][0]):
         parts.append(f"{_days(days, names)} {say_ranges(ranges)}")
+    said_closed, not_said = NOT_OPEN[lang]
+    if closed:
+        parts.append(f"{_days(closed, names)} {said_closed}")
+    if unknown:
+        parts.append(f"{_days(unknown, names)} {not_said}")
     return " · ".join(parts)
 
 

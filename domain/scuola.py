@@ -204,7 +204,9 @@ def load_editions(path: Path, tz: ZoneInfo, now: datetime) -> list[Edition]:
         deadline = None
         if "deadline" in item:
             try:
-                deadline = parse_deadline(str(item["deadline"]), tz, _ANY_TIME.replace(tzinfo=tz))
+                deadline = parse_deadline(
+                    str(item["deadline"]), tz, _ANY_TIME.replace(tzinfo=tz), window=False
+                )
             except DateProblem as exc:
                 problems.append(f"{where}: deadline: {_date_problem(exc.code)} (dd/mm/yyyy)")
         sessions: list[Session] = []
@@ -213,7 +215,9 @@ def load_editions(path: Path, tz: ZoneInfo, now: datetime) -> list[Edition]:
                 problems.append(f'{where}: session {number}: needs when = "dd/mm/yyyy hh:mm-hh:mm"')
                 continue
             try:
-                start, end = parse_span(spec["when"], tz, _ANY_TIME.replace(tzinfo=tz))
+                start, end = parse_span(
+                    spec["when"], tz, _ANY_TIME.replace(tzinfo=tz), window=False
+                )
             except DateProblem as exc:
                 problems.append(f"{where}: session {number}: when: {_date_problem(exc.code)}")
                 continue

@@ -15,12 +15,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
 from domain.activities import audiences_in
-from domain.dates import MONTHS
+from domain.dates import TODAY_WORDS, find_day
 from domain.directory import Directory, Lab, Place
 from domain.geo import distance_m
 from domain.text import expand_abbreviations, has_letters, normalize, tokens
@@ -362,7 +361,7 @@ class Matcher:
         if "elsewhere" in cues and not (cues & {"scuola", "assemblea", "events"}):
             # Weather, buses, shops...: not a lab question; said kindly as such.
             return Understanding("fallback", topic="elsewhere")
-        when = _when(plain)
+        when = _when(text, plain)
         if when is not None and "open_now" in cues:
             cues.add("hours")  # "è aperto sabato?", "open now?"
         if labs and labs[0].score > PREFIX_SCORE:
@@ -531,27 +530,18 @@ def _cues(words: list[str], plain: list[str]) -> set[str]:
     return found
 
 
-_WHEN = {
-    "adesso": "now", "ora": "now", "now": "now", "oggi": "now", "today": "now",
-    "stasera": "now", "tonight": "now", "domani": "tomorrow", "tomorrow": "tomorrow",
-    **{day: str(n) for n, day in enumerate(
-        ["lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato", "domenica"])},
-    **{day: str(n) for n, day in enumerate(
-        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])},
-}  # fmt: skip
+_NOW_WORDS = frozenset({"adesso", "ora", "now", "oggi", "today", "stasera", "tonight"})
 
 
-_MONTHS = {m.lower(): n for lang in ("it", "en") for n, m in enumerate(MONTHS[lang], start=1)}
-
-
-def _when(plain: list[str]) -> str | None:
-    """The day asked about, for opening hours: the last one named ("oggi o domani?": domani);
-    a date in words ("il 15 agosto") as "date:15/8"."""
-    for word, following in pairwise(plain):
-        if word.isdigit() and 1 <= int(word) <= 31 and following in _MONTHS:
-            return f"date:{int(word)}/{_MONTHS[following]}"
-    found = [_WHEN[w] for w in plain if w in _WHEN]
-    return found[-1] if found else None
+def _when(text: str, plain: list[str]) -> str | None:
+    """The day asked about, for opening hours: "now", or the words naming a day for
+    `domain.dates.parse_day` ("date:sabato 19"); the last day named wins ("oggi o domani?")."""
+    phrase = find_day(text)
+    if phrase is not None and phrase not in TODAY_WORDS:
+        return f"date:{phrase}"
+    if phrase is not None or any(w in _NOW_WORDS for w in plain):
+        return "now"
+    return None
 
 
 def _facet(cues: set[str]) -> str | None:

@@ -51,9 +51,10 @@ from domain.hours import (
     SHORT_DAYS,
     Hours,
     HoursProblem,
+    Range,
     compact,
     parse_closure,
-    parse_ranges,
+    parse_weekday,
     say_ranges,
 )
 from domain.hours import from_value as hours_from_value
@@ -401,6 +402,10 @@ async def waiting_for_buttons(update: Update, context: Ctx) -> int | None:
 
 
 async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: Any) -> int:
+    if field not in ("created", "district", "hidden") and value == _current_value(lab, field):
+        assert update.effective_chat is not None  # the same value typed again: nothing to save
+        await context.bot.send_message(update.effective_chat.id, context.t("labedit.unchanged"))
+        return await _menu(update, context, lab, edit=False)
     FLOW.draft(context).pending = (field, value)
     if field == "created":
         text = context.t("labedit.confirm_new", name=value)
@@ -589,18 +594,17 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
     one: each change is saved as it is typed (the lab's history keeps every one)."""
     hours = _schedule(lab)
     names = WEEKDAYS[context.lang]
-    # With no hours at all, a day is "not set"; once some are, a day without any is closed.
-    empty_day = "labedit.hours_unset" if hours.empty else "labedit.hours_closed"
     lines = [context.t("labedit.hours_title", name=lab.name)]
     for day, ranges in enumerate(hours.week):
-        shown = say_ranges(ranges) if ranges else context.label(empty_day)
-        lines.append(f"{names[day]}: {shown}")
+        lines.append(f"{names[day]}: {_day_shown(context, ranges)}")
     closures = hours.upcoming_closures(labs.today(context))
     lines.extend(labs.closure_lines(context, hours))
     lines.append(context.t("labedit.hours_hint"))
     short = SHORT_DAYS[context.lang]
     days = [FLOW.button(short[d].capitalize(), "day", d) for d in range(7)]
     rows = [days[:4], days[4:]]
+    if not hours.empty and not hours.complete:  # Monday given: one tap says the rest closed
+        rows.append([FLOW.button(context.label("labedit.rest_closed"), "restclosed")])
     rows.append([FLOW.button(context.label("labedit.closure_add"), "closure")])
     for closure in closures[:5]:
         days = (
@@ -621,7 +625,9 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
 async def on_hours(update: Update, context: Ctx) -> int:
     query = update.callback_query
     assert query is not None
-    parsed = await FLOW.pressed(update, context, "day", "closure", "rmclosure", "back")
+    parsed = await FLOW.pressed(
+        update, context, "day", "closure", "rmclosure", "restclosed", "back"
+    )
     lab = _lab(context)
     if parsed is None:
         return HOURS
@@ -634,10 +640,7 @@ async def on_hours(update: Update, context: Ctx) -> int:
         return await _menu(update, context, lab, edit=True)
     if parsed.action == "day" and parsed.args and parsed.args[0] in "0123456":
         draft.day = int(parsed.args[0])
-        hours = _schedule(lab)
-        ranges = hours.week[draft.day]
-        empty = "labedit.hours_unset" if hours.empty else "labedit.hours_closed"
-        now = say_ranges(ranges) if ranges else context.label(empty)
+        now = _day_shown(context, _schedule(lab).week[draft.day])
         day = WEEKDAYS[context.lang][draft.day]
         await context.bot.send_message(
             query.from_user.id, context.t("labedit.day_prompt", day=day, now=now)
@@ -646,6 +649,11 @@ async def on_hours(update: Update, context: Ctx) -> int:
     if parsed.action == "closure":
         await context.bot.send_message(query.from_user.id, context.t("labedit.closure_prompt"))
         return CLOSURE
+    if parsed.action == "restclosed":
+        await _store(
+            update, context, lab, "schedule", _schedule(lab).with_unknown_closed().as_value()
+        )
+        return await _hours_menu(update, context, _lab(context) or lab, edit=True)
     if parsed.action == "rmclosure" and parsed.args and parsed.args[0].isdigit():
         index = int(parsed.args[0])
         hours = _schedule(lab)
@@ -665,12 +673,13 @@ async def got_day(update: Update, context: Ctx) -> int:
     if lab is None or day is None:
         return ConversationHandler.END
     try:
-        ranges = parse_ranges(message.text)
+        ranges = parse_weekday(message.text)
     except HoursProblem as problem:
         await message.reply_text(context.t(f"labedit.hours_error.{problem.code}"))
         return DAY
-    await _store(update, context, lab, "schedule", _schedule(lab).with_day(day, ranges).as_value())
-    await message.reply_text(context.t("labedit.hours_saved"))
+    value = _schedule(lab).with_day(day, ranges).as_value()
+    changed = await _store(update, context, lab, "schedule", value)
+    await message.reply_text(context.t("labedit.hours_saved" if changed else "labedit.unchanged"))
     return await _hours_menu(update, context, _lab(context) or lab, edit=False)
 
 
@@ -691,18 +700,29 @@ async def got_closure(update: Update, context: Ctx) -> int:
     except HoursProblem as problem:
         await message.reply_text(context.t(f"labedit.hours_error.{problem.code}"))
         return CLOSURE
-    await _store(update, context, lab, "schedule", _schedule(lab).with_closure(closure).as_value())
-    await message.reply_text(context.t("labedit.hours_saved"))
+    value = _schedule(lab).with_closure(closure).as_value()
+    changed = await _store(update, context, lab, "schedule", value)
+    await message.reply_text(context.t("labedit.hours_saved" if changed else "labedit.unchanged"))
     return await _hours_menu(update, context, _lab(context) or lab, edit=False)
 
 
-async def _store(update: Update, context: Ctx, lab: Lab, field: str, value: Any) -> None:
-    """Saves one change at once, as its own row of the lab's history."""
+async def _store(update: Update, context: Ctx, lab: Lab, field: str, value: Any) -> bool:
+    """Saves one change at once, as its own row of the lab's history; the same value typed
+    again is no change (False), so the history holds no identical entries."""
     user = update.effective_user
     assert user is not None
+    if value == _current_value(lab, field):
+        return False
     await context.repo.lab_edits.add(lab.id, field, value, user.id, context.now())
     await labs.reapply_edits(context.data)
     log.info("field %s of lab %s changed in the chat", field, lab.id)
+    return True
+
+
+def _day_shown(context: Ctx, ranges: tuple[Range, ...] | None) -> str:
+    if ranges is None:
+        return context.label("labedit.hours_unset")
+    return say_ranges(ranges) if ranges else context.label("labedit.hours_closed")
 
 
 def _unique_id(context: Ctx, name: str) -> str:
@@ -762,7 +782,8 @@ def register(app: Application) -> None:
                 NEW_NAME: [MessageHandler(text, got_new_name)],
                 HOURS: [
                     CallbackQueryHandler(
-                        on_hours, pattern=FLOW.pattern("day", "closure", "rmclosure", "back")
+                        on_hours,
+                        pattern=FLOW.pattern("day", "closure", "rmclosure", "restclosed", "back"),
                     ),
                     MessageHandler(~filters.COMMAND, waiting_for_buttons),
                 ],

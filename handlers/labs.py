@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from telegram import (
     InlineKeyboardButton,
@@ -53,6 +53,7 @@ from bot.i18n import escape
 from domain import dates
 from domain import directory as directory_module
 from domain.activities import Activity
+from domain.dates import DateProblem, WeekdayMismatch, check_window, parse_day
 from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
 from domain.hours import Hours, compact, say, say_ranges
@@ -123,23 +124,108 @@ def say_clock(context: Ctx, moment: time) -> str:
 
 
 def open_now_text(context: Ctx, hours: Hours) -> str:
-    """ "Adesso: aperto fino alle 12" or "Adesso: chiuso; riapre giovedì 11 marzo alle 15"."""
+    """ "Adesso: aperto fino alle 12" or "Adesso: chiuso; riapre giovedì 11 marzo alle 15";
+    when today's hours, or those of a day before the next known opening, were never given, it
+    says so instead of claiming closed (`hours_unknown_now`)."""
     tz = context.config.scheduler.tz
     status = hours.status(context.now(), tz)
     if status.open_now:
         assert status.until is not None
         return context.t("hours.open_until", until=say_clock(context, status.until))
+    if not status.known_today:
+        return context.t("hours.today_unknown")
+    if status.unknown_from is not None:
+        return context.t("hours.closed_unknown_next", day=_when(context, status.unknown_from))
     if status.next_open is None:
         return context.t("hours.closed_no_next")
     nxt = status.next_open
-    when = (
-        context.label("hours.today")
-        if nxt.date() == today(context)
-        else context.label("hours.tomorrow")
-        if nxt.date() == today(context) + timedelta(days=1)
-        else say_day(context, nxt.date())
+    return context.t(
+        "hours.closed_next", when=_when(context, nxt.date()), at=say_clock(context, nxt.time())
     )
-    return context.t("hours.closed_next", when=when, at=say_clock(context, nxt.time()))
+
+
+def hours_unknown_now(context: Ctx, hours: Hours) -> bool:
+    status = hours.status(context.now(), context.config.scheduler.tz)
+    return not status.open_now and (not status.known_today or status.unknown_from is not None)
+
+
+def _when(context: Ctx, day: date) -> str:
+    if day == today(context):
+        return context.label("hours.today")
+    if day == today(context) + timedelta(days=1):
+        return context.label("hours.tomorrow")
+    return say_day(context, day)
+
+
+def ask_hours_text(context: Ctx, lab: Lab) -> str:
+    """How to learn hours the bot was not given: the lab's own contacts, else the network."""
+    if lab.contacts:
+        return context.t("hours.ask_lab", contacts=lab.contacts, email=context.contact_email)
+    return context.t("hours.ask_network", email=context.contact_email)
+
+
+def hours_text(
+    context: Ctx, lab: Lab, hours: Hours, when: str | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Open now or not, and the next opening; or, asked about a day ("aperto sabato 19?"), that
+    day's hours (closures and special hours included); then the week. A day whose hours were
+    never given is said to be unknown, with whom to ask. A weekday that does not match the
+    number is asked back, with a button for each reading (the keyboard returned)."""
+    day = None
+    lines: list[str] = []
+    if when is not None and when.startswith("date:"):
+        try:
+            day = check_window(
+                parse_day(when.removeprefix("date:"), today(context)), today(context)
+            )
+        except WeekdayMismatch as mismatch:
+            return _asked_back(context, lab, mismatch), _asked_back_keyboard(context, lab, mismatch)
+        except DateProblem as problem:  # "il 31 febbraio": said, then the hours as for today
+            lines.append(context.t(f"dates.{problem.code}"))
+    unknown = False
+    if day is not None:
+        lines.extend(day_hours_lines(context, lab, hours, day))
+        unknown = hours.on(day) is None
+    else:
+        lines += [context.t("hours.title", name=lab.name), open_now_text(context, hours)]
+        ranges = hours.on(today(context))
+        if ranges:
+            lines.append(context.t("hours.today_are", hours=say_ranges(ranges)))
+        unknown = hours_unknown_now(context, hours)
+    if unknown:
+        lines.append(ask_hours_text(context, lab))
+    lines.append(context.t("hours.week", week=compact(hours, context.lang)))
+    lines.extend(closure_lines(context, hours))
+    if lab.hours:
+        lines.append(f"ℹ️ {escape(lab.hours)}")
+    return "\n".join(lines), None
+
+
+def day_hours_lines(context: Ctx, lab: Lab, hours: Hours, day: date) -> list[str]:
+    ranges, named = hours.on(day), say_day(context, day)
+    if ranges is None:
+        return [context.t("hours.day_unknown", name=lab.name, day=named)]
+    if ranges:
+        return [context.t("hours.day_open", name=lab.name, day=named, hours=say_ranges(ranges))]
+    return [context.t("hours.day_closed", name=lab.name, day=named)]
+
+
+def _asked_back(context: Ctx, lab: Lab, mismatch: WeekdayMismatch) -> str:
+    found = mismatch.found
+    return context.t(
+        "hours.weekday_mismatch",
+        date=f"{found.day} {dates.MONTHS[context.lang][found.month - 1]}",
+        actual=dates.WEEKDAYS[context.lang][found.weekday()],
+        named=dates.WEEKDAYS[context.lang][mismatch.named.weekday()],
+    )
+
+
+def _asked_back_keyboard(context: Ctx, lab: Lab, mismatch: WeekdayMismatch) -> InlineKeyboardMarkup:
+    rows = [
+        [button(say_day(context, day).capitalize(), "hours", lab.id, f"{day:%Y%m%d}")]
+        for day in sorted({mismatch.found, mismatch.named})
+    ]
+    return InlineKeyboardMarkup(rows)
 
 
 def closure_lines(context: Ctx, hours: Hours) -> list[str]:
@@ -184,6 +270,8 @@ def card_text(context: Ctx, lab: Lab) -> str:
     if lab.schedule is not None and not lab.schedule.empty:
         lines.append(context.t("card.hours", hours=compact(lab.schedule, context.lang)))
         lines.append(open_now_text(context, lab.schedule))
+        if hours_unknown_now(context, lab.schedule):
+            lines.append(ask_hours_text(context, lab))
         lines.extend(closure_lines(context, lab.schedule))
     elif lab.hours:
         lines.append(context.t("card.hours", hours=lab.hours))
@@ -502,11 +590,31 @@ async def on_button(update: Update, context: Ctx) -> None:
             await send_list(update, context)
     elif action == "follow" and args and (lab := labs.lab(args[0])) is not None:
         await follow(update, context, lab)
+    elif action == "hours" and len(args) == 2 and (lab := labs.lab(args[0])) is not None:
+        await _hours_on_day(update, context, lab, args[1])
     elif action == "loc":
         await query.answer()
         await ask_location(update, context)
     else:
         await stale(update, context)
+
+
+async def _hours_on_day(update: Update, context: Ctx, lab: Lab, day_text: str) -> None:
+    """The day chosen after a weekday that did not match its number: that day's hours."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        day = datetime.strptime(day_text, "%Y%m%d").date()
+    except ValueError:
+        await stale(update, context)
+        return
+    await query.answer()
+    schedule = lab.schedule or Hours()
+    lines = day_hours_lines(context, lab, schedule, day)
+    if schedule.on(day) is None:
+        lines.append(ask_hours_text(context, lab))
+    rows = [[button(context.label("labs.full_card", name=lab.name), "card", lab.id)]]
+    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 async def follow(update: Update, context: Ctx, lab: Lab) -> None:

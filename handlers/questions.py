@@ -7,9 +7,6 @@ answer and records what was asked (the text only when it was not understood, nev
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date, timedelta
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
@@ -18,10 +15,8 @@ from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import escape
 from domain.activities import Activity
-from domain.dates import DateProblem, parse_day
 from domain.directory import Lab
 from domain.geo import distance_m, format_distance
-from domain.hours import Hours, compact, say_ranges
 from domain.text import tokens
 from domain.understanding import Understanding
 from handlers import labs, menu
@@ -124,7 +119,10 @@ async def answer_lab(
             items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in past)
             text += "\n" + context.t("card.activities_past") + "\n" + items
     elif facet == "hours" and lab.schedule is not None and not lab.schedule.empty:
-        text = hours_text(context, lab, lab.schedule, when)
+        text, asked_back = labs.hours_text(context, lab, lab.schedule, when)
+        if asked_back is not None:  # "venerdì 19" when the 19th is a Saturday: which one?
+            await message.reply_text(text, reply_markup=asked_back)
+            return
     else:
         value = {"hours": lab.hours, "contacts": lab.contacts, "organisation": lab.organisation}[
             facet
@@ -212,43 +210,6 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
         rows.append([labs.button(label, "card", lab.id)])
     rows.append([labs.button(context.label("labs.all"), "list")])
     await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
-
-
-def hours_text(context: Ctx, lab: Lab, hours: Hours, when: str | None) -> str:
-    """Open now or not, and the next opening; or, asked about a day ("aperto sabato?"), that
-    day's hours (the next such day, closures included); then the week."""
-    today = labs.today(context)
-    day = None
-    if when is not None and when.startswith("date:"):
-        with contextlib.suppress(DateProblem):  # "il 31 febbraio": answered as for today
-            day = parse_day(when.removeprefix("date:"), today)
-    elif when == "tomorrow":
-        day = today + timedelta(days=1)
-    elif when is not None and when.isdigit():
-        day = _next_weekday(today, int(when))
-    if day is not None:
-        ranges = hours.on(day)
-        named = labs.say_day(context, day)
-        if ranges:
-            lines = [
-                context.t("hours.day_open", name=lab.name, day=named, hours=say_ranges(ranges))
-            ]
-        else:
-            lines = [context.t("hours.day_closed", name=lab.name, day=named)]
-    else:
-        lines = [context.t("hours.title", name=lab.name), labs.open_now_text(context, hours)]
-        ranges = hours.on(today)
-        if ranges:
-            lines.append(context.t("hours.today_are", hours=say_ranges(ranges)))
-    lines.append(context.t("hours.week", week=compact(hours, context.lang)))
-    lines.extend(labs.closure_lines(context, hours))
-    if lab.hours:
-        lines.append(f"ℹ️ {escape(lab.hours)}")
-    return "\n".join(lines)
-
-
-def _next_weekday(today: date, weekday: int) -> date:
-    return today + timedelta(days=(weekday - today.weekday()) % 7)
 
 
 async def answer_topic(update: Update, context: Ctx, topic: str) -> None:

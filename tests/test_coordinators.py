@@ -115,6 +115,7 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
     await maria.send("9-12, 15-18")
     await maria.press("Gio")
     await maria.send("15-18")
+    await maria.press("🚫 Gli altri giorni: chiuso")  # the week is complete: no day unknown
     await maria.press("➕ Chiusura o orario speciale")
     await maria.send("dal 5 al 25 agosto")
     await maria.press("➕ Chiusura o orario speciale")
@@ -324,6 +325,7 @@ async def test_open_now_across_the_change_to_summer_time(bot, clock):
     await maria.press("🕒 Orari")
     await maria.press("Dom")
     await maria.send("9-12")
+    await maria.press("🚫 Gli altri giorni: chiuso")
     anna = bot.user()
     # Saturday 27 March 2027, 09:30 in Italy (winter time, UTC+1): closed, opens tomorrow at 9.
     clock.set(datetime(2027, 3, 27, 8, 30, tzinfo=UTC))

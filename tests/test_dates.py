@@ -83,3 +83,69 @@ def test_days_with_the_month_in_words_and_a_weekday_that_must_match():
     with pytest.raises(DateProblem) as problem:
         parse_day("sabato 19 dicembre", today)  # a Sunday
     assert problem.value.code == "weekday"
+
+
+TUESDAY_8_DECEMBER = date(2026, 12, 8)
+
+
+@pytest.mark.parametrize(
+    ("question", "day"),
+    [
+        ("è aperto sabato 19?", date(2026, 12, 19)),  # was answered about Saturday 12
+        ("spazio q è aperto il 19/12?", date(2026, 12, 19)),  # was answered about now
+        ("aperto sabato 19 dicembre?", date(2026, 12, 19)),
+        ("aperto il 19 dicembre?", date(2026, 12, 19)),
+        ("aperto il 19?", date(2026, 12, 19)),
+        ("e il 2 gennaio?", date(2027, 1, 2)),
+        ("domani è aperto?", date(2026, 12, 9)),
+        ("e dopodomani?", date(2026, 12, 10)),
+        ("aperto sabato?", date(2026, 12, 12)),
+        ("aperto sabato prossimo?", date(2026, 12, 12)),
+        ("aperto martedì prossimo?", date(2026, 12, 15)),  # said on a Tuesday: next week's
+        ("aperto martedì?", date(2026, 12, 8)),  # today
+        ("tra una settimana è aperto?", date(2026, 12, 15)),
+        ("fra 3 giorni", date(2026, 12, 11)),
+        ("is it open on Saturday the 19th?", date(2026, 12, 19)),
+        ("open on December 19?", date(2026, 12, 19)),
+        ("open on 19 December?", date(2026, 12, 19)),
+        ("open next Saturday?", date(2026, 12, 12)),
+        ("open the day after tomorrow?", date(2026, 12, 10)),
+        ("open in a week?", date(2026, 12, 15)),
+        ("oggi o domani?", date(2026, 12, 9)),  # the last day named
+    ],
+)
+def test_a_day_named_as_people_name_it_is_that_day(question, day):
+    from domain.dates import find_day
+
+    phrase = find_day(question)
+    assert phrase is not None
+    assert parse_day(phrase, TUESDAY_8_DECEMBER) == day
+
+
+@pytest.mark.parametrize("question", ["aperto 24 ore su 24?", "siamo in 2", "è aperto adesso?"])
+def test_a_number_alone_is_not_a_day(question):
+    from domain.dates import find_day
+
+    assert find_day(question) is None
+
+
+def test_a_weekday_that_does_not_match_the_number_is_asked_back():
+    from domain.dates import WeekdayMismatch
+
+    for typed in ("venerdì 19", "venerdì 19 dicembre", "friday 19/12"):
+        with pytest.raises(WeekdayMismatch) as problem:
+            parse_day(typed, TUESDAY_8_DECEMBER)
+        assert problem.value.code == "weekday"
+        assert problem.value.found == date(2026, 12, 19)  # a Saturday
+        assert problem.value.named == date(2026, 12, 18)  # the Friday next to it
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("31/12/9999 10-12", "too_late"), ("01/01/0001 10-12", "too_early"),
+     ("1/1/2099 10-12", "too_late")],
+)  # fmt: skip
+def test_an_event_on_a_day_no_one_plans_for_is_refused(typed, code):
+    with pytest.raises(DateProblem) as problem:
+        parse_span(typed, ROME, NOW)
+    assert problem.value.code == code

@@ -17,16 +17,22 @@ from domain.hours import (
     from_value,
     parse_closure,
     parse_ranges,
+    parse_weekday,
 )
 
 ROME = ZoneInfo("Europe/Rome")
 
 
-def week(**days: str) -> Hours:
+def week(*, unsaid: str = "", **days: str) -> Hours:
+    """A week as a lab gives it: the days named with their hours, the days in `unsaid` not
+    given by anyone, every other day said closed."""
     names = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"]
     hours = Hours()
     for name, text in days.items():
         hours = hours.with_day(names.index(name), parse_ranges(text))
+    hours = hours.with_unknown_closed()
+    for name in unsaid.split():
+        hours = hours.with_day(names.index(name), None)
     return hours
 
 
@@ -103,8 +109,8 @@ def test_across_the_change_to_winter_time():
 
 def test_compact_week_and_storage_round_trip():
     hours = week(lun="9-12", mar="9-12", mer="9-12", ven="9-12", sab="10-12:30")
-    assert compact(hours, "it") == "lun-mer, ven 9-12 · sab 10-12:30"
-    assert compact(hours, "en") == "Mon-Wed, Fri 9-12 · Sat 10-12:30"
+    assert compact(hours, "it") == "lun-mer, ven 9-12 · sab 10-12:30 · gio, dom chiuso"
+    assert compact(hours, "en") == "Mon-Wed, Fri 9-12 · Sat 10-12:30 · Thu, Sun closed"
     hours = hours.with_closure(Closure(date(2027, 8, 5), date(2027, 8, 25)))
     assert from_value(hours.as_value()) == hours
 
@@ -125,3 +131,64 @@ def test_exceptional_hours_replace_the_week_on_their_days():
     assert from_value(hours.as_value()) == hours
     with pytest.raises(HoursProblem):
         parse_closure("24/12 12-9", today)
+
+
+def test_a_day_nobody_gave_is_not_said_never_closed():
+    monday_only = Hours().with_day(0, parse_ranges("9-12"))  # the rest was never entered
+    assert compact(monday_only, "it") == "lun 9-12 · mar-dom non indicato"
+    assert compact(monday_only, "en") == "Mon 9-12 · Tue-Sun not given"
+    assert monday_only.on(date(2026, 12, 10)) is None  # Thursday: not said, not ()
+    # Tuesday 8 December 2026, 10:00: today not said, so nothing claimed about now.
+    tuesday = monday_only.status(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), ROME)
+    assert not tuesday.known_today and tuesday.next_open is None
+    # Monday 7 December at 13:00: closed now, but Tuesday is not said: no "reopens Monday".
+    monday = monday_only.status(datetime(2026, 12, 7, 12, 0, tzinfo=UTC), ROME)
+    assert monday.known_today and monday.next_open is None
+    assert monday.unknown_from == date(2026, 12, 8)
+    # A closure covers what the week does not say: closed is closed, said by the lab.
+    closed = monday_only.with_closure(Closure(date(2026, 12, 8), date(2026, 12, 13)))
+    assert closed.on(date(2026, 12, 10)) == ()
+    assert closed.status(datetime(2026, 12, 7, 12, 0, tzinfo=UTC), ROME).next_open == datetime(
+        2026, 12, 14, 9, tzinfo=ROME
+    )
+
+
+def test_stored_hours_keep_closed_apart_from_not_said():
+    hours = Hours().with_day(0, parse_ranges("9-12")).with_day(6, parse_ranges("chiuso"))
+    assert from_value(hours.as_value()) == hours
+    assert hours.as_value()["week"][1] is None and hours.as_value()["week"][6] == []
+    # Stored before the difference existed: an empty day may have been either, so not said.
+    old = {"week": [[["9", "12"]], [], [], [], [], [], []], "closures": []}
+    assert from_value(old).week[1] is None
+    assert parse_weekday("non indicato") is None and parse_weekday("chiuso") == ()
+
+
+@pytest.mark.parametrize(
+    ("typed", "start", "end"),
+    [
+        ("dall'8 al 9 dicembre", date(2026, 12, 8), date(2026, 12, 9)),
+        ("dal 8 al 9 dicembre", date(2026, 12, 8), date(2026, 12, 9)),
+        ("chiuso dall’11 all'13 dicembre", date(2026, 12, 11), date(2026, 12, 13)),
+        ("dal 1° al 6 gennaio", date(2027, 1, 1), date(2027, 1, 6)),
+        ("24.12", date(2026, 12, 24), date(2026, 12, 24)),
+    ],
+)
+def test_closures_written_with_an_apostrophe_or_a_degree(typed, start, end):
+    closure = parse_closure(typed, date(2026, 12, 8))
+    assert (closure.start, closure.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("9-12, 15-18", "not_a_day"),  # the week's hours, not a day: was 9 December 15-18
+        ("15-18", "not_a_day"),
+        ("01/01/0001", "too_early"),
+        ("dal 1/1/2027 al 1/1/2099", "too_late"),
+        ("31/12/9999", "too_late"),
+    ],
+)
+def test_what_is_not_a_closure_is_refused_with_the_reason(typed, code):
+    with pytest.raises((DateProblem, HoursProblem)) as problem:
+        parse_closure(typed, date(2026, 12, 8))
+    assert problem.value.code == code
