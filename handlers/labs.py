@@ -149,6 +149,18 @@ def hours_unknown_now(context: Ctx, hours: Hours) -> bool:
     return not status.open_now and (not status.known_today or status.unknown_from is not None)
 
 
+def name_with_status(context: Ctx, lab: Lab) -> str:
+    """A lab's name for a button, with 🟢 open now or 🔴 closed now when its hours say so."""
+    if lab.schedule is None or lab.schedule.empty:
+        return lab.name
+    status = lab.schedule.status(context.now(), context.config.scheduler.tz)
+    if status.open_now:
+        return f"🟢 {lab.name}"
+    if hours_unknown_now(context, lab.schedule) and not status.known_today:
+        return lab.name
+    return f"🔴 {lab.name}"
+
+
 def _when(context: Ctx, day: date) -> str:
     if day == today(context):
         return context.label("hours.today")

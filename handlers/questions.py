@@ -234,9 +234,15 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
             context.t("topic.contatti", email=mail), reply_markup=main_menu(context)
         )
     elif topic == "hours":
+        # Every lab, not only those with hours (the others' cards say whom to ask): the ones
+        # with hours first, each with whether it is open now; and the nearest, by location.
         current = context.data.labs.current.visible
-        with_hours = [lab for lab in current if lab.schedule is not None and not lab.schedule.empty]
-        rows = [[labs.button(lab.name, "card", lab.id)] for lab in with_hours or current]
+        known = [lab for lab in current if lab.schedule is not None and not lab.schedule.empty]
+        rows = [
+            [labs.button(labs.name_with_status(context, lab), "card", lab.id)]
+            for lab in known + [lab for lab in current if lab not in known]
+        ]
+        rows.append([labs.button(context.label("hours.nearest"), "loc")])
         await message.reply_text(
             context.t("hours.which", email=mail), reply_markup=InlineKeyboardMarkup(rows)
         )

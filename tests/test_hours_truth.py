@@ -155,3 +155,17 @@ async def test_an_event_on_a_day_no_one_plans_for_is_refused(bot, clock):
                           ("01/01/0001 10:00-12:00", "prima dell'anno scorso")):  # fmt: skip
         assert reason in (await staff.send(typed)).text, typed
     assert "dove" in (await staff.send("19/12 10:00-12:00")).text.lower()  # then accepted
+
+
+async def test_open_now_with_no_lab_named_offers_every_lab_and_the_nearest(bot, clock):
+    await monday_only(bot, clock)
+    clock.set(datetime(2026, 12, 14, 9, 0, tzinfo=UTC))  # Monday 10:00: Spazio Q is open
+    anna = bot.user()
+    await anna.send("è aperto adesso?")
+    every = [lab.name for lab in bot.app.bot_data.labs.current.visible]
+    buttons = anna.visible_buttons()
+    assert buttons[0] == "🟢 Spazio Q"  # was the only button: the one lab with hours
+    assert len(buttons) == len(every) + 1 and set(every) - {"Spazio Q"} <= set(buttons)
+    assert buttons[-1] == "📍 Il più vicino a me"
+    asked = await anna.press("📍 Il più vicino a me")
+    assert "posizione" in asked[-1].text.lower()
