@@ -126,7 +126,7 @@ def _activity_details(context: Ctx, activity: Activity) -> list[str]:
         details.append(context.label("activity.until", date=f"{activity.until:%d/%m/%Y}"))
     elif activity.year is not None:
         details.append(str(activity.year))
-    return details
+    return labs.unsaid(activity.what, details)
 
 
 def _show(context: Ctx, field: str, value: Any) -> str:
@@ -138,12 +138,8 @@ def _show(context: Ctx, field: str, value: Any) -> str:
         shown = [from_value(a) for a in value]
         return "\n".join(
             "• "
-            + a.what
-            + (
-                f" ({', '.join(_activity_details(context, a))})"
-                if a.audiences or a.year or a.until
-                else ""
-            )
+            + labs.shown(context, a.what)
+            + (f" ({', '.join(details)})" if (details := _activity_details(context, a)) else "")
             for a in shown
         )
     if field == "district":
@@ -159,7 +155,7 @@ def _show(context: Ctx, field: str, value: Any) -> str:
             for c in hours.closures
         ]
         return f"{week}; " + ", ".join(days) if days else week
-    return str(value)
+    return labs.shown(context, str(value))  # "(inferred)" is "(da confermare)" to staff too
 
 
 async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:

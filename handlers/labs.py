@@ -57,6 +57,7 @@ from domain.dates import DateProblem, WeekdayMismatch, check_window, parse_day
 from domain.directory import Lab, Place
 from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
 from domain.hours import Hours, compact, say, say_ranges
+from domain.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,15 @@ def activity_text(context: Ctx, activity: Activity) -> str:
         details.append(activity.period)
     elif activity.until is not None:
         details.append(context.label("activity.until", date=activity.until.strftime("%d/%m/%Y")))
+    details = unsaid(what, details)
     return f"{text} ({escape(', '.join(details))})" if details else text
+
+
+def unsaid(what: str, details: list[str]) -> list[str]:
+    """The details an activity's own words do not already say: "Gruppo di lettura per adulti,
+    nel 2018" needs no "(per adulti, nel 2018)" after it."""
+    words = f" {normalize(what)} "
+    return [d for d in details if f" {normalize(d)} " not in words]
 
 
 def say_day(context: Ctx, day: date) -> str:
