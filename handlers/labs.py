@@ -119,8 +119,8 @@ def activity_text(context: Ctx, activity: Activity) -> str:
 def unsaid(what: str, details: list[str]) -> list[str]:
     """The details an activity's own words do not already say: "Gruppo di lettura per adulti,
     nel 2018" needs no "(per adulti, nel 2018)" after it."""
-    words = f" {normalize(what)} "
-    return [d for d in details if f" {normalize(d)} " not in words]
+    words = set(normalize(what).split())
+    return [d for d in details if not set(normalize(d).split()) - {"nel", "in"} <= words]
 
 
 def say_day(context: Ctx, day: date) -> str:

@@ -157,7 +157,7 @@ async def test_a_coordinator_completes_the_card_and_citizens_get_answers(bot, cl
     assert "indicativa" not in card.text  # the position is where she stood: exact
     kids = await anna.send("attività per bambini")
     current = kids.text.split("Aperte a tutti")[0].split("In passato")[0]
-    assert "Spazio Q: Doposcuola per bambini, il mercoledì 16-18 (per bambini)" in current
+    assert "Spazio Q: Doposcuola per bambini, il mercoledì 16-18\n" in current
     clock.set(datetime(2027, 3, 9, 19, 0, tzinfo=UTC))  # 20:00
     assert "riapre giovedì 11 marzo alle 15" in (await anna.send("spazio q aperto?")).text
 
