@@ -268,7 +268,7 @@ def _parts(text: str, tz: ZoneInfo, now: datetime, window: bool) -> tuple[date, 
     today = now.astimezone(tz).date()
     day_text = match.group("day")
     day = parse_day(day_text, today) if day_text.strip(" ,") else today
-    if window:
+    if window and day > today:  # a day gone by is refused as past, the clearer reason
         check_window(day, today)
     return day, match.group("start"), match.group("end")
 
@@ -319,7 +319,7 @@ def parse_deadline(
     at the latest: sign-ups close when it ends anyway, and a later deadline would be shown to
     people as a promise the bot does not keep."""
     day = parse_date(text)
-    if window:
+    if window and day > now.astimezone(tz).date():
         check_window(day, now.astimezone(tz).date())
     elif day == date.max:
         raise DateProblem("too_late")

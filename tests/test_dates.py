@@ -142,7 +142,7 @@ def test_a_weekday_that_does_not_match_the_number_is_asked_back():
 
 @pytest.mark.parametrize(
     ("typed", "code"),
-    [("31/12/9999 10-12", "too_late"), ("01/01/0001 10-12", "too_early"),
+    [("31/12/9999 10-12", "too_late"), ("01/01/0001 10-12", "past"),
      ("1/1/2099 10-12", "too_late")],
 )  # fmt: skip
 def test_an_event_on_a_day_no_one_plans_for_is_refused(typed, code):
