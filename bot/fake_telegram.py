@@ -172,6 +172,7 @@ class FakeTelegram(BaseRequest):
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}
         self.listeners: list[Callable[[Msg], None]] = []
+        self.answer_listeners: list[Callable[[dict[str, Any]], None]] = []  # callback answers
         self._pending_updates: list[dict[str, Any]] = []
         self._updates_event = asyncio.Event()
         self._update_ids = itertools.count(1)
@@ -537,6 +538,8 @@ class FakeTelegram(BaseRequest):
         if len(text) > MAX_CALLBACK_ANSWER:
             raise bad_request("MESSAGE_TOO_LONG")
         self.callback_queries[query_id] = {"answered": True, **params}
+        for listener in self.answer_listeners:
+            listener(params)
         return True
 
     async def api_answerInlineQuery(self, params: dict, files: dict) -> bool:
@@ -614,7 +617,7 @@ class FakeTelegram(BaseRequest):
                 raise bad_request("wrong file identifier/HTTP URL specified")
             filename, content = part[0], part[1]
             data = content if isinstance(content, bytes) else content.read()
-            info["file_name"] = filename or f"{file_id}.bin"
+            info["file_name"] = with_extension(filename or file_id, data)
             info["file_size"] = len(data)
             info["data"] = data
             if self.files_dir is not None:
@@ -700,6 +703,22 @@ class FakeTelegram(BaseRequest):
         query_id = f"cbq-{next(self._callback_ids)}"
         self.callback_queries[query_id] = {}
         return query_id
+
+
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"%PDF-", ".pdf"),
+          (b"BEGIN:VCALENDAR", ".ics"), (b"GIF8", ".gif"))  # fmt: skip
+
+
+def with_extension(name: str, data: bytes) -> str:
+    """A file's name with the extension its content has: an upload without a name reaches the
+    Bot API as "application.octet-stream" (PTB's name for unknown bytes), and a PNG saved so
+    opens nowhere."""
+    suffix = Path(name).suffix.lower()
+    if suffix in {".png", ".jpg", ".jpeg", ".pdf", ".ics", ".gif", ".csv", ".json", ".txt"}:
+        return name
+    found = next((ext for magic, ext in _MAGIC if data.startswith(magic)), ".bin")
+    stem = name if not name.startswith("application.") else "file"
+    return f"{stem}{found}"
 
 
 def _coordinates(params: dict[str, Any]) -> tuple[float, float]:

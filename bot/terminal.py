@@ -23,6 +23,7 @@ from bot import tghtml
 from bot.app import build_application, sandbox_config
 from bot.config import Config
 from bot.fake_telegram import FakeTelegram, Msg
+from bot.i18n import language_for
 from bot.sandbox import NoSuchButton, Sandbox, SandboxUser
 
 CITIZEN_ID = 10_001
@@ -35,7 +36,8 @@ BANNER = (
     "commands."
 )
 
-HELP = """Sandbox commands:
+HELP = {
+    "en": """Sandbox commands:
   text or /command      send it as the current user
   #N                    press button [N] (inline) or {N} (keyboard) of the latest message
   :loc LAT LON          share a location (e.g. :loc 45.1850 9.1550)
@@ -45,26 +47,99 @@ HELP = """Sandbox commands:
   :group TEXT           say TEXT in a group chat where the bot is a member
   :staff                become the sandbox's staff member (id 90001, also an administrator)
   :citizen              back to the citizen (Anna, id 10001)
-  :user ID [LANG]       become another user (LANG it or en)
-  :quit                 leave (or Ctrl-D)"""
+  :user ID [LANG]       become another user (LANG it or en); each person keeps their buttons
+  :quit                 leave (or Ctrl-D)""",
+    "it": """Comandi della sandbox:
+  testo o /comando      lo invii come la persona di adesso
+  #N                    premi il pulsante [N] (nel messaggio) o {N} (tastiera) dell'ultimo
+  :loc LAT LON          condividi una posizione (es. :loc 45.1850 9.1550)
+  :contact [TELEFONO]   condividi il tuo contatto
+  :photo :sticker :voice :video :document   invia quel tipo di file
+  :edit TESTO           modifica il tuo ultimo messaggio
+  :group TESTO          scrivi TESTO in un gruppo di cui il bot fa parte
+  :staff                diventa lo staff della sandbox (id 90001, anche amministratore)
+  :citizen              torna alla cittadina (Anna, id 10001)
+  :user ID [LINGUA]     diventa un'altra persona (LINGUA it o en); ognuno tiene i suoi pulsanti
+  :quit                 esci (o Ctrl-D)""",
+}
+
+# The sandbox's own words, in the language of the person being played.
+LABELS = {
+    "en": {
+        "edited": "(edited)",
+        "keyboard": "(keyboard)",
+        "to": "→ to {name} (id {id})",
+        "group": "→ in the group {title} (id {id})",
+        "popup": "💬 (pop-up) {text}",
+        "alert": "💬 (alert, to close with OK) {text}",
+        "now": "(you are now user {id}, language {lang})",
+        "buttons": "(your buttons, from your last message with buttons:)",
+        "no_button": "no such button: look for [N] next to the buttons",
+        "unknown": "unknown sandbox command :{command} (type :help)",
+        "usage_loc": "usage: :loc LAT LON   (for example :loc 45.1850 9.1550)",
+        "usage_edit": "usage: :edit NEW TEXT (edits your last message)",
+        "usage_group": "usage: :group TEXT",
+        "usage_user": "usage: :user ID [it|en]",
+        "share_location": "this button shares your location: type :loc LAT LON",
+        "share_contact": "this button shares your contact: type :contact [PHONE]",
+        "link": "(link: {url})",
+        "inline": "(this button shares in another chat; inline mode is not in the terminal)",
+        "nothing": "this button does nothing in the sandbox",
+        "not_saved": "(not saved)",
+    },
+    "it": {
+        "edited": "(modificato)",
+        "keyboard": "(tastiera)",
+        "to": "→ a {name} (id {id})",
+        "group": "→ nel gruppo {title} (id {id})",
+        "popup": "💬 (avviso) {text}",
+        "alert": "💬 (finestra da chiudere con OK) {text}",
+        "now": "(ora sei la persona {id}, lingua {lang})",
+        "buttons": "(i tuoi pulsanti, dal tuo ultimo messaggio con pulsanti:)",
+        "no_button": "nessun pulsante con quel numero: guarda i [N] accanto ai pulsanti",
+        "unknown": "comando della sandbox sconosciuto :{command} (scrivi :help)",
+        "usage_loc": "si usa così: :loc LAT LON   (per esempio :loc 45.1850 9.1550)",
+        "usage_edit": "si usa così: :edit NUOVO TESTO (modifica il tuo ultimo messaggio)",
+        "usage_group": "si usa così: :group TESTO",
+        "usage_user": "si usa così: :user ID [it|en]",
+        "share_location": "questo pulsante condivide la tua posizione: scrivi :loc LAT LON",
+        "share_contact": "questo pulsante condivide il tuo contatto: scrivi :contact [TELEFONO]",
+        "link": "(link: {url})",
+        "inline": "(questo pulsante condivide in un'altra chat; la modalità inline non c'è qui)",
+        "nothing": "questo pulsante qui non fa nulla",
+        "not_saved": "(non salvato)",
+    },
+}
 
 MEDIA = {"photo", "sticker", "voice", "video", "document", "audio", "animation"}
+Numbered = list[tuple[Msg | None, dict[str, Any]]]
 
 
 class Printer:
-    """Renders what the bot sends, numbering buttons so `#N` can press them. A message to
-    another chat than the current user's (a notice to another person, a reply in the group)
-    says where it went, and its buttons are not numbered: `:user ID` to press them as that
-    person."""
+    """Renders what the bot sends, numbering buttons so `#N` can press them. Each person keeps
+    the buttons of their own latest message with buttons: a message to another chat than the
+    current person's (a notice to someone else, a reply in the group) says where it went, its
+    buttons shown as `[·]`, and `:user ID` becomes that person, with those buttons numbered.
+    Pop-up answers to a tap are shown too. The sandbox's own words follow the language of the
+    person being played."""
 
     def __init__(self, out: TextIO, api: FakeTelegram):
         self.out = out
         self.api = api
-        self.buttons: list[tuple[Msg | None, dict[str, Any]]] = []
+        self.buttons_of: dict[int, Numbered] = {}
         self.current_chat: int | None = None
+        self.lang = "it"
+        api.answer_listeners.append(self.on_answer)
+
+    def word(self, key: str, **values: Any) -> str:
+        return LABELS[self.lang][key].format(**values)
+
+    @property
+    def buttons(self) -> Numbered:
+        return self.buttons_of.get(self.current_chat or 0, [])
 
     def on_message(self, msg: Msg) -> None:
-        prefix = "🤖 (modificato) " if msg.edits else "🤖 "
+        prefix = f"🤖 {self.word('edited')} " if msg.edits else "🤖 "
         lines = self._body(msg).splitlines() or [""]
         here = msg.chat_id == self.current_chat
         if here:
@@ -74,7 +149,13 @@ class Printer:
             print("   " + lines[0], file=self.out)
         for line in lines[1:]:
             print("   " + line, file=self.out)
-        numbered: list[tuple[Msg | None, dict[str, Any]]] = []
+        numbered = self._print_buttons(msg, here)
+        if numbered:
+            self.buttons_of[msg.chat_id] = numbered
+        self.out.flush()
+
+    def _print_buttons(self, msg: Msg, here: bool) -> Numbered:
+        numbered: Numbered = []
         rows = (msg.reply_markup or {}).get("inline_keyboard") or []
         for row in rows:
             cells = []
@@ -89,21 +170,37 @@ class Printer:
                 button = button if isinstance(button, dict) else {"text": button}
                 numbered.append((None, button))
                 cells.append(f"{{{len(numbered) if here else '·'}}} {button['text']}")
-            print("   " + "   ".join(cells) + "   (tastiera)", file=self.out)
-        if numbered and here:
-            self.buttons = numbered
+            print("   " + "   ".join(cells) + "   " + self.word("keyboard"), file=self.out)
+        return numbered
+
+    def show_buttons(self) -> None:
+        """The current person's numbered buttons, after becoming them again."""
+        if not self.buttons:
+            return
+        print(self.word("buttons"), file=self.out)
+        cells = [
+            f"[{n}] {button['text']}" if msg is not None else f"{{{n}}} {button['text']}"
+            for n, (msg, button) in enumerate(self.buttons, start=1)
+        ]
+        print("   " + "   ".join(cells), file=self.out)
         self.out.flush()
+
+    def on_answer(self, params: dict[str, Any]) -> None:
+        text = params.get("text")
+        if text:
+            key = "alert" if params.get("show_alert") in (True, "true", "True") else "popup"
+            print(self.word(key, text=text), file=self.out)
+            self.out.flush()
 
     def _recipient(self, chat_id: int) -> str:
         chat = self.api.chats.get(chat_id)
         if chat is None or chat.type != "private":
             title = chat.title if chat else "?"
-            return f"→ in the group {title} (id {chat_id})"
+            return self.word("group", title=title, id=chat_id)
         name = (chat.user or {}).get("first_name") or "?"
-        return f"→ to {name} (id {chat_id})"
+        return self.word("to", name=name, id=chat_id)
 
-    @staticmethod
-    def _body(msg: Msg) -> str:
+    def _body(self, msg: Msg) -> str:
         if msg.kind == "venue":
             venue = msg.payload["venue"]
             loc = venue["location"]
@@ -111,7 +208,7 @@ class Printer:
             return f"📍 {venue['title']} — {venue['address']} {where}"
         if msg.kind in ("document", "photo"):
             info = msg.payload.get("file", {})
-            where = info.get("saved_to", "(not saved)")
+            where = info.get("saved_to", self.word("not_saved"))
             text = f"📎 {info.get('file_name', msg.kind)} → {where}"
             return text + (f"\n{tghtml.plain(msg.text)}" if msg.text else "")
         return msg.plain
@@ -126,16 +223,22 @@ class Session:
         self.staff = sandbox.user(STAFF_ID, first_name="Staff (sandbox)", language_code="it")
         self.group = sandbox.group()
         printer.current_chat = self.user.chat.id
+        printer.lang = language_for(self.user.data.get("language_code"))
 
     def say(self, text: str) -> None:
         print(text, file=self.out)
         self.out.flush()
 
+    def word(self, key: str, **values: Any) -> str:
+        return self.printer.word(key, **values)
+
     def switch(self, user: SandboxUser) -> None:
+        """Becomes `user`, who finds their own buttons where they left them."""
         self.user = user
         self.printer.current_chat = user.chat.id
-        self.printer.buttons = []
-        self.say(f"(you are now user {user.id}, language {user.data.get('language_code', '-')})")
+        self.printer.lang = language_for(user.data.get("language_code"))
+        self.say(self.word("now", id=user.id, lang=user.data.get("language_code", "-")))
+        self.printer.show_buttons()
 
     async def handle(self, line: str) -> bool:
         """Act on one input line; False means quit."""
@@ -154,12 +257,12 @@ class Session:
         if command in ("quit", "exit", "q"):
             return False
         if command in ("help", "aiuto", "h"):
-            self.say(HELP)
+            self.say(HELP[self.printer.lang])
         elif command in ("loc", "posizione", "location"):
             try:
                 lat, lon = float(args[0].rstrip(",")), float(args[1])
             except (IndexError, ValueError):
-                self.say("usage: :loc LAT LON   (for example :loc 45.1850 9.1550)")
+                self.say(self.word("usage_loc"))
                 return True
             await self.user.share_location(lat, lon)
         elif command in ("contact", "contatto"):
@@ -169,49 +272,49 @@ class Session:
         elif command == "edit":
             mine = [m for m in self.user.chat.messages.values() if not m.from_bot]
             if not mine or not rest:
-                self.say("usage: :edit NEW TEXT (edits your last message)")
+                self.say(self.word("usage_edit"))
                 return True
             await self.user.edit(mine[-1].message_id, rest)
         elif command == "group":
             if not rest:
-                self.say("usage: :group TEXT")
+                self.say(self.word("usage_group"))
                 return True
             await self.user.send(rest, chat=self.group)
         elif command == "staff":
             self.switch(self.staff)
         elif command in ("citizen", "cittadino"):
-            self.switch(self.sandbox.user(CITIZEN_ID, first_name="Anna"))
+            self.switch(self.sandbox.user(CITIZEN_ID, first_name="Anna", language_code="it"))
         elif command == "user":
             if not args or not args[0].isdigit():
-                self.say("usage: :user ID [it|en]")
+                self.say(self.word("usage_user"))
                 return True
             lang = args[1] if len(args) > 1 else "it"
             self.switch(self.sandbox.user(int(args[0]), first_name="Utente", language_code=lang))
         else:
-            self.say(f"unknown sandbox command :{command} (type :help)")
+            self.say(self.word("unknown", command=command))
         return True
 
     async def press(self, number: int) -> None:
         if not 1 <= number <= len(self.printer.buttons):
-            self.say("no such button: look for [N] next to the buttons")
+            self.say(self.word("no_button"))
             return
         msg, button = self.printer.buttons[number - 1]
         if msg is None:
             if button.get("request_location"):
-                self.say("this button shares your location: type :loc LAT LON")
+                self.say(self.word("share_location"))
             elif button.get("request_contact"):
-                self.say("this button shares your contact: type :contact [PHONE]")
+                self.say(self.word("share_contact"))
             else:
                 await self.user.send(button["text"])
             return
         if "callback_data" in button:
             await self.user.press_data(button["callback_data"], msg)
         elif "url" in button:
-            self.say(f"(link: {button['url']})")
+            self.say(self.word("link", url=button["url"]))
         elif "switch_inline_query" in button:
-            self.say("(this button shares in another chat; inline mode is not in the terminal)")
+            self.say(self.word("inline"))
         else:
-            self.say("this button does nothing in the sandbox")
+            self.say(self.word("nothing"))
 
 
 def _reader(loop: asyncio.AbstractEventLoop, stream: TextIO, queue: asyncio.Queue) -> None:

@@ -160,7 +160,10 @@ async def invite(update: Update, context: Ctx, lab_id: str) -> None:
     image = io.BytesIO()
     segno.make(link, error="m").save(image, kind="png", scale=10, border=4)
     await context.bot.send_photo(
-        user.id, image.getvalue(), caption=context.label("coord.invitation_qr", name=lab.name)
+        user.id,
+        image.getvalue(),
+        filename=f"invito-{lab_id}.png",
+        caption=context.label("coord.invitation_qr", name=lab.name),
     )
     log.info("staff created an invitation for lab %s", lab_id)
 

@@ -71,8 +71,8 @@ def test_sandbox_handles_every_sandbox_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Sandbox commands:" in out
-    assert "usage: :loc LAT LON" in out
+    assert "Comandi della sandbox:" in out  # Anna's language
+    assert "si usa così: :loc LAT LON" in out
     assert "le foto" in out and "gli sticker" in out
     assert "Hai modificato un messaggio" in out
     assert "scrivimi in privato" in out
@@ -104,10 +104,34 @@ def test_after_a_restart_the_sandbox_reaches_people_and_says_whom_it_writes_to(t
     assert "{2} ✖️ Annulla" in out and "nessuna modifica allo staff" in out  # #2 pressed {2}
     # The administrator adds 7777, known from the first run: the welcome reaches them, and the
     # transcript says it went to them, not to the administrator.
-    assert "🤖 → to Utente (id 7777):\n   👋 You are now on the staff" in out
+    assert "🤖 → a Utente (id 7777):\n   👋 You are now on the staff" in out
     assert "🤖 ✅ 7777 è nello staff" in out and "Non ho potuto scrivergli" not in out
     log = (tmp_path / "var" / "sandbox.log").read_text()
     assert "not found" not in log.lower()
+
+
+def test_each_person_in_the_sandbox_keeps_their_buttons_and_sees_pop_ups(tmp_path):
+    out = sandbox(
+        tmp_path,
+        "/start", ":staff", "/laboratori", "#6", "#8",  # staff: Spazio Q, its coordinators
+        ":citizen", "#1",  # Anna's own buttons, kept while she was away: Assemblea notices on
+        ":staff", "#1",  # back to the staff's: "➕ Invita un coordinatore"
+        ":user 555 en", "/start", ":nonsense",
+    )  # fmt: skip
+    # Becoming Anna again shows her buttons, numbered, and #1 presses hers (it was cleared).
+    anna_again = out.split("> :citizen")[1].split("> #1")[0]
+    assert "(ora sei la persona 10001, lingua it)" in anna_again
+    assert "[1] ⬜ Assemblea di Rete" in anna_again
+    # The pop-up answer to her tap is shown, in her language.
+    assert "💬 (avviso) Attivato: Assemblea di Rete" in out
+    # The staff member's editor buttons survived the detour: #1 made an invitation.
+    assert "🔗 Invito a coordinare Spazio Q" in out
+    # Its QR code is saved as the PNG it is (it was "…-application.octet-stream").
+    saved = list((tmp_path / "var" / "sandbox" / "files").iterdir())
+    assert [p.suffix for p in saved] == [".png"] and saved[0].read_bytes()[:4] == b"\x89PNG"
+    # An English person's session speaks English.
+    assert "(you are now user 555, language en)" in out
+    assert "unknown sandbox command :nonsense" in out
 
 
 def test_polling_a_bot_api_server_and_stopping_cleanly(tmp_path):
