@@ -127,7 +127,7 @@ _DAY_FORMS = re.compile(
     | (?P<today>oggi|today|stasera|tonight)
     | (?:tra|fra|in)\s+(?P<count>{_COUNT})\s+(?P<unit>giorn[oi]|days?|settiman[ae]|weeks?)
     | (?P<week>a\s+week\s+from\s+(?:today|now))
-    | (?:(?P<next1>prossimo|prossima|next)\s+)?(?:(?:questo|questa|this|on)\s+)?(?P<wd2>{_WD})
+    | (?:(?P<next1>prossimo|prossima|next)\s+)?(?P<wd2>{_WD})
       (?:\s+(?P<next2>prossimo|prossima|next))?
     )""",
     re.VERBOSE,

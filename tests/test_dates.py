@@ -112,6 +112,8 @@ TUESDAY_8_DECEMBER = date(2026, 12, 8)
         ("open the day after tomorrow?", date(2026, 12, 10)),
         ("open in a week?", date(2026, 12, 15)),
         ("oggi o domani?", date(2026, 12, 9)),  # the last day named
+        ("is it open this Saturday?", date(2026, 12, 12)),
+        ("is it open on saturday 19?", date(2026, 12, 19)),
     ],
 )
 def test_a_day_named_as_people_name_it_is_that_day(question, day):
@@ -132,9 +134,12 @@ def test_a_number_alone_is_not_a_day(question):
 def test_a_weekday_that_does_not_match_the_number_is_asked_back():
     from domain.dates import WeekdayMismatch
 
-    for typed in ("venerdì 19", "venerdì 19 dicembre", "friday 19/12"):
+    from domain.dates import find_day
+
+    for typed in ("venerdì 19", "venerdì 19 dicembre", "friday 19/12",
+                  "is it open on friday 19?", "e questo venerdì 19?"):  # fmt: skip
         with pytest.raises(WeekdayMismatch) as problem:
-            parse_day(typed, TUESDAY_8_DECEMBER)
+            parse_day(find_day(typed) or "", TUESDAY_8_DECEMBER)
         assert problem.value.code == "weekday"
         assert problem.value.found == date(2026, 12, 19)  # a Saturday
         assert problem.value.named == date(2026, 12, 18)  # the Friday next to it
