@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.dates import DateProblem, parse_day, parse_moment, parse_span
+from domain.dates import DateProblem, WeekdayMismatch, find_day, parse_day, parse_moment, parse_span
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # Wednesday 25 November 2026, 10:30 in Pavia
@@ -117,8 +117,6 @@ TUESDAY_8_DECEMBER = date(2026, 12, 8)
     ],
 )
 def test_a_day_named_as_people_name_it_is_that_day(question, day):
-    from domain.dates import find_day
-
     phrase = find_day(question)
     assert phrase is not None
     assert parse_day(phrase, TUESDAY_8_DECEMBER) == day
@@ -126,16 +124,10 @@ def test_a_day_named_as_people_name_it_is_that_day(question, day):
 
 @pytest.mark.parametrize("question", ["aperto 24 ore su 24?", "siamo in 2", "è aperto adesso?"])
 def test_a_number_alone_is_not_a_day(question):
-    from domain.dates import find_day
-
     assert find_day(question) is None
 
 
 def test_a_weekday_that_does_not_match_the_number_is_asked_back():
-    from domain.dates import WeekdayMismatch
-
-    from domain.dates import find_day
-
     for typed in ("venerdì 19", "venerdì 19 dicembre", "friday 19/12",
                   "is it open on friday 19?", "e questo venerdì 19?"):  # fmt: skip
         with pytest.raises(WeekdayMismatch) as problem:
