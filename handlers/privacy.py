@@ -21,7 +21,7 @@ from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send
 from bot.mail import ERASURE, forget_files, message_id_domain
 from bot.mail import sender as mail_sender
-from domain.mail import compose, new_message_id
+from domain.mail import compose, new_message_id, thread_id
 from domain.scuola import Edition
 from handlers.scuola.signups import mail_for, tell_promoted
 from storage.outbox import NewMail
@@ -155,7 +155,9 @@ def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: da
     texts, tz = data.texts, data.config.scheduler.tz
     fields = [(texts.plain("it", "mail.code"), s.code) for s, _ in withdrawn]
     fields += [(texts.plain("it", "mail.edition"), e.title) for _, e in withdrawn[:1]]
-    message_id = new_message_id(ERASURE, withdrawn[0][0].code, message_id_domain(data.config.smtp))
+    domain = message_id_domain(data.config.smtp)
+    message_id = new_message_id(ERASURE, withdrawn[0][0].code, domain)
+    threads = [thread_id(s.code, domain) for s, _ in withdrawn]  # in each sign-up's conversation
     raw = compose(
         subject=texts.plain("it", "mail.subject.erasure", count=len(withdrawn)),
         intro=texts.plain("it", "mail.intro.erasure"),
@@ -166,6 +168,8 @@ def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: da
         reply_to=None,
         message_id=message_id,
         date=now,
+        in_reply_to=threads[0],
+        references=threads[1:],
     )
     return NewMail(message_id, ERASURE, raw)
 

@@ -19,6 +19,7 @@ def free_port() -> int:
 class Mailbox:
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # the same messages, as they came over the wire
         self.envelopes: list[tuple[str, list[str]]] = []
         self.reply = "250 OK"
 
@@ -26,6 +27,7 @@ class Mailbox:
         if not self.reply.startswith("250"):
             return self.reply
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.raw.append(envelope.original_content or envelope.content)
         self.received.append(message_from_bytes(envelope.content, policy=policy.default))
         return self.reply
 
