@@ -15,9 +15,10 @@ def calendar_file(
     name: str,
     now: datetime | None = None,
 ) -> bytes:
-    """`entries`: dicts with uid, title, start, end (aware), and optional place, url,
-    description, and `cancelled` (the calendar app then drops the event it already has with
-    that uid). Times keep their time zone, so phones show them right across DST."""
+    """`entries`: dicts with uid, title, start, end (aware), and optional place, geo (lat, lon),
+    url, description, and `cancelled` (STATUS:CANCELLED for the event the calendar app already
+    has with that uid: many apps mark it cancelled, not all remove it). Times keep their time
+    zone, so phones show them right across DST."""
     from icalendar import Calendar, Event  # first use: ~75 ms, most updates never need it
 
     calendar = Calendar()
@@ -38,6 +39,8 @@ def calendar_file(
             event.add("location", entry["place"])
         elif entry.get("url"):
             event.add("location", entry["url"])
+        if entry.get("geo"):
+            event.add("geo", entry["geo"])
         if entry.get("url"):
             event.add("url", entry["url"])
         if entry.get("description"):

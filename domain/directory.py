@@ -214,6 +214,12 @@ def check_position(lat: float, lon: float) -> str | None:
 # --- loading -------------------------------------------------------------------------------------
 
 
+def lab_ids(data_dir: Path = DATA_DIR) -> set[str]:
+    """The ids of the labs of `labs.toml`, for other data files that name a lab (its problems
+    are reported by `load`)."""
+    return {lab.id for lab in _load_labs(data_dir / "labs.toml", [])}
+
+
 def load(data_dir: Path = DATA_DIR) -> Directory:
     problems: list[str] = []
     labs = _load_labs(data_dir / "labs.toml", problems)

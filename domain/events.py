@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.dates import DateProblem, local, parse_span
 from domain.directory import DataError, Directory, slug
-from domain.scuola import Edition
+from domain.scuola import Edition, Session
 from domain.text import normalize, one_line
 
 KINDS = ("assemblea", "altro")
@@ -81,6 +81,15 @@ def lab_place(lab) -> str:
     return f"{lab.name}, {where}"
 
 
+def session_place(session: Session, directory: Directory) -> tuple[str, float | None, float | None]:
+    """Where a Scuola session is held, as an event is: at a lab, the lab's name, address and
+    position; elsewhere, the place as typed (no position)."""
+    lab = directory.lab(session.lab_id) if session.lab_id else None
+    if lab is None:
+        return session.place, None, None
+    return lab_place(lab), lab.lat, lab.lon
+
+
 def timeline(
     events: list[Event], editions: list[Edition], directory: Directory, scuola_title: str
 ) -> list[Occurrence]:
@@ -110,6 +119,7 @@ def timeline(
         )
     for edition in editions:
         for n, session in enumerate(edition.sessions, start=1):
+            place, lat, lon = session_place(session, directory)
             found.append(
                 Occurrence(
                     ref=session_ref(edition.id, session.id),
@@ -117,9 +127,12 @@ def timeline(
                     title=f"{scuola_title} – {edition.title} ({n})",
                     starts_at=session.starts_at,
                     ends_at=session.ends_at,
-                    place=session.place,
+                    place=place,
                     online_url=session.online_url,
+                    lat=lat,
+                    lon=lon,
                     edition_id=edition.id,
+                    lab_id=session.lab_id if lat is not None else "",
                 )
             )
     found.sort(key=lambda o: (o.starts_at, o.ref))

@@ -56,9 +56,10 @@ EDITABLE = ("first_name", "last_name", "email", "phone", "role", "organisation",
 class Session:
     starts_at: datetime
     ends_at: datetime
-    place: str = ""
+    place: str = ""  # as typed, when it is not at a lab of the network
     online_url: str = ""
     id: int = 0
+    lab_id: str = ""  # at a lab: its address and position come from the directory
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ class Draft:
     user_id: int
     step: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paused(self) -> bool:
+        """A command came in the middle: the bot asked whether to go on, and waits for that."""
+        return bool(self.data.get("_paused"))
 
     @property
     def returning(self) -> bool:
@@ -223,11 +229,12 @@ def load_editions(path: Path, tz: ZoneInfo, now: datetime) -> list[Edition]:
                 continue
             place = one_line(str(spec.get("place", "")))[:MAX_PLACE]
             url = str(spec.get("online_url", "")).strip()
+            lab_id = str(spec.get("lab", "")).strip()
             if url and not url.startswith("https://"):
                 problems.append(f"{where}: session {number}: online_url: must start with https://")
-            if not place and not url:
-                problems.append(f"{where}: session {number}: needs a place or an online_url")
-            sessions.append(Session(start, end, place, url))
+            if not place and not url and not lab_id:
+                problems.append(f"{where}: session {number}: needs a lab, a place or an online_url")
+            sessions.append(Session(start, end, place, url, lab_id=lab_id))
         sessions.sort(key=lambda s: s.starts_at)
         year = sessions[0].starts_at.year if sessions else int(item.get("year", now.year))
         editions.append(

@@ -576,3 +576,22 @@ def _topic(cues: set[str], words: list[str]) -> str | None:
     if lab_word and len(words) <= 3:  # "laboratori", "elenco laboratori sociali"
         return "laboratori"
     return None
+
+
+def lab_named(text: str, directory: Directory, matcher: Matcher) -> str:
+    """The id of the visible lab that `text` names as a whole (its name, id or another name,
+    or the name with a typo: "crosone"), or "". An address that only mentions a lab ("via
+    Crosione 3") names none: it is a place of its own."""
+    wanted = normalize(text)
+    for lab in directory.visible:
+        if wanted in {normalize(lab.name), normalize(lab.id), *map(normalize, lab.aliases)}:
+            return lab.id
+    words = tokens(text)
+    named = {
+        m.key
+        for m in matcher.mentions(text)
+        if m.kind == "lab" and m.score > PREFIX_SCORE and (m.start, m.end) == (0, len(words))
+    }
+    if len(named) == 1 and (lab := directory.lab(named.pop())) is not None:
+        return lab.id
+    return ""

@@ -33,8 +33,8 @@ from bot.guards import staff_only, staff_or
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
 from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
-from domain.text import normalize, one_line, tokens
-from domain.understanding import PREFIX_SCORE
+from domain.text import one_line
+from domain.understanding import lab_named
 from handlers import events as events_feature
 from handlers.reminders import recipients, replan
 
@@ -312,21 +312,8 @@ def where(context: Ctx, text: str) -> tuple[str, str, str]:
     address as typed."""
     if text.startswith("https://"):
         return "", "", text
-    wanted = normalize(text)
-    for lab in context.data.labs.current.visible:
-        if wanted in {normalize(lab.name), normalize(lab.id), *map(normalize, lab.aliases)}:
-            return lab.id, "", ""
-    # A lab's name with a typo ("crosone"): the whole text must be that name, so that an
-    # address that only mentions one ("via Crosione 3") stays an address.
-    words = tokens(text)
-    named = {
-        m.key
-        for m in context.data.labs.matcher.mentions(text)
-        if m.kind == "lab" and m.score > PREFIX_SCORE and (m.start, m.end) == (0, len(words))
-    }
-    if len(named) == 1 and (lab := context.data.labs.current.lab(named.pop())) is not None:
-        return lab.id, "", ""
-    return "", text, ""
+    lab_id = lab_named(text, context.data.labs.current, context.data.labs.matcher)
+    return (lab_id, "", "") if lab_id else ("", text, "")
 
 
 @planner

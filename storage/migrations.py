@@ -324,6 +324,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) STRICT
         """,
     ),
+    # 9: a Scuola session held at a lab of the network names it, as an event does: its address
+    # and position then come from the directory (the place as typed stays, for when the lab
+    # is gone).
+    ("ALTER TABLE edition_sessions ADD COLUMN lab_id TEXT NOT NULL DEFAULT ''",),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -80,6 +80,7 @@ class SignupFacts:
     language: str  # the person's, as the bot knows it ("it", "en")
     confirmed: int  # confirmed in the edition, this change included
     waiting: int
+    before: Signup | None = None  # for a change of answers: the sign-up as it was
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class EditionsRepo:
                     place=s["place"],
                     online_url=s["online_url"],
                     id=s["id"],
+                    lab_id=s["lab_id"],
                 )
             )
         return [
@@ -150,8 +152,16 @@ class EditionsRepo:
             for s in edition.sessions:
                 await conn.execute(
                     "INSERT INTO edition_sessions "
-                    "(edition_id, starts_at, ends_at, place, online_url) VALUES (?, ?, ?, ?, ?)",
-                    (edition.id, to_db(s.starts_at), to_db(s.ends_at), s.place, s.online_url),
+                    "(edition_id, starts_at, ends_at, place, online_url, lab_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        edition.id,
+                        to_db(s.starts_at),
+                        to_db(s.ends_at),
+                        s.place,
+                        s.online_url,
+                        s.lab_id,
+                    ),
                 )
 
 
@@ -211,13 +221,14 @@ class SignupsRepo:
         """Change a person's answers, queue the organisers' e-mail and drop the form that
         changed them, in one transaction."""
         async with self._db.transaction() as conn:
+            before = await _get(conn, signup_id)
             assignments = ", ".join(f"{f} = ?" for f in SIGNUP_FIELDS)
             await conn.execute(
                 f"UPDATE signups SET {assignments}, updated_at = ? WHERE id = ?",
                 (*(str(answers.get(f, "")) for f in SIGNUP_FIELDS), to_db(now), signup_id),
             )
             signup = await _get(conn, signup_id)
-            await _queue_mail(conn, signup, mail, now)
+            await _queue_mail(conn, signup, mail, now, before)
             await conn.execute("DELETE FROM signup_drafts WHERE user_id = ?", (signup.user_id,))
         return signup
 
@@ -382,7 +393,11 @@ _WAITING_POSITION = (
 
 
 async def _queue_mail(
-    conn: aiosqlite.Connection, signup: Signup, mail: ComposeMail, now: datetime
+    conn: aiosqlite.Connection,
+    signup: Signup,
+    mail: ComposeMail,
+    now: datetime,
+    before: Signup | None = None,
 ) -> None:
     position = None
     if signup.status == "waiting":
@@ -395,6 +410,7 @@ async def _queue_mail(
         language=row[0] if row else "it",
         confirmed=await _scalar(conn, counts, (signup.edition_id, "confirmed")),
         waiting=await _scalar(conn, counts, (signup.edition_id, "waiting")),
+        before=before,
     )
     await queue_in(conn, mail(signup, facts), now, signup.id)
 

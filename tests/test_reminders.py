@@ -186,6 +186,7 @@ async def test_a_new_session_is_planned_at_once(bot, clock):
     await staff.press("➕ Aggiungi incontro")
     await staff.send("12/03/2027 17:30-19:30")
     await staff.send("Spazio Q")
+    await staff.press("➕ Sì, aggiungi l'incontro")
     keys = {r.key.split("|")[1] for r in await bot.repo.reminders.pending()}
     assert keys == {"7d", "1d", "2h"}
 

@@ -124,6 +124,7 @@ async def tour(person, *, staff: bool) -> None:
     await person.press("➕ Aggiungi incontro")
     await person.send("12/03/2027 17:30-19:30")
     await person.send("Spazio Q")
+    await person.press("➕ Sì, aggiungi l'incontro")
     await person.send("/annulla")
     await person.send("/iscrizioni")
     await person.send("/domande")

@@ -50,7 +50,8 @@ async def test_staff_create_an_edition_and_subscribers_hear_when_it_opens(bot):
     assert "aggiungi almeno un incontro" in refused.text
     await staff.press("➕ Aggiungi incontro")
     await staff.send("12/03/2027 17:30-19:30")
-    menu = await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    menu = await staff.press("➕ Sì, aggiungi l'incontro")
     assert "venerdì 12 marzo 2027, 17:30–19:30 — Spazio Q" in menu.text
     await staff.press("👥 Posti")
     assert "Scrivi un numero" in (await staff.send("tanti")).text
@@ -82,7 +83,8 @@ async def test_a_title_typed_on_two_lines_does_not_break_the_sign_ups(
     assert "Primavera 2027" in menu.text
     await staff.press("➕ Aggiungi incontro")
     await staff.send("12/03/2027 17:30-19:30")
-    menu = await staff.send("Spazio Q,\nPiazzale Torino 40")
+    await staff.send("Spazio Q,\nPiazzale Torino 40")
+    menu = await staff.press("➕ Sì, aggiungi l'incontro")
     assert "venerdì 12 marzo 2027, 17:30–19:30 — Spazio Q, Piazzale Torino 40" in menu.text
     await staff.press("🟢 Apri le iscrizioni")
     await staff.press("✅ Fine")
@@ -115,9 +117,11 @@ async def test_a_deadline_after_the_last_session_is_refused(bot):
     await staff.press("➕ Aggiungi incontro")
     await staff.send("05/03/2027 17:30-19:30")
     await staff.send("Spazio Q")
+    await staff.press("➕ Sì, aggiungi l'incontro")
     await staff.press("➕ Aggiungi incontro")
     await staff.send("12/03/2027 17:30-19:30")
     await staff.send("Spazio Q")
+    await staff.press("➕ Sì, aggiungi l'incontro")
     await staff.press("⏰ Scadenza iscrizioni")
     refused = await staff.send("13/03/2027")
     assert "non può venire dopo l'ultimo incontro (venerdì 12 marzo 2027)" in refused.text
@@ -270,6 +274,7 @@ async def test_removing_or_adding_a_session_asks_first_and_tells_the_participant
         await staff.press("➕ Aggiungi incontro")
         await staff.send(when)
         await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+        await staff.press("➕ Sì, aggiungi l'incontro")
     await staff.press("🟢 Apri le iscrizioni")
     anna, bruno = bot.user(first_name="Anna"), bot.user(first_name="Bruno")
     await fill(anna, edition="Primavera 2027")
@@ -300,6 +305,7 @@ async def test_removing_or_adding_a_session_asks_first_and_tells_the_participant
     await staff.press("➕ Aggiungi incontro")
     await staff.send("26/03/2027 17:30-19:30")
     await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    await staff.press("➕ Sì, aggiungi l'incontro")
     told = [m for m in bot.api.sent[before:] if m.chat_id == anna.id]
     assert "c'è un nuovo incontro, venerdì 26 marzo 2027" in told[0].plain
     assert told[1].kind == "document"
@@ -312,6 +318,7 @@ async def test_removing_the_last_session_brings_a_later_deadline_back(bot):
         await staff.press("➕ Aggiungi incontro")
         await staff.send(when)
         await staff.send("Spazio Q")
+        await staff.press("➕ Sì, aggiungi l'incontro")
     await staff.press("⏰ Scadenza iscrizioni")
     await staff.send("10/03/2027")
     await staff.press("🗑️ Togli incontro 2 (12/03 17:30)")

@@ -114,6 +114,7 @@ async def test_the_opening_of_an_edition_marks_a_block_only_when_it_is_one(bot):
     await staff.press("➕ Aggiungi incontro")
     await staff.send("12/03/2027 17:30-19:30")
     await staff.send("Spazio Q, Piazzale Torino 40, Pavia")
+    await staff.press("➕ Sì, aggiungi l'incontro")
     before = len(bot.api.sent)
     await staff.press("🟢 Apri le iscrizioni")
     told = [m for m in bot.api.sent[before:] if m.chat_id == anna.id]

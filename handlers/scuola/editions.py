@@ -14,8 +14,10 @@ from telegram.constants import ChatType
 from bot.context import BotData, Ctx
 from bot.flows import Buttons
 from domain.dates import say_date, say_span
-from domain.scuola import Edition, load_editions
-from storage.scuola import Counts
+from domain.directory import DataError, lab_ids
+from domain.events import session_place
+from domain.scuola import Edition, Session, load_editions
+from storage.scuola import Counts, Signup
 
 BUTTONS = Buttons("scuola")  # scuola:v1:<action>[:<arg>...]; the form's are scuola:v1:f:...
 FEATURE = BUTTONS.feature
@@ -28,15 +30,45 @@ async def open_editions(context: Ctx) -> list[Edition]:
     return [e for e in await context.repo.editions.all() if e.accepts(now)]
 
 
-def edition_lines(context: Ctx, edition: Edition, counts: Counts | None = None) -> list[str]:
-    """The edition as people read it; with `counts`, the places left or the waiting list."""
+def session_where(context: Ctx, session: Session, lang: str, *, online: bool = True) -> str:
+    """Where a session is held, in words: at a lab, its name and full address (as an event at
+    a lab); else the place as typed; else, with `online`, "online"."""
+    place, _, _ = session_place(session, context.data.labs.current)
+    if place or not online:
+        return place
+    return context.data.texts.plain(lang, "scuola.online")
+
+
+def session_position(context: Ctx, session: Session) -> tuple[float, float] | None:
+    """The position of the lab where a session is held, if it is at one."""
+    _, lat, lon = session_place(session, context.data.labs.current)
+    return (lat, lon) if lat is not None and lon is not None else None
+
+
+def session_lines(context: Ctx, edition: Edition, indent: str = "") -> list[str]:
+    tz = context.config.scheduler.tz
+    return [
+        indent
+        + context.t(
+            "scuola.session_line",
+            when=say_span(s.starts_at, s.ends_at, tz, context.lang),
+            where=session_where(context, s, context.lang),
+        )
+        for s in edition.sessions
+    ]
+
+
+def edition_lines(
+    context: Ctx, edition: Edition, counts: Counts | None = None, *, capacity: bool = True
+) -> list[str]:
+    """The edition as people read it; with `counts`, the places left or the waiting list;
+    without `capacity`, no word on places (a participant's confirmation)."""
     tz = context.config.scheduler.tz
     lines = [f"<b>{context.t('scuola.edition_title', title=edition.title)}</b>"]
-    for session in edition.sessions:
-        where = session.place or context.label("scuola.online")
-        when = say_span(session.starts_at, session.ends_at, tz, context.lang)
-        lines.append(context.t("scuola.session_line", when=when, where=where))
-    if edition.capacity and counts is not None:
+    lines += session_lines(context, edition)
+    if not capacity:  # a participant's own messages: places are the organisers' figure
+        pass
+    elif edition.capacity and counts is not None:
         left = edition.places_left(counts.confirmed) or 0
         if left:
             lines.append(context.t("scuola.places_left", count=left, capacity=edition.capacity))
@@ -57,6 +89,25 @@ def join_button(context: Ctx, edition: Edition, counts: Counts) -> InlineKeyboar
     return button(context.label(key, title=edition.title), "join", edition.id)
 
 
+async def status_text(context: Ctx, signup: Signup) -> str:
+    """ "✅ confermata", "⏳ in lista d'attesa (posizione 2)", in the person's language."""
+    status = context.label(f"status.{signup.status}")
+    if signup.status == "waiting":
+        position = await context.repo.signups.waiting_position(signup)
+        status += " " + context.label("mail.position", position=position)
+    return status
+
+
+def signup_rows(context: Ctx, signup: Signup, edition: Edition) -> list[list[InlineKeyboardButton]]:
+    """What a person can do with their sign-up: its calendar (with a place), change it, cancel."""
+    row = []
+    if signup.status == "confirmed" and edition.sessions:
+        row.append(button(context.label("scuola.mine_ics", code=signup.code), "ics", signup.id))
+    row.append(button(context.label("scuola.mine_update", code=signup.code), "update", signup.id))
+    cancel = button(context.label("scuola.cancel_one", code=signup.code), "cancel", signup.id)
+    return [row, [cancel]]
+
+
 async def show(update: Update, context: Ctx) -> None:
     """/scuola, the menu item, questions about the Scuola, and ?start=scuola."""
     assert update.effective_chat is not None
@@ -69,7 +120,14 @@ async def show(update: Update, context: Ctx) -> None:
             counts = await context.repo.signups.counts(edition.id)
             lines.append("")
             lines.extend(edition_lines(context, edition, counts))
-            rows.append([join_button(context, edition, counts)])
+            mine = await context.repo.signups.active(edition.id, user.id) if user else None
+            if mine is None:
+                rows.append([join_button(context, edition, counts)])
+                continue
+            # Signed up already: where they stand and what they can do, not a way in again.
+            status = await status_text(context, mine)
+            lines.append(context.t("scuola.you_are", code=mine.code, status=status))
+            rows += signup_rows(context, mine, edition)
     else:
         lines.append("")
         lines.append(context.t("scuola.none_open", email=context.contact_email))
@@ -102,6 +160,16 @@ async def prepare_editions(data: BotData):
     into the database, where the file wins for them. Editions made in the chat are left alone."""
     path = data.config.storage.data_dir / "scuola.toml"
     editions = load_editions(path, data.config.scheduler.tz, data.clock.now())
+    known = lab_ids(data.config.storage.data_dir)  # the labs may not be in service yet
+    unknown = [
+        f"{path.name}: edition '{e.title}': session {n}: lab: no lab with id {s.lab_id!r} "
+        "in data/labs.toml"
+        for e in editions
+        for n, s in enumerate(e.sessions, start=1)
+        if s.lab_id and s.lab_id not in known
+    ]
+    if unknown:
+        raise DataError(unknown)
 
     async def apply() -> None:
         for edition in editions:

@@ -48,7 +48,7 @@ from domain.scuola import (
     next_step,
 )
 from handlers.scuola import signups
-from handlers.scuola.editions import FEATURE, button, open_editions
+from handlers.scuola.editions import FEATURE, button, open_editions, status_text
 from storage.scuola import Signup
 
 GROUP = -1
@@ -130,8 +130,11 @@ def _progress(draft: Draft) -> tuple[int, int]:
 
 
 async def ask(update: Update, context: Ctx, draft: Draft) -> None:
-    """Send the question of the draft's current step."""
+    """Send the question of the draft's current step: from now on, what the person types
+    answers it (a pause is over)."""
     chat_id = draft.user_id
+    if draft.data.pop("_paused", None):
+        await save(context, draft)
     step = draft.step
     number, total = _progress(draft)
     prefix = context.t("scuola.step", n=number, total=total) + "\n" if step in FORM_STEPS else ""
@@ -173,7 +176,7 @@ async def ask(update: Update, context: Ctx, draft: Draft) -> None:
         rows = [
             [form_button(context.label("scuola.confirm"), "summary", "confirm")],
             [form_button(context.label("scuola.edit"), "summary", "edit")],
-            [form_button(context.label("scuola.abort"), "summary", "abort")],
+            [form_button(context.label(_abort_label(draft)), "summary", "abort")],
         ]
     else:
         current = draft.data.get(step)
@@ -237,21 +240,51 @@ async def form(update: Update, context: Ctx) -> None:
         if command in PASS_THROUGH:
             return
         if command in ("annulla", "cancel"):
-            await drop(context, user.id)
-            await message.reply_text(
-                context.t("scuola.aborted"), reply_markup=ReplyKeyboardRemove()
-            )
+            await leave(context, draft)
         else:
-            number, total = _progress(draft)
-            rows = [[form_button(context.label("scuola.continue"), "pause", "go")],
-                    [form_button(context.label("scuola.abort"), "pause", "abort")]]  # fmt: skip
-            await message.reply_text(
-                context.t("scuola.paused", n=number, total=total),
-                reply_markup=InlineKeyboardMarkup(rows),
-            )
+            await pause(context, draft)
         raise ApplicationHandlerStop
+    if draft.paused:
+        # Waiting for "continue?": what is typed now is not the step's answer (a question,
+        # most likely). The features answer it as anyone's; the form stays where it was.
+        return
     await form_message(update, context, draft)
     raise ApplicationHandlerStop
+
+
+async def pause(context: Ctx, draft: Draft) -> None:
+    """A command in the middle of the form: ask whether to go on. Until the answer, what the
+    person types is not taken for the step's answer (kept across restarts, with the form)."""
+    if not draft.paused:
+        draft.data["_paused"] = True
+        await save(context, draft)
+    number, total = _progress(draft)
+    rows = [[form_button(context.label("scuola.continue"), "pause", "go")],
+            [form_button(context.label(_abort_label(draft)), "pause", "abort")]]  # fmt: skip
+    await context.bot.send_message(
+        draft.user_id,
+        context.t("scuola.paused", n=number, total=total),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def _abort_label(draft: Draft) -> str:
+    """Leaving an edit drops the changes; the sign-up it edits stays."""
+    return "scuola.drop_changes" if "_update" in draft.data else "scuola.abort"
+
+
+async def leave(context: Ctx, draft: Draft) -> None:
+    """Close the form at the person's wish and say what is true: a new sign-up was not made;
+    an edit of a sign-up was dropped, and the sign-up stands as it was."""
+    await drop(context, draft.user_id)
+    update_of = draft.data.get("_update")
+    signup = await context.repo.signups.get(int(update_of)) if update_of is not None else None
+    if signup is not None and signup.status != "cancelled":
+        status = await status_text(context, signup)
+        text = context.t("scuola.changes_dropped", code=signup.code, status=status)
+    else:
+        text = context.t("scuola.aborted")
+    await context.bot.send_message(draft.user_id, text, reply_markup=ReplyKeyboardRemove())
 
 
 async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
@@ -342,10 +375,7 @@ async def form_button_pressed(
     if step == "pause":
         await query.answer()
         if value == "abort":
-            await drop(context, draft.user_id)
-            await context.bot.send_message(
-                draft.user_id, context.t("scuola.aborted"), reply_markup=ReplyKeyboardRemove()
-            )
+            await leave(context, draft)
         else:
             await ask(update, context, draft)
         return
@@ -397,8 +427,7 @@ async def form_button_pressed(
             if not await signups.confirm(update, context, draft):  # the edition closed
                 await drop(context, draft.user_id)
         elif value == "abort":
-            await drop(context, draft.user_id)
-            await context.bot.send_message(draft.user_id, context.t("scuola.aborted"))
+            await leave(context, draft)
         else:
             rows = [
                 [form_button(context.label(f"scuola.fieldname.{f}"), "editfield", f)]

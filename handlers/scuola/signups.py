@@ -18,9 +18,16 @@ from bot.mail import sender as mail_sender
 from bot.staffchat import tell_staff
 from domain.calendar import calendar_file
 from domain.dates import say_span
-from domain.mail import compose, new_message_id, thread_id
-from domain.scuola import Draft, Edition, Session, thresholds_crossed
-from handlers.scuola.editions import button, edition_lines
+from domain.mail import Attachment, Section, compose, new_message_id, thread_id
+from domain.scuola import EDITABLE, Draft, Edition, Session, thresholds_crossed
+from handlers.scuola.editions import (
+    edition_lines,
+    session_lines,
+    session_position,
+    session_where,
+    signup_rows,
+    status_text,
+)
 from storage.outbox import NewMail
 from storage.scuola import ComposeMail, Signup, SignupFacts
 
@@ -36,8 +43,9 @@ def organisers_mail(
     facts: SignupFacts,
 ) -> NewMail:
     """The e-mail to the organisers, in Italian (their language), whatever the applicant's; it
-    says the applicant's language and the places left, and answers the sign-up's first e-mail
-    so that mail apps keep one conversation per sign-up."""
+    says the applicant's language and the places left, what changed (an update, field by field),
+    the sessions, and carries the calendar file the person got with a confirmed place. It
+    answers the sign-up's first e-mail so that mail apps keep one conversation per sign-up."""
     data = context.data
     texts = data.texts
     tz = context.config.scheduler.tz
@@ -52,20 +60,14 @@ def organisers_mail(
             "it", "mail.places", left=left, capacity=edition.capacity, waiting=facts.waiting
         )
     )
-    role = texts.plain("it", f"role.{signup.role}") if signup.role else ""
+    answers = _mail_answers(context, signup)
     fields = [
         (texts.plain("it", "mail.code"), signup.code),
         (texts.plain("it", "mail.edition"), edition.title),
         (texts.plain("it", "mail.status"), status),
         (texts.plain("it", "mail.places_label"), places),
         (texts.plain("it", "mail.language"), texts.plain("it", f"mail.language.{facts.language}")),
-        (texts.plain("it", "scuola.fieldname.first_name"), signup.first_name),
-        (texts.plain("it", "scuola.fieldname.last_name"), signup.last_name),
-        (texts.plain("it", "scuola.fieldname.email"), signup.email),
-        (texts.plain("it", "scuola.fieldname.phone"), signup.phone),
-        (texts.plain("it", "scuola.fieldname.role"), role),
-        (texts.plain("it", "scuola.fieldname.organisation"), signup.organisation),
-        (texts.plain("it", "scuola.fieldname.note"), signup.note),
+        *answers,
         (
             texts.plain("it", "mail.consent"),
             texts.plain(
@@ -73,6 +75,33 @@ def organisers_mail(
             ),
         ),
     ]
+    before: list[Section] = []
+    if kind == "update" and facts.before is not None:
+        empty = "—"
+        changes = [
+            (label, f"{old or empty} → {new or empty}")
+            for (label, old), (_, new) in zip(
+                _mail_answers(context, facts.before), answers, strict=True
+            )
+            if old != new
+        ]
+        title = texts.plain("it", "mail.changes" if changes else "mail.no_changes")
+        before.append(Section(title, changes))
+    after: list[Section] = []
+    if edition.sessions:
+        rows = [
+            (
+                str(n),
+                f"{say_span(s.starts_at, s.ends_at, tz, 'it')} — {session_where(context, s, 'it')}",
+            )
+            for n, s in enumerate(edition.sessions, start=1)
+        ]
+        after.append(Section(texts.plain("it", "mail.sessions"), rows))
+    attachments: list[Attachment] = []
+    if kind in ("signup", "promotion") and signup.status == "confirmed" and edition.sessions:
+        lang = context.people.language(signup.user_id)
+        ics = calendar_for(context, edition, lang=lang, code=signup.code, now=now)
+        attachments.append(Attachment(calendar_name(edition), ics, "text", "calendar"))
     subject = texts.plain("it", f"mail.subject.{kind}", title=edition.title, name=signup.full_name)
     domain = message_id_domain(data.config.smtp)
     first = thread_id(signup.code, domain)
@@ -88,8 +117,19 @@ def organisers_mail(
         message_id=message_id,
         date=now,
         in_reply_to=None if kind == "signup" else first,
+        before=before,
+        after=after,
+        attachments=attachments,
     )
     return NewMail(message_id, kind, raw)
+
+
+def _mail_answers(context: Ctx, signup: Signup) -> list[tuple[str, str]]:
+    """The person's answers as the organisers read them, in the form's order."""
+    texts = context.data.texts
+    role = texts.plain("it", f"role.{signup.role}") if signup.role else ""
+    values = {**{f: getattr(signup, f) for f in EDITABLE}, "role": role}
+    return [(texts.plain("it", f"scuola.fieldname.{f}"), values[f]) for f in EDITABLE]
 
 
 def mail_for(context: Ctx, kind: str, edition: Edition, now: datetime) -> ComposeMail:
@@ -133,10 +173,10 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
     else:
         key = "scuola.updated" if update_of is not None else "scuola.confirmed"
         text = context.t(key, code=signup.code, title=edition.title)
-    lines = [text, "", *edition_lines(context, edition)]
+    lines = [text, "", *edition_lines(context, edition, capacity=False)]
     await context.bot.send_message(draft.user_id, "\n".join(lines))
     if edition.sessions and signup.status == "confirmed":
-        await send_calendar(context, draft.user_id, edition, code=signup.code)
+        await send_calendar(context, draft.user_id, edition, code=signup.code, now=now)
     if confirmed_before is not None and signup.status == "confirmed":
         for share in thresholds_crossed(confirmed_before, confirmed_before + 1, edition.capacity):
             await tell_staff(
@@ -151,33 +191,42 @@ def session_uid(edition: Edition, session: Session) -> str:
     return f"scuola-{edition.id}-{session.starts_at:%Y%m%dT%H%M}"
 
 
-async def send_calendar(
+def calendar_name(edition: Edition) -> str:
+    return f"scuola-{edition.id}.ics"  # "scuola-autunno-2026.ics"
+
+
+def calendar_for(
     context: Ctx,
-    chat_id: int,
     edition: Edition,
-    removed: Sequence[Session] = (),
+    *,
+    lang: str,
     code: str = "",
-) -> None:
-    """The edition's sessions as a calendar file; `removed` ones go in as cancelled, so that
-    opening the file takes them out of the person's calendar. Each session says the sign-up's
-    `code` and how to reach the bot."""
+    removed: Sequence[Session] = (),
+    now: datetime | None = None,
+) -> bytes:
+    """The edition's sessions as a calendar file in `lang`; `removed` ones go in as cancelled,
+    so that calendar apps that follow STATUS:CANCELLED mark them so. Each session says the
+    sign-up's `code` and how to reach the bot. The person gets it, and the organisers' e-mail
+    carries the very same file."""
+    texts = context.data.texts
     tz = context.config.scheduler.tz  # local times with their zone: calendars show them right
     back = f"https://t.me/{context.bot.username}?start=scuola"
     about = "\n".join(
         line
         for line in (
-            context.label("ics.code", code=code) if code else "",
-            context.label("ics.back", link=back),
+            texts.plain(lang, "ics.code", code=code) if code else "",
+            texts.plain(lang, "ics.back", link=back),
         )
         if line
     )
     entries = [
         {
             "uid": session_uid(edition, s),
-            "title": context.label("scuola.ics_title", title=edition.title, n=n),
+            "title": texts.plain(lang, "scuola.ics_title", title=edition.title, n=n),
             "start": s.starts_at.astimezone(tz),
             "end": s.ends_at.astimezone(tz),
-            "place": s.place,
+            "place": session_where(context, s, lang, online=False),
+            "geo": session_position(context, s),
             "url": s.online_url,
             "description": about,
         }
@@ -186,18 +235,31 @@ async def send_calendar(
     entries += [
         {
             "uid": session_uid(edition, s),
-            "title": context.label("scuola.ics_title_cancelled", title=edition.title),
+            "title": texts.plain(lang, "scuola.ics_title_cancelled", title=edition.title),
             "start": s.starts_at.astimezone(tz),
             "end": s.ends_at.astimezone(tz),
             "cancelled": True,
         }
         for s in removed
     ]
-    data = calendar_file(entries, name=context.label("scuola.ics_name"), now=context.now())
+    name = texts.plain(lang, "scuola.ics_name")
+    return calendar_file(entries, name=name, now=now or context.now())
+
+
+async def send_calendar(
+    context: Ctx,
+    chat_id: int,
+    edition: Edition,
+    removed: Sequence[Session] = (),
+    code: str = "",
+    now: datetime | None = None,
+) -> None:
+    """The calendar file (`calendar_for`) to a person, in the context's language."""
+    data = calendar_for(context, edition, lang=context.lang, code=code, removed=removed, now=now)
     await context.bot.send_document(
         chat_id,
         document=data,
-        filename=f"scuola-{edition.id}.ics",  # "scuola-autunno-2026.ics"
+        filename=calendar_name(edition),
         caption=context.t("scuola.ics_caption"),
     )
 
@@ -213,33 +275,17 @@ async def mine(update: Update, context: Ctx) -> None:
         await context.bot.send_message(user.id, context.t("scuola.mine_none"))
         return
     editions = {e.id: e for e in await context.repo.editions.all()}
-    tz = context.config.scheduler.tz
     lines = [context.t("scuola.mine_title")]
     rows = []
     for signup in signups:
         edition = editions.get(signup.edition_id)
         title = edition.title if edition else signup.edition_id
-        status = context.label(f"status.{signup.status}")
-        if signup.status == "waiting":
-            position = await context.repo.signups.waiting_position(signup)
-            status += " " + context.label("mail.position", position=position)
+        status = await status_text(context, signup)
         lines.append(context.t("scuola.mine_line", code=signup.code, title=title, status=status))
         if signup.status == "cancelled" or edition is None:
             continue
-        for session in edition.sessions:  # when and where, at a glance
-            where = session.place or context.label("scuola.online")
-            when = say_span(session.starts_at, session.ends_at, tz, context.lang)
-            lines.append("  " + context.t("scuola.session_line", when=when, where=where))
-        row = []
-        if signup.status == "confirmed" and edition.sessions:
-            row.append(button(context.label("scuola.mine_ics", code=signup.code), "ics", signup.id))
-        row.append(
-            button(context.label("scuola.mine_update", code=signup.code), "update", signup.id)
-        )
-        rows.append(row)
-        rows.append(
-            [button(context.label("scuola.cancel_one", code=signup.code), "cancel", signup.id)]
-        )
+        lines += session_lines(context, edition, "  ")  # when and where, at a glance
+        rows += signup_rows(context, signup, edition)
     await context.bot.send_message(
         user.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows) if rows else None
     )
@@ -291,7 +337,7 @@ async def tell_sessions_changed(
         session = added or removed
         assert session is not None
         when = say_span(session.starts_at, session.ends_at, tz, lang)
-        where = session.place or texts.plain(lang, "scuola.online")
+        where = session_where(context, session, lang)
         key = "scuola.session_added" if added else "scuola.session_removed"
         saved = context.lang
         context.lang = lang

@@ -39,9 +39,10 @@ from domain.dates import DateProblem, parse_deadline, parse_span, say_date, say_
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
 from domain.text import one_line
+from domain.understanding import lab_named
 from handlers.reminders import replan
 from handlers.scuola.editions import button as scuola_button
-from handlers.scuola.editions import edition_lines
+from handlers.scuola.editions import edition_lines, session_where
 from handlers.scuola.signups import mail_for, tell_promoted, tell_sessions_changed
 from storage.scuola import Signup
 
@@ -55,6 +56,7 @@ class Draft:
     edition: str | None = None  # the edition on screen
     awaiting: str | None = None  # the value typed next: new (a title), title, capacity, deadline
     span: tuple[datetime, datetime] | None = None  # a new session's time, before its place
+    adding: Session | None = None  # a new session, waiting for "yes, add it"
 
 
 FLOW = Flow(
@@ -235,7 +237,10 @@ async def on_menu(update: Update, context: Ctx) -> int:
         key = "edizioni.session_removed" if told else "edizioni.session_removed_nobody"
         await edit_or_send(update, context, context.t(key, count=told), None)
         return await show_menu(update, context, changed)
+    if action == "addyes":
+        return await add_session(update, context, edition)
     if action == "back":
+        draft.adding = None
         return await show_menu(update, context, edition, edit=True)
     if action == "toggle":
         if not edition.open and not edition.sessions:
@@ -335,15 +340,49 @@ async def got_where(update: Update, context: Ctx) -> int:
         return WHERE
     (start, end), draft.span = draft.span, None
     online = text.startswith("https://")
-    session = Session(start, end, place="" if online else text, online_url=text if online else "")
+    labs = context.data.labs
+    session = Session(
+        start,
+        end,
+        place="" if online else text,
+        online_url=text if online else "",
+        lab_id="" if online else lab_named(text, labs.current, labs.matcher),
+    )
+    draft.adding = session
+    return await confirm_addition(update, context, edition, session)
+
+
+async def confirm_addition(update: Update, context: Ctx, edition: Edition, session: Session) -> int:
+    """Ask before adding, as before removing: the people confirmed will be told at once."""
+    tz = context.config.scheduler.tz
+    counts = await context.repo.signups.counts(edition.id)
+    when = say_span(session.starts_at, session.ends_at, tz, context.lang)
+    where = session_where(context, session, context.lang)
+    lines = [context.t("edizioni.add_sure", when=when, where=where)]
+    if counts.confirmed:
+        lines.append(context.t("edizioni.remove_told", count=counts.confirmed))
+    else:
+        lines.append(context.t("edizioni.remove_nobody"))
+    rows = [
+        [_button(context.label("edizioni.add_yes"), "addyes")],
+        [_button(context.label("edizioni.add_no"), "back")],
+    ]
+    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+    return MENU
+
+
+async def add_session(update: Update, context: Ctx, edition: Edition) -> int:
+    draft = FLOW.draft(context)
+    session, draft.adding = draft.adding, None
+    if session is None:  # added already (a second tap): the menu as it is
+        return await show_menu(update, context, edition, edit=True)
     sessions = tuple(sorted((*edition.sessions, session), key=lambda s: s.starts_at))
     await _save(update, context, replace(edition, sessions=sessions))
-    edition = await _edition(context)
-    assert edition is not None
-    told = await tell_sessions_changed(context, edition, added=session)
-    if told:
-        await message.reply_text(context.t("edizioni.session_added_told", count=told))
-    return await show_menu(update, context, edition)
+    changed = await _edition(context) or edition
+    told = await tell_sessions_changed(context, changed, added=session)
+    key = "edizioni.session_added_told" if told else "edizioni.session_added_nobody"
+    await edit_or_send(update, context, context.t(key, count=told), None)
+    return await show_menu(update, context, changed)
 
 
 @staff_only
