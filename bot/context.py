@@ -19,6 +19,7 @@ from bot.i18n import DEFAULT_LANGUAGE, Catalog, Html, language_for, number
 from bot.mail import Outbox
 from bot.people import People
 from domain.directory import Directory, LabEdit
+from domain.events import Event
 from domain.scuola import Draft
 from domain.understanding import Matcher
 from storage import Repos
@@ -243,6 +244,13 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def may_edit_lab(self, lab_id: str | None) -> bool:
         """Staff edit every lab; a coordinator, the labs they coordinate."""
         return self.is_staff(self._user_id) or self.coordinates(lab_id)
+
+    def may_edit_event(self, event: Event) -> bool:
+        """Staff edit every event; a coordinator, the events made for their lab from its card:
+        not an Assemblea, nor a staff event merely held there (where it is, is not whose)."""
+        if self.is_staff(self._user_id):
+            return True
+        return event.kind != "assemblea" and bool(event.for_lab) and self.coordinates(event.for_lab)
 
     def guess_language(self, update: object) -> None:
         """Set `lang` from Telegram's hint when the user tracker has not run (errors, jobs)."""

@@ -37,6 +37,7 @@ class Event:
     description: str = ""
     cancelled: bool = False
     origin: str = "chat"
+    for_lab: str = ""  # made for this lab, from its card: its coordinators may change it
 
 
 @dataclass(frozen=True)

@@ -454,7 +454,8 @@ async def stop(update: Update, context: Ctx) -> None:
     if found is None or not await context.repo.announcements.stop(found.id, context.now()):
         await query.answer(context.label("broadcast.already_over"), show_alert=True)
         return
-    log.info("announcement %d stopped by staff", found.id)
+    who = "a staff member" if context.is_staff_user else "its author, a coordinator"
+    log.info("announcement %d stopped by %s", found.id, who)
     await query.answer(context.label("broadcast.stopping"))
     if found.status == "scheduled":
         await edit_or_send(update, context, context.t("annuncio.unscheduled"), None)

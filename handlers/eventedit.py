@@ -62,13 +62,14 @@ class Draft:
     steps: list[str] = field(default_factory=list)  # the fields still to ask, when new
     awaiting: str | None = None  # the field whose value is awaited
     fixed_lab: str = ""  # a coordinator's event: always at their lab, never an Assemblea
+    for_lab: str = ""  # made for this lab from its card (`Event.for_lab`)
 
     @classmethod
     def of(cls, event: Event) -> Draft:
         return cls(
             id=event.id, kind=event.kind, title=event.title, start=event.starts_at,
             end=event.ends_at, lab_id=event.lab_id, place=event.place,
-            online_url=event.online_url, description=event.description,
+            online_url=event.online_url, description=event.description, for_lab=event.for_lab,
         )  # fmt: skip
 
     def event(self) -> Event:
@@ -77,6 +78,8 @@ class Draft:
             id=self.id or "draft", kind=self.kind, title=self.title, starts_at=self.start,
             ends_at=self.end, lab_id=self.lab_id, place=self.place, online_url=self.online_url,
             description=self.description,
+            # moved by staff away from the lab it was made for: no longer that lab's event
+            for_lab=self.for_lab if self.for_lab == self.lab_id else "",
         )  # fmt: skip
 
 
@@ -108,7 +111,7 @@ async def new_at_lab(update: Update, context: Ctx) -> int:
     FLOW.begin(
         context,
         Draft(
-            new=True, kind="altro", lab_id=lab.id, fixed_lab=lab.id,
+            new=True, kind="altro", lab_id=lab.id, fixed_lab=lab.id, for_lab=lab.id,
             steps=["title", "when", "description"],
         ),
     )  # fmt: skip
@@ -147,7 +150,7 @@ async def edit(update: Update, context: Ctx) -> int:
     if event is None or event.cancelled or event.ends_at <= context.now():
         await query.answer(context.label("events.gone"), show_alert=True)
         return ConversationHandler.END
-    if not context.is_staff_user and not context.coordinates(event.lab_id):
+    if not context.may_edit_event(event):
         await query.answer(context.label("staff.only"), show_alert=True)
         return ConversationHandler.END
     if event.origin == "file":
@@ -155,8 +158,8 @@ async def edit(update: Update, context: Ctx) -> int:
         return ConversationHandler.END
     await query.answer()
     draft = Draft.of(event)
-    if not context.is_staff_user:
-        draft.fixed_lab = event.lab_id
+    if not context.is_staff_user:  # a coordinator: her lab's event stays at her lab
+        draft.fixed_lab = event.for_lab
     FLOW.begin(context, draft)
     return await show(update, context)
 
@@ -348,7 +351,7 @@ async def save(update: Update, context: Ctx) -> int:
     concerned = await _concerned(context, old) if old else []
     await context.repo.events.save(event, now)
     await replan(context.data, context.application)
-    log.info("staff %s the event %s", "changed" if old else "created", event.id)
+    log.info("%s %s the event %s", _who(context), "changed" if old else "created", event.id)
     FLOW.drop(context)
     told = 0
     if old is not None and concerned and _moved(context, old, event):
@@ -375,12 +378,17 @@ async def cancel_event(update: Update, context: Ctx) -> int:
     concerned = await _concerned(context, old)
     await context.repo.events.save(replace(old, cancelled=True), context.now())
     await replan(context.data, context.application)  # its reminders are cancelled
-    log.info("staff cancelled the event %s", old.id)
+    log.info("%s cancelled the event %s", _who(context), old.id)
     told = await _notify(context, query.from_user.id, old, old, concerned, "cancelled")
     await edit_or_send(
         update, context, context.t("evedit.cancelled", title=old.title, count=told), None
     )
     return ConversationHandler.END
+
+
+def _who(context: Ctx) -> str:
+    """Who did it, for the log: the role, never the person."""
+    return "a staff member" if context.is_staff_user else "a coordinator"
 
 
 async def _concerned(context: Ctx, event: Event) -> list[int]:

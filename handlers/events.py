@@ -83,8 +83,8 @@ async def card(update: Update, context: Ctx, o: Occurrence) -> None:
         rows.append([_button(context.label(key), action, o.ref)])
         # Who is coming (and the names shared "with staff") only in a staff member's private
         # chat: never in a group, whoever taps the card there.
-        lab_coordinator = bool(o.lab_id) and context.coordinates(o.lab_id, user.id)
-        if (context.is_staff(user.id) or lab_coordinator) and _private(update):
+        event = await context.repo.events.get(event_id) if _private(update) else None
+        if event is not None and context.may_edit_event(event):
             rows.append([InlineKeyboardButton(
                 context.label("events.edit"),
                 callback_data=callbacks.pack("evedit", "edit", event_id),

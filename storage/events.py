@@ -19,7 +19,7 @@ def _event(row: sqlite3.Row) -> Event:
         id=row["id"], kind=row["kind"], title=row["title"], starts_at=from_db(row["starts_at"]),
         ends_at=from_db(row["ends_at"]), lab_id=row["lab_id"], place=row["place"], lat=row["lat"],
         lon=row["lon"], online_url=row["online_url"], description=row["description"],
-        cancelled=bool(row["cancelled"]), origin=row["origin"],
+        cancelled=bool(row["cancelled"]), origin=row["origin"], for_lab=row["for_lab"],
     )  # fmt: skip
 
 
@@ -40,17 +40,19 @@ class EventsRepo:
         await self._db.execute(
             """
             INSERT INTO events (id, kind, title, starts_at, ends_at, lab_id, place, lat, lon,
-                online_url, description, cancelled, origin, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                online_url, description, cancelled, origin, for_lab, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,
                 starts_at = excluded.starts_at, ends_at = excluded.ends_at,
                 lab_id = excluded.lab_id, place = excluded.place, lat = excluded.lat,
                 lon = excluded.lon, online_url = excluded.online_url,
                 description = excluded.description, cancelled = excluded.cancelled,
-                origin = excluded.origin, updated_at = excluded.updated_at
+                origin = excluded.origin, for_lab = excluded.for_lab,
+                updated_at = excluded.updated_at
             """,
             (e.id, e.kind, e.title, to_db(e.starts_at), to_db(e.ends_at), e.lab_id, e.place,
-             e.lat, e.lon, e.online_url, e.description, int(e.cancelled), e.origin, to_db(now)),
+             e.lat, e.lon, e.online_url, e.description, int(e.cancelled), e.origin, e.for_lab,
+             to_db(now)),
         )  # fmt: skip
 
 

@@ -328,6 +328,11 @@ MIGRATIONS: list[tuple[str, ...]] = [
     # and position then come from the directory (the place as typed stays, for when the lab
     # is gone).
     ("ALTER TABLE edition_sessions ADD COLUMN lab_id TEXT NOT NULL DEFAULT ''",),
+    # 10: the lab an event was made for ("📅 Nuovo evento qui" on its card), which its
+    # coordinators may change; an Assemblea or a staff event merely held at a lab is not the
+    # lab's. Events made before this step are left to staff: which were made from a card was
+    # not recorded.
+    ("ALTER TABLE events ADD COLUMN for_lab TEXT NOT NULL DEFAULT ''",),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

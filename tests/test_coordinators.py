@@ -6,6 +6,7 @@ and every staff tool; the monthly check asks once a month; removal and erasure t
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -251,7 +252,8 @@ async def test_erasure_takes_the_role_and_keeps_the_edits_without_the_person(bot
     assert edit.staff_id == 0 and edit.edit.value == "tel. 0382 123456"
 
 
-async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
+async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock, caplog):
+    caplog.set_level(logging.INFO)
     maria = await coordinator(bot, clock)
     follower = await follow(bot)
     await tool(maria, "📅 Nuovo evento qui")
@@ -267,6 +269,8 @@ async def test_a_coordinator_plans_events_at_her_lab_only(bot, clock):
     assert event.lab_id == "spazio-q" and event.kind == "altro"
     told = [m.plain for m in bot.api.sent if m.chat_id == follower.id]
     assert any("Merenda in cortile" in t and "Porta una tazza & un amico!" in t for t in told)
+    assert f"a coordinator created the event {event.id}" in caplog.text  # the log says who
+    assert "staff created the event" not in caplog.text
 
     # An event at another lab, planned by staff: she may not change it.
     staff = bot.user(STAFF_ID)

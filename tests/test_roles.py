@@ -219,3 +219,86 @@ async def test_no_staff_surface_works_for_anyone_else(start_bot, config):
     assert await snapshot(bot) == before
     others = {m.chat_id for m in bot.api.sent} - sent_before - {coordinator.id}
     assert others == set(), "the coordinator's presses made the bot write to someone else"
+
+
+async def _event_from_card(person, lab: str, title: str, when: str) -> None:
+    """ "📅 Nuovo evento qui" on a lab's card: an event made for that lab."""
+    await person.send("/laboratori")
+    await person.press(lab)
+    await person.press("📅 Nuovo evento qui")
+    await person.send(title)
+    await person.send(when)
+    await person.press("⏭️ Nessuna descrizione")
+    await person.press("✅ Pubblica")
+
+
+async def _event_by_staff(staff, kind: str, title: str, when: str, where: str) -> None:
+    await staff.send("/evento")
+    await staff.press(kind)
+    await staff.send(title)
+    await staff.send(when)
+    await staff.send(where)
+    await staff.press("⏭️ Nessuna descrizione")
+    await staff.press("✅ Pubblica")
+
+
+async def test_a_coordinator_edits_only_the_events_made_for_her_lab(bot, clock):
+    """Every kind of event at every lab: an Assemblea, a staff event held there, an event made
+    from the lab's card by staff and by its coordinator. A coordinator of Spazio Q gets the
+    editor (the card's button and the button itself, forged) only for those made for Spazio Q;
+    an Assemblea or a staff event held at her lab is not hers to change or cancel."""
+    from tests.test_coordinators import TUESDAY_10, invite
+
+    clock.set(TUESDAY_10)
+    staff = bot.user(STAFF_ID)
+    people = {}
+    for lab, name in (("Spazio Q", "Maria"), ("Crosione", "Carla")):
+        people[lab] = bot.user(first_name=name)
+        await people[lab].send(f"/start {await invite(bot, lab)}")
+    mine: set[str] = set()
+    day = 15
+    for lab, lab_id in (("Spazio Q", "spazio-q"), ("Crosione", "crosione")):
+        for kind, label in (("assemblea", "🗓️ Assemblea di Rete"),
+                            ("altro", "📌 Altro evento della rete")):  # fmt: skip
+            await _event_by_staff(staff, label, f"{kind} {lab_id}", f"{day}/03/2027 10-12", lab)
+            day += 1
+        await _event_from_card(staff, lab, f"staff card {lab_id}", f"{day}/03/2027 10-12")
+        await _event_from_card(people[lab], lab, f"coord card {lab_id}", f"{day + 1}/03/2027 10-12")
+        day += 2
+    events = {e.title: e for e in await bot.repo.events.all()}
+    assert len(events) == 8 and all(e.lab_id for e in events.values())
+    mine = {e.id for t, e in events.items() if "card spazio-q" in t}
+
+    maria = people["Spazio Q"]
+    for title, event in events.items():
+        await maria.send("/eventi")
+        card = await maria.press(event.title)
+        shown = "✏️ Modifica o annulla" in card.buttons
+        assert shown == (event.id in mine), title
+        before = await snapshot(bot)
+        sent_before = len(bot.api.sent)
+        await maria.press_data(callbacks.pack("evedit", "edit", event.id))
+        if event.id in mine:
+            assert "Anteprima" in maria.last().plain, title
+            await maria.send("/annulla")
+            continue
+        assert maria.callback_answer().get("show_alert"), title
+        # Nor any step of the editor, forged: the place, saving, cancelling the event.
+        for action, *args in (("field", "title"), ("save",), ("drop",), ("dropyes", event.id)):
+            await maria.press_data(callbacks.pack("evedit", action, *args))
+            assert maria.callback_answer().get("show_alert"), (title, action)
+        assert await snapshot(bot) == before, title
+        assert len(bot.api.sent) == sent_before, title  # nothing sent to anyone
+
+    # She cancels her own lab's event; staff still edit every event.
+    [own] = [e for e in events.values() if e.title == "coord card spazio-q"]
+    await maria.press_data(callbacks.pack("evedit", "edit", own.id))
+    await maria.press("🗑️ Annulla l'evento")
+    await maria.press("🗑️ Sì, annulla l'evento")
+    assert (await bot.repo.events.get(own.id)).cancelled
+    for event in events.values():
+        if event.id == own.id:
+            continue
+        await staff.press_data(callbacks.pack("evedit", "edit", event.id))
+        assert "Anteprima" in staff.last().plain
+        await staff.send("/annulla")
