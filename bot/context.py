@@ -126,6 +126,10 @@ class BotData:
     def staff_ids(self) -> frozenset[int]:
         return self.config_staff | self.chat_staff
 
+    def coordinates(self, lab_id: str | None, user_id: int | None) -> bool:
+        """Whether the person coordinates the lab."""
+        return lab_id is not None and user_id in self.coordinators.get(lab_id, ())
+
     async def write_behind(self) -> int:
         """Write now what is kept in memory for a moment (`bot.people`: who was seen when;
         `bot.asked`: what was asked), as the job does every second: before reading it, and at
@@ -235,7 +239,7 @@ class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
     def coordinates(self, lab_id: str | None, user_id: int | None = None) -> bool:
         """Whether the person (this update's, unless given) coordinates the lab."""
         who = self._user_id if user_id is None else user_id
-        return lab_id is not None and who in self.bot_data.coordinators.get(lab_id, ())
+        return self.bot_data.coordinates(lab_id, who)
 
     def coordinated_labs(self, user_id: int | None = None) -> list[str]:
         who = self._user_id if user_id is None else user_id

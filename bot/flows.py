@@ -12,7 +12,11 @@ again around them.
 - `edit_or_send`: edit the message a button sits on, or send a new one when that is impossible.
 
 One flow at a time per person: starting a flow makes it the person's open one, and any other
-command leaves it (`leave_on_command`, in a handler group ahead of the features). The typed
+command leaves it (`leave_on_command`, in a handler group ahead of the features). A flow needs a
+role (`may_stay`: staff by default; a lab's coordinator for that lab's tools): whoever loses it
+has the flow closed with a word (`close_if_role_lost`, at once where the role is taken away, and
+ahead of the features on their next update, whatever took it), so their next message is
+answered as anyone's. The typed
 steps of a flow take messages only while it is the person's open flow, so a title typed for
 /evento never lands in a lab edit left open, and a question asked after /start is a question.
 """
@@ -40,7 +44,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
 from bot.callbacks import Callback
-from bot.context import Ctx
+from bot.context import BotData, Ctx
 from domain.directory import Lab
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ D = TypeVar("D")
 # the process (they are module-level), and so does this: one person has one open flow.
 _OPEN: dict[int, str] = {}
 Step = Callable[[Update, Ctx], Awaitable[Any]]
+# feature -> its flow: the definitions (module-level, like the flows), to find a person's open one
+_FLOWS: dict[str, Flow] = {}
 CANCEL_COMMANDS = ("annulla", "cancel")
 LEAVE_GROUP = -7  # the handler group of leave_on_command (its own: it takes every update)
 
@@ -141,12 +147,16 @@ class Flow(Buttons, Generic[D]):
         name: str,
         cancelled: str,
         timeout_s: int,
+        may_stay: Callable[[BotData, int, D], bool] | None = None,
     ):
         super().__init__(feature)
         self.draft_type = draft_type
         self.name = name
         self.cancelled = cancelled
         self.timeout_s = timeout_s
+        # Whether a person (id) still has the role this flow needs, for their draft.
+        self.may_stay = may_stay or (lambda data, user_id, _draft: user_id in data.staff_ids)
+        _FLOWS[feature] = self
 
     # --- the draft ------------------------------------------------------------------------------
 
@@ -291,12 +301,52 @@ class _NoOpenFlow(filters.UpdateFilter):
 NO_OPEN_FLOW = _NoOpenFlow()
 
 
+def close_if_role_lost(application: Any, user_id: int) -> str | None:
+    """Close the person's open flow if they no longer have the role it needs (its draft goes,
+    nothing pending is saved); the catalog key naming the flow closed, or None."""
+    feature = _OPEN.get(user_id)
+    flow = _FLOWS.get(feature) if feature else None
+    if feature is None or flow is None:
+        return None
+    user_data = application.user_data.get(user_id)
+    draft = user_data.get(feature) if user_data is not None else None
+    if not isinstance(draft, flow.draft_type):
+        draft = flow.draft_type()
+    if flow.may_stay(application.bot_data, user_id, draft):
+        return None
+    del _OPEN[user_id]
+    if user_data is not None:
+        user_data.pop(feature, None)
+    log.info("a %s flow closed: its user lost the role it needs", feature)
+    return flow.name
+
+
+def role_lost_text(data: BotData, lang: str, name: str) -> str:
+    """The word said when `close_if_role_lost` closed the flow `name`."""
+    return data.texts.text(lang, "flow.role_lost", name=data.texts.plain(lang, name))
+
+
 async def leave_on_command(update: Update, context: Ctx) -> None:
-    """A command other than /annulla leaves the person's open flow (its draft goes, silently):
-    /start, /help or another flow's command mean the person has moved on."""
-    message = update.message or update.edited_message
+    """A flow whose role the person lost is closed, with a word, whatever the update (the
+    update then goes on, answered as anyone's). A command other than /annulla leaves the
+    person's open flow (its draft goes, silently): /start, /help or another flow's command mean
+    the person has moved on."""
     user = update.effective_user
-    if message is None or user is None or user.id not in _OPEN:
+    if user is None or user.id not in _OPEN:
+        return
+    closed = close_if_role_lost(context.application, user.id)
+    if closed is not None:
+        try:
+            await context.bot.send_message(
+                user.id,
+                role_lost_text(context.data, context.lang, closed),
+                reply_markup=ReplyKeyboardRemove(),
+            )
+        except TelegramError as exc:
+            log.warning("could not say that a flow was closed: %s", exc)
+        return
+    message = update.message or update.edited_message
+    if message is None:
         return
     text = message.text or ""
     if not text.startswith("/"):

@@ -52,7 +52,14 @@ class Draft:
 
 
 FLOW = Flow(
-    "annuncio", Draft, name="flow.name.annuncio", cancelled="annuncio.cancelled", timeout_s=60 * 60
+    "annuncio",
+    Draft,
+    name="flow.name.annuncio",
+    cancelled="annuncio.cancelled",
+    timeout_s=60 * 60,
+    may_stay=lambda data, user_id, draft: (
+        user_id in data.staff_ids or bool(draft.lab and data.coordinates(draft.lab, user_id))
+    ),
 )
 FEATURE = FLOW.feature
 SENDING = Buttons(broadcast.FEATURE)  # stop and opt out, on the messages the broadcaster sends

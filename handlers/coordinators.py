@@ -24,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
+from bot import callbacks, flows
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only, staff_or
@@ -133,7 +133,8 @@ async def on_staff_button(update: Update, context: Ctx) -> None:
         await refresh(context.data)
         log.info("a coordinator of lab %s was removed by staff", lab_id)
         await query.answer(context.label("coord.removed"))
-        await _tell(context, user_id, "coord.you_were_removed", name=lab.name)
+        closed = flows.close_if_role_lost(context.application, user_id)  # her open editor
+        await _tell(context, user_id, "coord.you_were_removed", closed=closed, name=lab.name)
         await show_list(update, context, lab_id, edit=True)
 
 
@@ -203,11 +204,17 @@ async def redeem(update: Update, context: Ctx, token: str) -> None:
 redeem.own_welcome = True  # type: ignore[attr-defined]  # no generic hello before it (core)
 
 
-async def _tell(context: Ctx, user_id: int, key: str, **values: object) -> None:
-    """A message to someone else, in their language; a failure is logged, not raised."""
+async def _tell(
+    context: Ctx, user_id: int, key: str, *, closed: str | None = None, **values: object
+) -> None:
+    """A message to someone else, in their language (with the flow of theirs that was `closed`,
+    if any); a failure is logged, not raised."""
     lang = context.people.language(user_id)
+    text = context.data.texts.text(lang, key, **values)
+    if closed is not None:
+        text += "\n\n" + flows.role_lost_text(context.data, lang, closed)
     try:
-        await context.bot.send_message(user_id, context.data.texts.text(lang, key, **values))
+        await context.bot.send_message(user_id, text)
     except TelegramError as exc:
         log.info("could not tell a user about a coordinator change: %s", type(exc).__name__)
 

@@ -83,7 +83,17 @@ class Draft:
         )  # fmt: skip
 
 
-FLOW = Flow("evedit", Draft, name="flow.name.evedit", cancelled="evedit.closed", timeout_s=30 * 60)
+FLOW = Flow(
+    "evedit",
+    Draft,
+    name="flow.name.evedit",
+    cancelled="evedit.closed",
+    timeout_s=30 * 60,
+    may_stay=lambda data, user_id, draft: (
+        user_id in data.staff_ids
+        or bool(draft.fixed_lab and data.coordinates(draft.fixed_lab, user_id))
+    ),
+)
 FEATURE = FLOW.feature
 button = FLOW.button
 

@@ -96,7 +96,14 @@ def _may_change(context: Ctx, field: str) -> bool:
 
 
 FLOW = Flow(
-    "labedit", Draft, name="flow.name.labedit", cancelled="labedit.cancelled", timeout_s=30 * 60
+    "labedit",
+    Draft,
+    name="flow.name.labedit",
+    cancelled="labedit.cancelled",
+    timeout_s=30 * 60,
+    may_stay=lambda data, user_id, draft: (
+        user_id in data.staff_ids or data.coordinates(draft.lab, user_id)
+    ),
 )
 FEATURE = FLOW.feature
 

@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Flow, edit_or_send, stale
+from bot.flows import Flow, close_if_role_lost, edit_or_send, role_lost_text, stale
 from bot.guards import admin_only
 from bot.i18n import Html
 from bot.profile import publish_staff_menu, withdraw_staff_menu
@@ -54,7 +54,14 @@ class Draft:
     """Nothing to keep between steps: the person is chosen in one."""
 
 
-FLOW = Flow("staff", Draft, name="flow.name.staff", cancelled="roles.cancelled", timeout_s=15 * 60)
+FLOW = Flow(
+    "staff",
+    Draft,
+    name="flow.name.staff",
+    cancelled="roles.cancelled",
+    timeout_s=15 * 60,
+    may_stay=lambda data, user_id, _draft: user_id in data.admin_ids,
+)
 FEATURE = FLOW.feature
 _button = FLOW.button
 
@@ -155,6 +162,22 @@ async def got_person(update: Update, context: Ctx) -> int:
     return ConversationHandler.END
 
 
+async def _close_lost_flow(context: Ctx, user_id: int) -> None:
+    """A staff tool the person had open closes now, and they are told (in their language)."""
+    closed = close_if_role_lost(context.application, user_id)
+    if closed is None:
+        return
+    lang = context.people.language(user_id)
+    try:
+        await context.bot.send_message(
+            user_id,
+            role_lost_text(context.data, lang, closed),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+    except TelegramError as exc:
+        log.info("could not tell a former staff member their tool was closed: %s", exc)
+
+
 @admin_only
 async def on_button(update: Update, context: Ctx) -> int:
     query = update.callback_query
@@ -196,6 +219,7 @@ async def on_button(update: Update, context: Ctx) -> int:
         if removed:
             log.info("an administrator removed a staff member")
             await withdraw_staff_menu(context.application, user_id)
+            await _close_lost_flow(context, user_id)
         return await show(update, context)
     await stale(update, context)
     return ConversationHandler.END

@@ -10,6 +10,8 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot import callbacks
 from handlers import coordinators, labs
 from tests.conftest import STAFF_ID
@@ -412,3 +414,54 @@ async def test_a_coordinator_prints_her_labs_poster_and_no_other(bot, clock):
     assert maria.callback_answer().get("show_alert")
     await maria.press_data(callbacks.pack("lab", "qr-rete"))
     assert maria.callback_answer().get("show_alert")
+
+
+@pytest.mark.parametrize(
+    ("tool_label", "step"),
+    [
+        ("✏️ Modifica", "Contatti"),  # the editor waits for the contacts
+        ("📅 Nuovo evento qui", None),  # the event flow waits for a title
+        ("📣 Scrivi a chi lo segue", None),  # the announcement waits for its text
+    ],
+)
+async def test_a_coordinator_removed_mid_flow_is_answered_as_anyone(bot, clock, tool_label, step):
+    maria = await coordinator(bot, clock)
+    await follow(bot)
+    await tool(maria, tool_label)
+    if step:
+        await maria.press(step)
+    staff = bot.user(STAFF_ID)
+    await staff.send("/laboratori")
+    await staff.press("Spazio Q")
+    await staff.press("👥 Coordinatori")
+    await staff.press("➖ Togli Maria")
+    await staff.press("✅ Sì, togli")
+    told = maria.last().plain
+    assert "ti ha tolto dai coordinatori di Spazio Q" in told
+    assert "Ho chiuso" in told and "non hai più il ruolo" in told  # the flow, with a word
+    before = await snapshot(bot)
+    answer = await maria.send("Spazio Q è aperto adesso?")
+    assert "riservato" not in answer.text and "Spazio Q" in answer.text, answer.text
+    assert await snapshot(bot) == before  # the question went nowhere near the closed flow
+    assert "staff" not in (await maria.send("orari di crosione")).text.lower()
+
+
+async def test_a_flow_whose_role_went_any_other_way_closes_at_the_next_message(bot, clock):
+    """Whatever takes the role (here the database changed under the bot, as an erasure or a
+    lab that is gone would), her next message closes the flow with a word and is answered."""
+    maria = await coordinator(bot, clock)
+    await tool(maria, "✏️ Modifica")
+    await maria.press("Contatti")
+    await bot.repo.coordinators.remove("spazio-q", maria.id)
+    await coordinators.refresh(bot.app.bot_data)
+    replies = await maria.send("Spazio Q è aperto adesso?")
+    assert "non hai più il ruolo" in replies[0].plain
+    assert "riservato" not in replies.text and "Spazio Q" in replies[-1].plain
+    # An edited message is an update like another: the same, in the event flow.
+    carla = await coordinator(bot, clock, name="Carla")
+    await tool(carla, "📅 Nuovo evento qui")
+    sent = await carla.send("Festa")
+    await bot.repo.coordinators.remove("spazio-q", carla.id)
+    await coordinators.refresh(bot.app.bot_data)
+    replies = await carla.edit(carla.last_sent().message_id, "/evento")
+    assert "non hai più il ruolo" in replies.text and sent

@@ -302,3 +302,22 @@ async def test_a_coordinator_edits_only_the_events_made_for_her_lab(bot, clock):
         await staff.press_data(callbacks.pack("evedit", "edit", event.id))
         assert "Anteprima" in staff.last().plain
         await staff.send("/annulla")
+
+
+async def test_staff_removed_mid_flow_are_told_and_answered_as_anyone(start_bot, config):
+    bot = await start_bot(admin_config(config))
+    admin = bot.user(ADMIN_ID)
+    giulia = bot.user(first_name="Giulia")
+    await giulia.send("/start")
+    await admin.send("/staff")
+    await admin.press("➕ Aggiungi una persona")
+    await admin.send(str(giulia.id))
+    await giulia.send("/evento")
+    await giulia.press("📌 Altro evento della rete")  # the flow waits for a title
+    await admin.send("/staff")
+    await admin.press(f"➖ Togli {giulia.id}")
+    await admin.press("✅ Sì, togli")
+    assert "non hai più il ruolo" in giulia.last().plain
+    answer = await giulia.send("Spazio Q è aperto adesso?")
+    assert "riservato" not in answer.text and "Spazio Q" in answer.text, answer.text
+    assert await bot.repo.events.all() == []
