@@ -72,6 +72,7 @@ class CommandSpec:
     name: str
     text_key: str
     staff: bool = False
+    coordinators: bool = False  # a staff command a lab's coordinators use too, for their labs
     order: int = 50  # position in the menu: start first, help and cancel last
 
 

@@ -8,7 +8,8 @@ Callback data `lab:v1:<action>[:<arg>]`:
     map:<id>        send the venue
     near:<place>    send the nearest labs to a place (answer to "did you mean")
     loc             ask for the location (reply keyboard)
-    qr:<id>         staff: the QR code of the lab's deep link and its printable poster
+    qr:<id>         staff, and the lab's coordinators: the QR code of the lab's deep link and
+                    its printable poster
     qr-scuola       staff: the same for the Scuola (?start=scuola)
     qr-rete         staff: the same for the network (the bot's plain link)
 """
@@ -48,7 +49,7 @@ from telegram.ext import (
 from bot import callbacks, flows, poster
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
-from bot.guards import staff_only, staff_or
+from bot.guards import staff_or
 from bot.i18n import escape
 from domain import dates
 from domain import directory as directory_module
@@ -768,12 +769,19 @@ def make_poster(context: Ctx, target: QrTarget) -> poster.Poster:
     return poster.Poster(target.title, target.link, first, second, kicker)
 
 
-@staff_only
+@staff_or(lambda _update, context: bool(context.coordinated_labs()))
 async def qr_command(update: Update, context: Ctx) -> None:
-    assert update.effective_message is not None
+    """Staff: any lab's poster, the Scuola's, the network's. A lab's coordinator: her labs' (as
+    the card's "🖨️ Manifesto con QR"), and no other."""
+    message = update.effective_message
+    assert message is not None
     current = context.data.labs.current
+    staff = context.is_staff_user
     wanted = " ".join(context.args or []).strip()
     target = None
+    if wanted.lower() in SCUOLA_WORDS | NETWORK_WORDS and not staff:
+        await message.reply_text(context.t("staff.only"))
+        return
     if wanted.lower() in SCUOLA_WORDS:
         target = scuola_target(context)
     elif wanted.lower() in NETWORK_WORDS:
@@ -783,13 +791,23 @@ async def qr_command(update: Update, context: Ctx) -> None:
         if lab is None:
             found = [m for m in context.data.labs.matcher.mentions(wanted) if m.kind == "lab"]
             lab = current.any_lab(found[0].key) if found else None
+        if lab is not None and not context.may_edit_lab(lab.id):
+            await message.reply_text(context.t("staff.only"))
+            return
         target = lab_target(context, lab) if lab else None
     if target is None:
-        rows = [[button(lab.name, "qr", lab.id)] for lab in current.visible]
-        rows.append([button(context.label("qr.scuola_button"), "qr-scuola")])
-        rows.append([button(context.label("qr.network_button"), "qr-rete")])
-        await update.effective_message.reply_text(
-            context.t("qr.pick"), reply_markup=InlineKeyboardMarkup(rows)
+        if staff:
+            rows = [[button(lab.name, "qr", lab.id)] for lab in current.visible]
+            rows.append([button(context.label("qr.scuola_button"), "qr-scuola")])
+            rows.append([button(context.label("qr.network_button"), "qr-rete")])
+        else:
+            mine = [
+                lab for lab_id in context.coordinated_labs() if (lab := current.any_lab(lab_id))
+            ]
+            rows = [[button(lab.name, "qr", lab.id)] for lab in mine]
+        await message.reply_text(
+            context.t("qr.pick" if staff else "qr.pick_own"),
+            reply_markup=InlineKeyboardMarkup(rows),
         )
         return
     await send_posters(update, context, target)
@@ -879,7 +897,7 @@ def register(app: Application) -> None:
         [
             CommandSpec("laboratori", "cmd.laboratori", order=10),
             CommandSpec("vicino", "cmd.vicino", order=11),
-            CommandSpec("qr", "cmd.qr", staff=True),
+            CommandSpec("qr", "cmd.qr", staff=True, coordinators=True),
         ]
     )
     app.add_handler(CommandHandler(["laboratori", "labs"], list_command))

@@ -407,13 +407,25 @@ async def test_undoing_an_older_change_of_the_hours_warns_about_the_later_ones(b
 
 
 async def test_a_coordinator_prints_her_labs_poster_and_no_other(bot, clock):
+    """One behaviour and one name: the card's button and /qr give her lab's poster ("manifesto",
+    as /qr calls it everywhere), and no other lab's, the Scuola's or the network's."""
     maria = await coordinator(bot, clock)
-    posters = await tool(maria, "🖨️ Locandina con QR")
+    posters = await tool(maria, "🖨️ Manifesto con QR")
     assert [m.kind for m in posters] == ["photo", "document", "document"]
+    assert "manifesto" in posters[1].plain.lower()
     await maria.press_data(callbacks.pack("lab", "qr", "crosione"))
     assert maria.callback_answer().get("show_alert")
     await maria.press_data(callbacks.pack("lab", "qr-rete"))
     assert maria.callback_answer().get("show_alert")
+    picker = await maria.send("/qr")
+    assert maria.visible_buttons() == ["Spazio Q"] and "manifesto" in picker.text
+    assert "Scuola" not in picker.text
+    posters = await maria.press("Spazio Q")
+    assert [m.kind for m in posters] == ["photo", "document", "document"]
+    assert [m.kind for m in await maria.send("/qr spazio q")] == ["photo", "document", "document"]
+    for other in ("/qr crosione", "/qr scuola", "/qr rete"):
+        assert "riservato" in (await maria.send(other)).text, other
+    assert "riservato" in (await bot.user().send("/qr")).text  # and citizens still not
 
 
 @pytest.mark.parametrize(
