@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database
+from storage.db import Database, sha256_hex
 from storage.times import from_db, to_db
 
 
@@ -51,21 +52,25 @@ class CoordinatorsRepo:
     async def invite(
         self, token: str, lab_id: str, created_by: int, now: datetime, expires_at: datetime
     ) -> None:
+        """Keeps the invitation with only the SHA-256 of its secret `token`: the link is the
+        one copy of the secret."""
         await self._db.execute(
-            "INSERT INTO invitations (token, lab_id, created_by, created_at, expires_at) "
+            "INSERT INTO invitations (token_hash, lab_id, created_by, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (token, lab_id, created_by, to_db(now), to_db(expires_at)),
+            (sha256_hex(token), lab_id, created_by, to_db(now), to_db(expires_at)),
         )
 
     async def redeem(self, token: str, user_id: int, name: str, now: datetime) -> Redeemed:
         """Opens an invitation: checked and used up in one transaction, so two taps on the same
-        link (or two people) make one coordinator."""
+        link (or two people) make one coordinator. The secret is found by its hash, and
+        compared in constant time."""
+        digest = sha256_hex(token)
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM invitations WHERE token = ?", (token,)
+                "SELECT * FROM invitations WHERE token_hash = ?", (digest,)
             ) as cursor:
                 row = await cursor.fetchone()
-            if row is None:
+            if row is None or not hmac.compare_digest(row["token_hash"], digest):
                 return Redeemed("unknown")
             lab_id, created_by = row["lab_id"], row["created_by"]
             if row["revoked"]:
@@ -75,8 +80,8 @@ class CoordinatorsRepo:
             if from_db(row["expires_at"]) <= now:
                 return Redeemed("expired", lab_id, created_by)
             await conn.execute(
-                "UPDATE invitations SET used_by = ?, used_at = ? WHERE token = ?",
-                (user_id, to_db(now), token),
+                "UPDATE invitations SET used_by = ?, used_at = ? WHERE token_hash = ?",
+                (user_id, to_db(now), digest),
             )
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO coordinators (lab_id, user_id, name, added_by, added_at) "

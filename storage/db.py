@@ -9,6 +9,7 @@ in one transaction.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -23,6 +24,11 @@ from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+
+
+def sha256_hex(text: str) -> str:
+    """The SHA-256 of a secret, as stored in place of the secret (hex)."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class DatabaseError(Exception):
@@ -71,6 +77,8 @@ class Database:
         # What is deleted (an erasure, the retention) is overwritten with zeros, not left in
         # the file's free space; `checkpoint` empties the WAL, which holds earlier versions.
         await self._conn.execute("PRAGMA secure_delete = ON")
+        # For the migrations that hash a secret kept in clear before (`storage.migrations`).
+        await self._conn.create_function("sha256", 1, sha256_hex, deterministic=True)
         for number in range(version + 1, SCHEMA_VERSION + 1):
             await self._migrate(number, MIGRATIONS[number - 1])
 

@@ -333,6 +333,32 @@ MIGRATIONS: list[tuple[str, ...]] = [
     # lab's. Events made before this step are left to staff: which were made from a card was
     # not recorded.
     ("ALTER TABLE events ADD COLUMN for_lab TEXT NOT NULL DEFAULT ''",),
+    # 10: an invitation's secret is a bearer secret (whoever holds the link becomes a
+    # coordinator) and the database is copied into every backup: only its SHA-256 is kept.
+    # Invitations already sent are hashed here (`sha256()` is the connection's own function,
+    # `storage.db`), so their links keep working.
+    (
+        """
+        CREATE TABLE invitations_new (
+            token_hash TEXT    PRIMARY KEY,  -- SHA-256 (hex) of the deep link's secret
+            lab_id     TEXT    NOT NULL,
+            created_by INTEGER NOT NULL,
+            created_at TEXT    NOT NULL,
+            expires_at TEXT    NOT NULL,
+            used_by    INTEGER,
+            used_at    TEXT,
+            revoked    INTEGER NOT NULL DEFAULT 0
+        ) STRICT
+        """,
+        """
+        INSERT INTO invitations_new
+            SELECT sha256(token), lab_id, created_by, created_at, expires_at, used_by, used_at,
+                   revoked
+            FROM invitations
+        """,
+        "DROP TABLE invitations",
+        "ALTER TABLE invitations_new RENAME TO invitations",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,6 +6,7 @@ and every staff tool; the monthly check asks once a month; removal and erasure t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -477,3 +478,19 @@ async def test_a_flow_whose_role_went_any_other_way_closes_at_the_next_message(b
     await coordinators.refresh(bot.app.bot_data)
     replies = await carla.edit(carla.last_sent().message_id, "/evento")
     assert "non hai più il ruolo" in replies.text and sent
+
+
+async def test_an_invitation_is_kept_as_a_hash_of_its_secret(bot, clock):
+    """The link's secret is a bearer secret: the database (and every backup) holds only its
+    SHA-256; the link works as before, once."""
+    payload = await invite(bot)
+    secret = payload.removeprefix("coord_")
+    rows = await bot.repo.db.fetch_all("SELECT * FROM invitations")
+    assert len(rows) == 1
+    assert not any(secret in str(value) for value in tuple(rows[0]))
+    assert rows[0]["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    maria = bot.user(first_name="Maria")
+    assert "Ora coordini Spazio Q" in (await maria.send(f"/start {payload}")).text
+    assert "già stato usato" in (await bot.user().send(f"/start {payload}")).text
+    digest = rows[0]["token_hash"]  # the hash itself is no link
+    assert "non è valido" in (await bot.user().send(f"/start coord_{digest[:40]}")).text

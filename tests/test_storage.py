@@ -3,6 +3,7 @@ one transaction that stores a sign-up with its e-mail."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from storage import Database, DatabaseError, Repos, UsersRepo
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from storage.outbox import NewMail
 from storage.users import Seen
+from tests.conftest import STAFF_ID
 
 
 async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
@@ -259,3 +261,27 @@ async def test_if_the_email_cannot_be_composed_nothing_is_stored(tmp_path):
         assert sorted(d.user_id for d in await repos.drafts.all()) == [1, 2]  # the form stays
     finally:
         await repos.db.close()
+
+
+async def test_step_10_hashes_the_invitations_of_an_existing_database(start_bot, config, clock):
+    """An invitation sent before the upgrade (its secret stored in clear) still works after it,
+    once, and the secret is no longer in the database."""
+    path = config.storage.path
+    secret = "an-invitation-sent-before"
+    created, expires = clock.now(), clock.now() + timedelta(days=7)
+    with sqlite3.connect(path) as conn:
+        for step in MIGRATIONS[:9]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 9")
+        conn.execute(
+            "INSERT INTO invitations (token, lab_id, created_by, created_at, expires_at) "
+            "VALUES (?, 'spazio-q', ?, ?, ?)",
+            (secret, STAFF_ID, created.isoformat(), expires.isoformat()),
+        )
+    bot = await start_bot(config)
+    rows = await bot.repo.db.fetch_all("SELECT * FROM invitations")
+    assert [r["token_hash"] for r in rows] == [hashlib.sha256(secret.encode()).hexdigest()]
+    maria = bot.user(first_name="Maria")
+    assert "Ora coordini Spazio Q" in (await maria.send(f"/start coord_{secret}")).text
+    assert "già stato usato" in (await bot.user().send(f"/start coord_{secret}")).text
