@@ -101,14 +101,12 @@ def run_sandbox(config: Config) -> int:
 
     # The terminal is for the conversation; the log goes to a file beside the database.
     log_path = config.storage.path.parent / "sandbox.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("a", encoding="utf-8") as stream:
-        logs.setup(config.secrets(), stream=stream)
-        try:
-            return terminal.run(config)
-        except (DatabaseError, DataError) as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_CONFIG
+    logs.setup(config.secrets(), file=log_path, keep_days=config.privacy.messages_days)
+    try:
+        return terminal.run(config)
+    except (DatabaseError, DataError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def run_telegram(config: Config) -> int:
@@ -117,7 +115,8 @@ def run_telegram(config: Config) -> int:
     from bot.app import build_application
     from bot.lifecycle import serve
 
-    logs.setup(config.secrets())
+    log_file = Path(config.storage.log_file) if config.storage.log_file else None
+    logs.setup(config.secrets(), file=log_file, keep_days=config.privacy.messages_days)
     app = build_application(config)
     try:
         asyncio.run(serve(app, config))

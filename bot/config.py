@@ -119,6 +119,9 @@ class StorageConfig:
     path: Path = Path("var/labbot.sqlite3")
     # The folder with labs.toml and places.toml; the project's own data/ unless set.
     data_dir: Path = PROJECT_DATA
+    # The bot's log: empty for standard error (a service manager's journal), or a file, started
+    # afresh each midnight and kept `[privacy] messages_days` days.
+    log_file: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 REDACTED = "[REDACTED]"
 
@@ -50,8 +52,25 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def setup(secrets: Iterable[str], level: int = logging.INFO, stream=None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
+def setup(
+    secrets: Iterable[str],
+    level: int = logging.INFO,
+    stream=None,
+    *,
+    file: Path | None = None,
+    keep_days: int = 60,
+) -> None:
+    """The log on `stream` (standard error by default), or in `file`: a new file each midnight,
+    the last `keep_days` kept (the retention of the records of messages sent, `[privacy]
+    messages_days`: the log names no person, but says when messages and e-mails went)."""
+    handler: logging.Handler
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.TimedRotatingFileHandler(
+            file, when="midnight", backupCount=max(keep_days, 1), encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )

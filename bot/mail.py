@@ -122,9 +122,10 @@ class FileMailer:
         path = self.path(mail.id, mail.message_id)
         try:
             await asyncio.to_thread(_write, path, mail.raw)
-        except OSError as exc:
-            raise MailError(f"cannot write {path}: {exc.strerror}") from None
-        return str(path)
+        except OSError as exc:  # said without the file's name: it holds a person's sign-up code
+            raise MailError(f"cannot write in the outbox folder: {exc.strerror}") from None
+        # For the log: the file's number, not its name (which holds a sign-up code).
+        return f"the outbox folder (file number {mail.id:06d})"
 
     async def withdraw(self, mail: OutgoingMail) -> None:
         await self.forget([(mail.id, mail.message_id)], [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import timedelta
 
@@ -53,7 +54,7 @@ async def test_the_notice_names_the_controller_and_the_periods_in_both_languages
     notice = await anna.send("/privacy")
     for expected in ("titolare del trattamento", "Rete dei Laboratori Sociali di Pavia",
                      "info@csf.pv.it", "24 mesi", "90", "Garante", "Non teniamo",
-                     "/cancellami"):  # fmt: skip
+                     "/cancellami", "registro tecnico"):  # fmt: skip
         assert expected in notice.text, expected
     assert notice.buttons == ["📦 Mandami i miei dati", "🗑️ Cancella i miei dati"]
     john = bot.user(language_code="en")
@@ -404,3 +405,23 @@ async def test_an_erasure_while_the_email_is_being_written_leaves_no_file(
     outbox.mailer = writer
     files = [p.read_bytes() for p in (tmp_path / "outbox").glob("*.eml")]
     assert [raw for raw in files if ANNA["email"].encode() in raw] == []
+
+
+async def test_the_log_holds_no_code_nor_mail_file_of_a_person(start_bot, config, tmp_path, caplog):
+    """Sign-up, e-mail written as an .eml file, erasure: the log says what happened with
+    internal ids, never the sign-up code or the file's path (which holds the code)."""
+    caplog.set_level(logging.INFO)
+    bot = await start_bot(scuola_config(config, tmp_path, None))
+    anna = bot.user(first_name=ANNA["first"])
+    await fill(anna, first=ANNA["first"], last=ANNA["last"], email=ANNA["email"], phone=PHONE)
+    await anna.press("✅ Conferma l'iscrizione")
+    await deliver_all(bot)
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    await deliver_all(bot)
+    assert list((tmp_path / "outbox").glob("*.erasure.SLS-2026-0001@*.eml"))  # it happened
+    logged = caplog.text
+    assert "sign-up 1 stored" in logged and "e-mail 1 (signup) delivered" in logged
+    for personal in ("SLS-", ".eml", str(tmp_path), ANNA["email"], ANNA["last"], "4321"):
+        assert personal not in logged, personal
+    await stop(bot.app)

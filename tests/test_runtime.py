@@ -110,3 +110,28 @@ def test_secrets_are_redacted_even_in_tracebacks():
     assert "RuntimeError: calling https://api.telegram.org/bot[REDACTED]/getMe failed" in text
     assert "getUpdates" not in text  # httpx request lines are not logged at all
     logging.getLogger().handlers.clear()
+
+
+def test_a_log_file_is_kept_for_the_retention_of_the_records_of_messages(tmp_path):
+    """A log file starts afresh each midnight and keeps the last `keep_days` days
+    (`[privacy] messages_days`), deleting older ones."""
+    path = tmp_path / "var" / "labbot.log"
+    logs.setup([], file=path, keep_days=3)
+    [handler] = logging.getLogger().handlers
+    log = logging.getLogger("test.rotation")
+    first = handler.rolloverAt
+    try:
+        for day in range(6):  # six midnights
+            log.info("day %d", day)
+            handler.rolloverAt = first + day * 86_400
+            handler.doRollover()
+        log.info("today")
+    finally:
+        handler.close()
+        logging.getLogger().handlers.clear()
+    kept = sorted(p.name for p in path.parent.iterdir())
+    assert len(kept) == 4 and "labbot.log" in kept  # today's and the last three days'
+    assert "today" in path.read_text() and "day 5" in "".join(
+        p.read_text() for p in path.parent.iterdir()
+    )
+    assert not any("day 1" in p.read_text() for p in path.parent.iterdir())

@@ -164,7 +164,7 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
             edition, draft.user_id, data, now, mail
         )
     context.data.drafts.pop(draft.user_id, None)
-    log.info("sign-up %s stored (%s)", signup.code, signup.status)
+    log.info("sign-up %d stored (%s)", signup.id, signup.status)  # its id: the code is the person's
     context.outbox.kick()
 
     if signup.status == "waiting":
@@ -314,7 +314,7 @@ async def do_cancel(update: Update, context: Ctx, signup_id: int) -> None:
         )
         return
     cancelled, promoted = result
-    log.info("sign-up %s cancelled by its owner", cancelled.code)
+    log.info("sign-up %d cancelled by its owner", cancelled.id)
     context.outbox.kick()
     await context.bot.send_message(
         user.id, context.t("scuola.cancelled", code=cancelled.code, title=edition.title)
