@@ -333,7 +333,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
     # lab's. Events made before this step are left to staff: which were made from a card was
     # not recorded.
     ("ALTER TABLE events ADD COLUMN for_lab TEXT NOT NULL DEFAULT ''",),
-    # 10: an invitation's secret is a bearer secret (whoever holds the link becomes a
+    # 11: an invitation's secret is a bearer secret (whoever holds the link becomes a
     # coordinator) and the database is copied into every backup: only its SHA-256 is kept.
     # Invitations already sent are hashed here (`sha256()` is the connection's own function,
     # `storage.db`), so their links keep working.

@@ -263,17 +263,17 @@ async def test_if_the_email_cannot_be_composed_nothing_is_stored(tmp_path):
         await repos.db.close()
 
 
-async def test_step_10_hashes_the_invitations_of_an_existing_database(start_bot, config, clock):
+async def test_step_11_hashes_the_invitations_of_an_existing_database(start_bot, config, clock):
     """An invitation sent before the upgrade (its secret stored in clear) still works after it,
     once, and the secret is no longer in the database."""
     path = config.storage.path
     secret = "an-invitation-sent-before"
     created, expires = clock.now(), clock.now() + timedelta(days=7)
     with sqlite3.connect(path) as conn:
-        for step in MIGRATIONS[:9]:
+        for step in MIGRATIONS[:10]:
             for statement in step:
                 conn.execute(statement)
-        conn.execute("PRAGMA user_version = 9")
+        conn.execute("PRAGMA user_version = 10")
         conn.execute(
             "INSERT INTO invitations (token, lab_id, created_by, created_at, expires_at) "
             "VALUES (?, 'spazio-q', ?, ?, ?)",
