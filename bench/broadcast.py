@@ -163,7 +163,7 @@ async def announcement(folder: Path) -> dict[str, float]:
 
 
 async def planning(folder: Path) -> dict[str, float]:
-    from handlers.reminders import recipients, replan, tick  # noqa: F401  (the real code paths)
+    from bot.reminders import recipients, replan, tick  # noqa: F401  (the real code paths)
 
     config = Config(
         telegram=TelegramConfig(rate_limit=False),
@@ -217,7 +217,7 @@ async def planning(folder: Path) -> dict[str, float]:
 
 
 async def _occurrences(data):
-    from handlers.reminders import occurrences
+    from bot.reminders import occurrences
 
     return list((await occurrences(data)).values())
 

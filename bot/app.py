@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import reminders
 from bot.asked import Asked
 from bot.broadcast import Broadcaster
 from bot.budget import SendBudget
@@ -197,6 +198,7 @@ def build_application(
     data.flood_guard = FloodGuard(config.abuse, data.clock)
     data.broadcaster = Broadcaster(app)
     register_all(app)
+    reminders.install(app)  # after the features: its plan is made from their events
     settle_memory()
     return app
 

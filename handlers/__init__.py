@@ -21,7 +21,6 @@ from handlers import (
     notifications,
     privacy,
     questions,
-    reminders,
     roles,
     scuola,
     staff,
@@ -53,7 +52,6 @@ def register_all(app: Application) -> None:
     labs.register(app)
     notifications.register(app)
     events.register(app)
-    reminders.register(app)  # after events: its plan is made from them
     staff.register(app)
     stats.register(app)
     privacy.register(app)

@@ -30,13 +30,13 @@ from telegram.ext import (
 from bot.context import CommandSpec, Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
+from bot.reminders import recipients, replan
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
 from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
 from domain.text import one_line
 from domain.understanding import lab_named
 from handlers import events as events_feature
-from handlers.reminders import recipients, replan
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from bot import __version__
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import Html, decimal, escape, number
+from bot.reminders import replan
 from domain.directory import DataError
-from handlers.reminders import replan
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from handlers.reminders import schedule, tick
+from bot.reminders import schedule, tick
 from tests.conftest import STAFF_ID
 
 ROME = ZoneInfo("Europe/Rome")

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.fake_telegram import Limits
+from bot.reminders import schedule, tick
 from domain.directory import DATA_DIR
-from handlers.reminders import schedule, tick
 from tests.conftest import stop
 
 ROME = ZoneInfo("Europe/Rome")

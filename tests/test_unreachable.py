@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import pytest
 
+from bot.reminders import tick
 from domain.directory import DATA_DIR
-from handlers.reminders import tick
 from tests.conftest import STAFF_ID
 from tests.test_announcements import received, subscribers, write
 from tests.test_reminders import EVENTS, local, reminders_for, subscribe

@@ -34,13 +34,13 @@ from bot.context import CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
 from bot.refusals import blocked_by_user
+from bot.reminders import replan
 from domain.contacts import dialled_from_italy
 from domain.dates import DateProblem, parse_deadline, parse_span, say_date, say_span
 from domain.directory import unique_slug
 from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
 from domain.text import one_line
 from domain.understanding import lab_named
-from handlers.reminders import replan
 from handlers.scuola.editions import button as scuola_button
 from handlers.scuola.editions import edition_lines, session_where
 from handlers.scuola.signups import mail_for, tell_promoted, tell_sessions_changed

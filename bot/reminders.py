@@ -193,7 +193,9 @@ async def _refresh(context: Ctx) -> None:
     await schedule(context.bot_data, context.application)
 
 
-def register(app: Application) -> None:
+def install(app: Application) -> None:
+    """Wired by the composition root once every feature is registered: its startup hook runs
+    after theirs (the plan is made from the events and sessions they load)."""
     data: BotData = app.bot_data
 
     async def startup(data: BotData) -> None:
