@@ -96,6 +96,7 @@ class BotData:
         self.deep_links: dict[str, DeepLinkHandler] = {}
         self.commands: list[CommandSpec] = []
         self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
+        self.first_offers: list[MenuAction] = []  # after the welcome, to someone new
         self.startup: list[StartupHook] = []  # run once the database is open
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None

@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot.context import Ctx
-from handlers.core import group_hello
+from handlers.menu import group_hello
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import CommandSpec, Ctx
 from bot.flows import Buttons, stale
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, escape
-from handlers import notifications
-from handlers.menu import main_menu
+from handlers.menu import group_hello, main_menu
 
 BUTTONS = Buttons("lang")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -37,7 +36,7 @@ async def start(update: Update, context: Ctx) -> None:
             # A poster's QR code, a shared link: their first hello (unless the link's own answer
             # is the welcome, as a coordinator's invitation is).
             if context.first_contact and not getattr(callback, "own_welcome", False):
-                await hello(update, context, offer=callback is not notifications.link)
+                await hello(update, context, offer=not getattr(callback, "shows_offer", False))
             await callback(update, context, payload[len(prefix) :])
             return
     await welcome(update, context)
@@ -59,7 +58,8 @@ async def welcome(update: Update, context: Ctx) -> None:
         context.t("start.welcome", name=name), reply_markup=main_menu(context)
     )
     if context.first_contact:  # notifications are opt-in: offered once, all off
-        await notifications.offer(update, context)
+        for offer in context.data.first_offers:
+            await offer(update, context)
 
 
 async def hello(update: Update, context: Ctx, *, offer: bool) -> None:
@@ -71,16 +71,8 @@ async def hello(update: Update, context: Ctx, *, offer: bool) -> None:
         context.t("start.hello", name=user.first_name if user else "")
     )
     if offer:
-        await notifications.offer(update, context)
-
-
-async def group_hello(update: Update, context: Ctx) -> None:
-    assert update.effective_message is not None
-    link = f"https://t.me/{context.bot.username}?start=gruppo"
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(context.label("group.open_private"), url=link)]]
-    )
-    await update.effective_message.reply_text(context.t("group.start"), reply_markup=markup)
+        for first_offer in context.data.first_offers:
+            await first_offer(update, context)
 
 
 async def help_command(update: Update, context: Ctx) -> None:

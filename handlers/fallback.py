@@ -10,8 +10,7 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import Ctx
-from handlers.core import group_hello
-from handlers.menu import main_menu
+from handlers.menu import group_hello, main_menu
 
 _MEDIA_KINDS = (
     "photo",

@@ -26,6 +26,16 @@ _PLACEHOLDERS = {
 }
 
 
+async def group_hello(update: Update, context: Ctx) -> None:
+    """In a group: a word that the bot talks in private, and the button to go there."""
+    assert update.effective_message is not None
+    link = f"https://t.me/{context.bot.username}?start=gruppo"
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.label("group.open_private"), url=link)]]
+    )
+    await update.effective_message.reply_text(context.t("group.start"), reply_markup=markup)
+
+
 def main_menu(context: Ctx) -> InlineKeyboardMarkup:
     def button(item: str, key: str) -> InlineKeyboardButton:
         return BUTTONS.button(context.label(key), item)

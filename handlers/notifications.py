@@ -15,9 +15,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from domain.directory import Lab
+from domain.subscriptions import TOPICS
 
 BUTTONS = Buttons("notify")
-TOPICS = ("assemblea", "scuola", "annunci")
 
 
 async def choices(context: Ctx, user_id: int) -> set[str]:
@@ -113,8 +113,12 @@ async def link(update: Update, context: Ctx, _rest: str) -> None:
     await show(update, context)
 
 
+link.shows_offer = True  # type: ignore[attr-defined]  # its answer is the offer: not twice
+
+
 def register(app: Application) -> None:
     data: BotData = app.bot_data
+    data.first_offers.append(offer)
     data.menu_actions["notify"] = show
     data.menu_actions["notifications"] = show
     data.deep_links["notifiche"] = link

@@ -17,7 +17,7 @@ from bot import chart
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from domain.dates import MONTHS
-from handlers.notifications import TOPICS
+from domain.subscriptions import TOPICS
 from storage.stats import Stats
 
 log = logging.getLogger(__name__)
