@@ -12,7 +12,6 @@ from handlers import (
     coordinators,
     core,
     errors,
-    eventedit,
     events,
     fallback,
     labedit,
@@ -45,7 +44,7 @@ def register_all(app: Application) -> None:
     labedit.register(app)  # conversations first: while one is open, it takes its messages
     scuola.register_staff(app)
     announce.register(app)
-    eventedit.register(app)
+    events.register_editor(app)
     roles.register(app)
     coordinators.register(app)
     core.register(app)

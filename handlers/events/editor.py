@@ -36,7 +36,7 @@ from domain.directory import unique_slug
 from domain.events import MAX_DESCRIPTION, MAX_TITLE, Event, event_ref, timeline
 from domain.text import one_line
 from domain.understanding import lab_named
-from handlers import events as events_feature
+from handlers.events import listing
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ async def edit(update: Update, context: Ctx) -> int:
 async def show(update: Update, context: Ctx) -> int:
     draft = FLOW.draft(context)
     occurrence = timeline([draft.event()], [], context.data.labs.current, "")[0]
-    lines = [context.t("evedit.preview"), "", events_feature.describe(context, occurrence)]
+    lines = [context.t("evedit.preview"), "", listing.describe(context, occurrence)]
     existing = bool(draft.id)
     second = [button(context.label("evedit.field.description"), "field", "description")]
     if not draft.fixed_lab:  # a coordinator's event is at their lab
