@@ -20,9 +20,10 @@ from bot.mail import Outbox
 from bot.people import People
 from domain.directory import Directory, LabEdit
 from domain.events import Event
-from domain.scuola import Draft
+from domain.scuola import Draft, Edition
 from domain.understanding import Matcher
 from storage import Repos
+from storage.scuola import Signup
 
 # The facts of a card whose freshness is tracked, and the edit fields that change each.
 FACTS = ("address", "position", "activities", "hours", "contacts", "organisation")
@@ -30,6 +31,7 @@ FACT_OF = {fact: fact for fact in FACTS} | {"schedule": "hours"}
 
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
 MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
+PromotedNotice = Callable[["Ctx", "Signup", "Edition"], Awaitable[None]]
 StartupHook = Callable[["BotData"], Awaitable[None]]
 # Checks a data file (raising DataError) and returns the step that puts it in service.
 Reloader = Callable[["BotData"], Awaitable[Callable[[], Awaitable[None]]]]
@@ -97,6 +99,8 @@ class BotData:
         self.commands: list[CommandSpec] = []
         self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
         self.first_offers: list[MenuAction] = []  # after the welcome, to someone new
+        # Told to a person whose place came free (the Scuola's; a person's erasure frees one).
+        self.promoted_notice: PromotedNotice | None = None
         self.startup: list[StartupHook] = []  # run once the database is open
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         self.last_error: str | None = None

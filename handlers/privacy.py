@@ -21,9 +21,9 @@ from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send
 from bot.mail import ERASURE, forget_files, message_id_domain
 from bot.mail import sender as mail_sender
+from bot.scuola_mail import mail_for
 from domain.mail import compose, new_message_id, thread_id
 from domain.scuola import Edition
-from handlers.scuola.signups import mail_for, tell_promoted
 from storage.outbox import NewMail
 from storage.scuola import Signup
 
@@ -215,8 +215,10 @@ async def erase(update: Update, context: Ctx) -> None:
     await query.answer()
     key = "privacy.erased_withdrawn" if withdrawn else "privacy.erased"
     await edit_or_send(update, context, context.t(key, count=len(withdrawn)), None)
+    notice = context.data.promoted_notice  # the Scuola's, which owns the words and the file
     for person, edition in promoted:
-        await tell_promoted(context, person, edition)
+        if notice is not None:
+            await notice(context, person, edition)
 
 
 async def on_button(update: Update, context: Ctx) -> None:

@@ -112,6 +112,7 @@ def register(app: Application) -> None:
     data.startup.append(startup)
     data.reloaders.append(editions.prepare_editions)
     data.menu_actions["scuola"] = editions.show
+    data.promoted_notice = signups.tell_promoted
     data.deep_links["scuola"] = editions.scuola_link
     data.commands.extend(
         [

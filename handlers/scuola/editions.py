@@ -13,10 +13,10 @@ from telegram.constants import ChatType
 
 from bot.context import BotData, Ctx
 from bot.flows import Buttons
+from bot.scuola_mail import session_where
 from domain.dates import say_date, say_span
 from domain.directory import DataError, lab_ids
-from domain.events import session_place
-from domain.scuola import Edition, Session, load_editions
+from domain.scuola import Edition, load_editions
 from storage.scuola import Counts, Signup
 
 BUTTONS = Buttons("scuola")  # scuola:v1:<action>[:<arg>...]; the form's are scuola:v1:f:...
@@ -28,21 +28,6 @@ _ONE_DAY = timedelta(days=1)
 async def open_editions(context: Ctx) -> list[Edition]:
     now = context.now()
     return [e for e in await context.repo.editions.all() if e.accepts(now)]
-
-
-def session_where(context: Ctx, session: Session, lang: str, *, online: bool = True) -> str:
-    """Where a session is held, in words: at a lab, its name and full address (as an event at
-    a lab); else the place as typed; else, with `online`, "online"."""
-    place, _, _ = session_place(session, context.data.labs.current)
-    if place or not online:
-        return place
-    return context.data.texts.plain(lang, "scuola.online")
-
-
-def session_position(context: Ctx, session: Session) -> tuple[float, float] | None:
-    """The position of the lab where a session is held, if it is at one."""
-    _, lat, lon = session_place(session, context.data.labs.current)
-    return (lat, lon) if lat is not None and lon is not None else None
 
 
 def session_lines(context: Ctx, edition: Edition, indent: str = "") -> list[str]:

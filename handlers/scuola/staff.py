@@ -35,6 +35,7 @@ from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
 from bot.refusals import blocked_by_user
 from bot.reminders import replan
+from bot.scuola_mail import mail_for, session_where
 from domain.contacts import dialled_from_italy
 from domain.dates import DateProblem, parse_deadline, parse_span, say_date, say_span
 from domain.directory import unique_slug
@@ -42,8 +43,8 @@ from domain.scuola import MAX_PLACE, MAX_TITLE, Edition, Session
 from domain.text import one_line
 from domain.understanding import lab_named
 from handlers.scuola.editions import button as scuola_button
-from handlers.scuola.editions import edition_lines, session_where
-from handlers.scuola.signups import mail_for, tell_promoted, tell_sessions_changed
+from handlers.scuola.editions import edition_lines
+from handlers.scuola.signups import tell_promoted, tell_sessions_changed
 from storage.scuola import Signup
 
 log = logging.getLogger(__name__)
