@@ -14,20 +14,17 @@ from bot.asked import Asked
 from bot.broadcast import Broadcaster
 from bot.clock import Clock
 from bot.config import Config
+from bot.directory import LabsState
 from bot.flood import FloodGuard
 from bot.i18n import DEFAULT_LANGUAGE, Catalog, Html, language_for, number
 from bot.mail import Outbox
 from bot.people import People
-from domain.directory import Directory, LabEdit
 from domain.events import Event
 from domain.scuola import Draft, Edition
-from domain.understanding import Matcher
 from storage import Repos
 from storage.scuola import Signup
 
 # The facts of a card whose freshness is tracked, and the edit fields that change each.
-FACTS = ("address", "position", "activities", "hours", "contacts", "organisation")
-FACT_OF = {fact: fact for fact in FACTS} | {"schedule": "hours"}
 
 DeepLinkHandler = Callable[[Update, "Ctx", str], Awaitable[None]]
 MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
@@ -35,36 +32,6 @@ PromotedNotice = Callable[["Ctx", "Signup", "Edition"], Awaitable[None]]
 StartupHook = Callable[["BotData"], Awaitable[None]]
 # Checks a data file (raising DataError) and returns the step that puts it in service.
 Reloader = Callable[["BotData"], Awaitable[Callable[[], Awaitable[None]]]]
-
-
-class LabsState:
-    """The directory in service: the data files, staff edits on top, and its matcher; and when
-    each fact of each lab was last changed or confirmed in the chat."""
-
-    base: Directory
-    current: Directory
-    matcher: Matcher
-    confirmed: dict[str, dict[str, datetime]]  # lab id -> fact -> last change or confirmation
-
-    def set(
-        self, base: Directory, edits: list[LabEdit], times: list[datetime] | None = None
-    ) -> None:
-        self.base = base
-        self.refresh(edits, times)
-
-    def refresh(self, edits: list[LabEdit], times: list[datetime] | None = None) -> None:
-        self.current = self.base.with_edits(edits)
-        self.matcher = Matcher(self.current)
-        self.confirmed = {}
-        for edit, moment in zip(edits, times or [], strict=False):
-            facts = self.confirmed.setdefault(edit.lab_id, {})
-            for fact in FACTS if edit.field == "confirmed" else (FACT_OF.get(edit.field),):
-                if fact is not None:
-                    facts[fact] = moment
-
-    def updated(self, lab_id: str) -> datetime | None:
-        """When the lab's card was last changed or confirmed in the chat."""
-        return max(self.confirmed.get(lab_id, {}).values(), default=None)
 
 
 @dataclass(frozen=True)

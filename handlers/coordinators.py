@@ -24,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks, flows
+from bot import callbacks, directory, flows
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only, staff_or
@@ -247,7 +247,7 @@ async def on_confirm(update: Update, context: Ctx) -> None:
         await stale(update, context)
         return
     await context.repo.lab_edits.add(lab.id, "confirmed", None, query.from_user.id, context.now())
-    await labs.reapply_edits(context.data)
+    await directory.reapply_edits(context.data)
     await query.answer(context.label("coord.confirmed_alert"))
     await edit_or_send(update, context, context.t("coord.confirmed", name=lab.name), None)
 
@@ -256,18 +256,6 @@ async def on_confirm(update: Update, context: Ctx) -> None:
 
 STALE_AFTER = timedelta(days=183)  # about six months
 MESSAGE_LIMIT = 3500  # below Telegram's 4,096, counting the HTML markup generously
-
-
-def _facts(lab) -> dict[str, bool]:
-    """Each fact of a card, and whether the card has it."""
-    return {
-        "address": bool(lab.address),
-        "position": lab.located,
-        "activities": bool(lab.activities),
-        "hours": bool(lab.hours) or (lab.schedule is not None and not lab.schedule.empty),
-        "contacts": bool(lab.contacts),
-        "organisation": bool(lab.organisation),
-    }
 
 
 @staff_only
@@ -283,7 +271,7 @@ async def data_report(update: Update, context: Ctx) -> None:
         people.setdefault(coordinator.lab_id, []).append(coordinator.name)
     blocks = [context.t("dati.title")]
     for lab in context.data.labs.current.labs:
-        facts = _facts(lab)
+        facts = directory.facts_of(lab)
         confirmed = context.data.labs.confirmed.get(lab.id, {})
         missing = [f for f, present in facts.items() if not present]
         old = [

@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import directory
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
@@ -463,7 +464,7 @@ async def save(update: Update, context: Ctx) -> int:
     else:
         lab_id = draft.lab
         await repo.add(lab_id, field, value, staff_id, context.now())
-    await labs.reapply_edits(context.data)
+    await directory.reapply_edits(context.data)
     log.info("field %s of lab %s changed in the chat", field, lab_id)
     await query.answer(context.label("labedit.saved_alert"))
     await edit_or_send(update, context, context.t("labedit.saved"), None)
@@ -717,7 +718,7 @@ async def _store(update: Update, context: Ctx, lab: Lab, field: str, value: Any)
     if value == _current_value(lab, field):
         return False
     await context.repo.lab_edits.add(lab.id, field, value, user.id, context.now())
-    await labs.reapply_edits(context.data)
+    await directory.reapply_edits(context.data)
     log.info("field %s of lab %s changed in the chat", field, lab.id)
     return True
 

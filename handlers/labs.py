@@ -46,13 +46,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, flows, poster
+from bot import callbacks, directory, flows, poster
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_or
 from bot.i18n import escape
 from domain import dates
-from domain import directory as directory_module
 from domain.activities import Activity
 from domain.dates import DateProblem, WeekdayMismatch, check_window, parse_day
 from domain.directory import Lab, Place
@@ -863,32 +862,10 @@ async def send_posters(update: Update, context: Ctx, target: QrTarget) -> None:
     )
 
 
-async def prepare_directory(data: BotData):
-    """Read and check the lab data files (raises DataError); the returned step puts them in
-    service, with the staff's edits on top."""
-    base = directory_module.load(data.config.storage.data_dir)
-
-    async def apply() -> None:
-        records = await data.repo.lab_edits.all()
-        data.labs.set(base, [r.edit for r in records], [r.changed_at for r in records])
-
-    return apply
-
-
-async def reapply_edits(data: BotData) -> None:
-    """After an edit in the chat: the directory in service with every edit on top."""
-    records = await data.repo.lab_edits.all()
-    data.labs.refresh([r.edit for r in records], [r.changed_at for r in records])
-
-
-async def load_directory(data: BotData) -> None:
-    await (await prepare_directory(data))()
-
-
 def register(app: Application) -> None:
     data: BotData = app.bot_data
-    data.startup.append(load_directory)
-    data.reloaders.append(prepare_directory)
+    data.startup.append(directory.load_directory)
+    data.reloaders.append(directory.prepare_directory)
     data.menu_actions["labs"] = ask_location
     data.deep_links["lab_"] = lab_link
     data.deep_links["laboratori"] = list_link

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import callbacks
-from handlers import coordinators, labs
+from bot import callbacks, directory
+from handlers import coordinators
 from tests.conftest import STAFF_ID
 from tests.test_roles import snapshot
 
@@ -379,7 +379,7 @@ async def test_the_data_table_of_many_labs_comes_in_several_messages(bot, clock)
             f"nuovo-{n}", "created", f"Laboratorio nuovo {n}", STAFF_ID, clock.now()
         )
 
-    await labs.reapply_edits(bot.app.bot_data)
+    await directory.reapply_edits(bot.app.bot_data)
     replies = await staff.send("/dati")
     assert len(replies) >= 2 and all(len(m.plain) <= 4096 for m in replies)
     assert "Laboratorio nuovo 39" in replies.text and "Spazio Q" in replies.text
