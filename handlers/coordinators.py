@@ -24,12 +24,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks, directory, flows
+from bot import callbacks, directory, flows, labview
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Buttons, edit_or_send, stale
 from bot.guards import staff_only, staff_or
 from bot.i18n import escape
-from handlers import labs
 from handlers.menu import main_menu
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) ->
         [BUTTONS.button(context.label("coord.remove", name=p.name), "rm", lab_id, p.user_id)]
         for p in people
     ]
-    rows.append([labs.button(context.label("coord.back_to_card"), "card", lab_id)])
+    rows.append([labview.button(context.label("coord.back_to_card"), "card", lab_id)])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
     await edit_or_send(update, context, text, markup, edit=edit)
 
@@ -191,7 +190,7 @@ async def redeem(update: Update, context: Ctx, token: str) -> None:
         return
     assert lab is not None
     await refresh(context.data)
-    rows = [[labs.button(context.label("coord.open_card", name=lab.name), "card", lab.id)]]
+    rows = [[labview.button(context.label("coord.open_card", name=lab.name), "card", lab.id)]]
     key = "coord.welcome" if result.outcome == "ok" else "coord.already"
     await message.reply_text(context.t(key, name=lab.name), reply_markup=InlineKeyboardMarkup(rows))
     if result.outcome == "ok" and result.created_by:
@@ -230,7 +229,7 @@ async def my_labs(update: Update, context: Ctx) -> None:
     if not mine or not context.in_private:
         await message.reply_text(context.t("coord.none", email=context.contact_email))
         return
-    rows = [[labs.button(lab.name, "card", lab.id)] for lab in mine]
+    rows = [[labview.button(lab.name, "card", lab.id)] for lab in mine]
     await message.reply_text(context.t("coord.mine"), reply_markup=InlineKeyboardMarkup(rows))
 
 

@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import directory
+from bot import directory, labview
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import staff_only, staff_or
@@ -60,7 +60,6 @@ from domain.hours import (
 )
 from domain.hours import from_value as hours_from_value
 from domain.text import one_line
-from handlers import labs
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +133,7 @@ def _activity_details(context: Ctx, activity: Activity) -> list[str]:
         details.append(context.label("activity.until", date=f"{activity.until:%d/%m/%Y}"))
     elif activity.year is not None:
         details.append(str(activity.year))
-    return labs.unsaid(activity.what, details)
+    return labview.unsaid(activity.what, details)
 
 
 def _show(context: Ctx, field: str, value: Any) -> str:
@@ -146,7 +145,7 @@ def _show(context: Ctx, field: str, value: Any) -> str:
         shown = [from_value(a) for a in value]
         return "\n".join(
             "• "
-            + labs.shown(context, a.what)
+            + labview.shown(context, a.what)
             + (f" ({', '.join(details)})" if (details := _activity_details(context, a)) else "")
             for a in shown
         )
@@ -163,7 +162,7 @@ def _show(context: Ctx, field: str, value: Any) -> str:
             for c in hours.closures
         ]
         return f"{week}; " + ", ".join(days) if days else week
-    return labs.shown(context, str(value))  # "(inferred)" is "(da confermare)" to staff too
+    return labview.shown(context, str(value))  # "(inferred)" is "(da confermare)" to staff too
 
 
 async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
@@ -251,7 +250,7 @@ async def choose(update: Update, context: Ctx) -> int:
     draft = FLOW.draft(context)
     if parsed.action == "done":
         FLOW.drop(context)
-        await labs.send_card(update, context, lab)
+        await labview.send_card(update, context, lab)
         return ConversationHandler.END
     if parsed.action == "history":
         return await _history(update, context, lab)
@@ -601,8 +600,8 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
     lines = [context.t("labedit.hours_title", name=lab.name)]
     for day, ranges in enumerate(hours.week):
         lines.append(f"{names[day]}: {_day_shown(context, ranges)}")
-    closures = hours.upcoming_closures(labs.today(context))
-    lines.extend(labs.closure_lines(context, hours))
+    closures = hours.upcoming_closures(labview.today(context))
+    lines.extend(labview.closure_lines(context, hours))
     lines.append(context.t("labedit.hours_hint"))
     short = SHORT_DAYS[context.lang]
     days = [FLOW.button(short[d].capitalize(), "day", d) for d in range(7)]
@@ -695,7 +694,7 @@ async def got_closure(update: Update, context: Ctx) -> int:
     if lab is None:
         return ConversationHandler.END
     try:
-        closure = parse_closure(message.text, labs.today(context))
+        closure = parse_closure(message.text, labview.today(context))
     except DateProblem as problem:
         await message.reply_text(
             context.t(f"dates.{problem.code}") + "\n" + context.t("labedit.closure_prompt")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot import flows
+from bot import flows, labview
 from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import escape
@@ -19,7 +19,7 @@ from domain.directory import Lab
 from domain.geo import distance_m, format_distance
 from domain.text import tokens
 from domain.understanding import Understanding
-from handlers import labs, menu
+from handlers import menu
 from handlers.menu import main_menu
 
 MAX_TEXT = 4096
@@ -62,7 +62,7 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
     elif intent == "place" and understood.place is not None:
         place = understood.place
         assert place.lat is not None and place.lon is not None
-        await labs.send_nearest(update, context, place.lat, place.lon, place)
+        await labview.send_nearest(update, context, place.lat, place.lon, place)
     elif intent == "activities":
         await answer_activities(update, context, understood)
     elif intent == "ambiguous":
@@ -70,16 +70,16 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
         current = context.data.labs.current
         for choice in understood.choices:
             if choice.kind == "lab" and (lab := current.lab(choice.key)):
-                rows.append([labs.button(lab.name, "card", lab.id)])
+                rows.append([labview.button(lab.name, "card", lab.id)])
             elif choice.kind == "place" and (place := current.place(choice.key)):
-                rows.append([labs.button(f"📍 {place.name}", "near", place.key)])
+                rows.append([labview.button(f"📍 {place.name}", "near", place.key)])
         await message.reply_text(
             context.t("labs.ambiguous"), reply_markup=InlineKeyboardMarkup(rows)
         )
     elif intent == "topic":
         await answer_topic(update, context, understood.topic or "")
     elif intent == "ask_location":
-        await labs.ask_location(update, context)
+        await labview.ask_location(update, context)
     elif intent == "greeting":
         await message.reply_text(context.t("answer.greeting"), reply_markup=main_menu(context))
     elif intent == "thanks":
@@ -97,29 +97,29 @@ async def answer_lab(
     assert message is not None
     mail = context.contact_email
     if facet is None:
-        await labs.send_card(update, context, lab)
+        await labview.send_card(update, context, lab)
         return
     if facet == "where":
         if lab.address or lab.area:
-            where = labs.shown(context, lab.address or lab.area_in(context.lang))
+            where = labview.shown(context, lab.address or lab.area_in(context.lang))
             text = context.t("facet.where", name=lab.name, where=where)
             if lab.located and lab.position == "approx":
                 text += "\n" + context.t("card.position_approx")
         else:
             text = context.t("facet.where_unknown", name=lab.name, email=mail)
     elif facet == "activities":
-        current, past = labs.split_activities(context, lab.activities)
+        current, past = labview.split_activities(context, lab.activities)
         current, past = current[:FACET_ACTIVITIES], past[:FACET_PAST]  # one message
         if current:
-            items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in current)
+            items = "\n".join(f"  • {labview.activity_text(context, a)}" for a in current)
             text = context.t("facet.activities", name=lab.name) + "\n" + items
         else:
             text = context.t("facet.activities_unknown", name=lab.name, email=mail)
         if past:
-            items = "\n".join(f"  • {labs.activity_text(context, a)}" for a in past)
+            items = "\n".join(f"  • {labview.activity_text(context, a)}" for a in past)
             text += "\n" + context.t("card.activities_past") + "\n" + items
     elif facet == "hours" and lab.schedule is not None and not lab.schedule.empty:
-        text, asked_back = labs.hours_text(context, lab, lab.schedule, when)
+        text, asked_back = labview.hours_text(context, lab, lab.schedule, when)
         if asked_back is not None:  # "venerdì 19" when the 19th is a Saturday: which one?
             await message.reply_text(text, reply_markup=asked_back)
             return
@@ -128,15 +128,17 @@ async def answer_lab(
             facet
         ]
         if value:
-            text = context.t(f"facet.{facet}", name=lab.name, **{facet: labs.shown(context, value)})
+            text = context.t(
+                f"facet.{facet}", name=lab.name, **{facet: labview.shown(context, value)}
+            )
         else:
             text = context.t(f"facet.{facet}_unknown", name=lab.name, email=mail)
-    rows = [[labs.button(context.label("labs.full_card", name=lab.name), "card", lab.id)]]
+    rows = [[labview.button(context.label("labs.full_card", name=lab.name), "card", lab.id)]]
     if lab.located:
-        rows.append([labs.button(context.label("labs.map"), "map", lab.id)])
+        rows.append([labview.button(context.label("labs.map"), "map", lab.id)])
     await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
     if facet == "where":
-        await labs.send_venue(update, context, lab)
+        await labview.send_venue(update, context, lab)
 
 
 MAX_ACTIVITY_LABS = 6
@@ -163,7 +165,7 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     for_all: list[tuple[Lab, Activity]] = []
     past: list[tuple[Lab, Activity]] = []
     for lab in labs_in_order:
-        current, before = labs.split_activities(context, lab.activities)
+        current, before = labview.split_activities(context, lab.activities)
         for activity in current + before:
             if keyword is not None and keyword not in tokens(f"{activity.what} {activity.what_en}"):
                 continue
@@ -185,7 +187,9 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
 
     def listed(items: list[tuple[Lab, Activity]]) -> None:
         for lab, activity in items[:ACTIVITIES_SHOWN]:
-            lines.append(f"  • <b>{escape(lab.name)}</b>: {labs.activity_text(context, activity)}")
+            lines.append(
+                f"  • <b>{escape(lab.name)}</b>: {labview.activity_text(context, activity)}"
+            )
         if len(items) > ACTIVITIES_SHOWN:  # the rest are on the labs' cards
             lines.append(context.count("activities.more", len(items) - ACTIVITIES_SHOWN))
 
@@ -207,8 +211,8 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
         label = lab.name
         if lab.id in distances:
             label += f" · {format_distance(distances[lab.id], context.lang)}"
-        rows.append([labs.button(label, "card", lab.id)])
-    rows.append([labs.button(context.label("labs.all"), "list")])
+        rows.append([labview.button(label, "card", lab.id)])
+    rows.append([labview.button(context.label("labs.all"), "list")])
     await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
@@ -222,7 +226,7 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
         return
     mail = context.contact_email
     if topic == "laboratori":
-        await labs.send_list(update, context)
+        await labview.send_list(update, context)
     elif topic == "scuola":
         markup = InlineKeyboardMarkup([[_menu_button(context, "scuola", "menu.scuola")]])
         await message.reply_text(context.t("topic.scuola", email=mail), reply_markup=markup)
@@ -239,10 +243,10 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
         current = context.data.labs.current.visible
         known = [lab for lab in current if lab.schedule is not None and not lab.schedule.empty]
         rows = [
-            [labs.button(labs.name_with_status(context, lab), "card", lab.id)]
+            [labview.button(labview.name_with_status(context, lab), "card", lab.id)]
             for lab in known + [lab for lab in current if lab not in known]
         ]
-        rows.append([labs.button(context.label("hours.nearest"), "loc")])
+        rows.append([labview.button(context.label("hours.nearest"), "loc")])
         await message.reply_text(
             context.t("hours.which", email=mail), reply_markup=InlineKeyboardMarkup(rows)
         )
@@ -253,8 +257,8 @@ async def answer_topic(update: Update, context: Ctx, topic: str) -> None:
     else:
         key = "topic.what_is" if topic == "what_is" else "topic.take_part"
         rows = [
-            [labs.button(context.label("menu.labs"), "loc")],
-            [labs.button(context.label("labs.all"), "list")],
+            [labview.button(context.label("menu.labs"), "loc")],
+            [labview.button(context.label("labs.all"), "list")],
         ]
         await message.reply_text(
             context.t(key, email=mail), reply_markup=InlineKeyboardMarkup(rows)

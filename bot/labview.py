@@ -1,68 +1,40 @@
-"""Find a lab: the list, the lab cards, nearest labs by location or place, inline mode, deep links,
-QR codes and posters, and the lab directory in service (loaded at start; /ricarica reads it again).
-
-Callback data `lab:v1:<action>[:<arg>]`:
-    list            edit the message into the list of labs
-    open:<id>       edit the message into that lab's card, with "back" (browsing)
-    card:<id>       send the card as a new message, then its venue (from search results)
-    map:<id>        send the venue
-    near:<place>    send the nearest labs to a place (answer to "did you mean")
-    loc             ask for the location (reply keyboard)
-    qr:<id>         staff, and the lab's coordinators: the QR code of the lab's deep link and
-                    its printable poster
-    qr-scuola       staff: the same for the Scuola (?start=scuola)
-    qr-rete         staff: the same for the network (the bot's plain link)
+"""A lab as people see it, as a service: its card (text and buttons), its hours in words (open
+now, a day asked about, the week, closures), the list of labs, the nearest labs to a position or
+a place, and the venue on the map. The labs feature shows them, and so do the questions, the
+editors (after a change) and the coordinators' tools: this is what they share. The buttons are
+the labs feature's protocol (`bot.protocols.LAB`), handled by it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import io
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InlineQueryResultsButton,
-    InputTextMessageContent,
     KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatAction, ChatType
-from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    InlineQueryHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.constants import ChatType
 
-from bot import callbacks, directory, flows, poster
-from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Buttons, edit_or_send, stale
-from bot.guards import staff_or
+from bot import callbacks, protocols
+from bot.context import Ctx
 from bot.i18n import escape
 from domain import dates
 from domain.activities import Activity
 from domain.dates import DateProblem, WeekdayMismatch, check_window, parse_day
 from domain.directory import Lab, Place
-from domain.geo import FAR_AWAY_M, format_distance, nearest, valid_coordinates
+from domain.geo import FAR_AWAY_M, format_distance, nearest
 from domain.hours import Hours, compact, say, say_ranges
 from domain.text import normalize
 
 log = logging.getLogger(__name__)
 
-BUTTONS = Buttons("lab")
-FEATURE = BUTTONS.feature
+BUTTONS = protocols.LAB
 NEAREST = 3
 # A card is one message (4,096 characters): at most this many activities on it.
 CARD_ACTIVITIES, CARD_PAST = 10, 3
@@ -428,20 +400,20 @@ def deep_link(context: Ctx, lab: Lab) -> str:
 # --- sending ------------------------------------------------------------------------------------
 
 
-def _chat_id(update: Update) -> int:
+def chat_of(update: Update) -> int:
     assert update.effective_chat is not None
     return update.effective_chat.id
 
 
-def _is_private(update: Update) -> bool:
+def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
-async def _follows(update: Update, context: Ctx, lab: Lab) -> bool:
+async def follows(update: Update, context: Ctx, lab: Lab) -> bool:
     """Whether the person follows the lab, for the card's toggle: in a private chat only (in a
     group the button is everyone's, and says what it does for whoever taps it)."""
     user = update.effective_user
-    if user is None or not _is_private(update):
+    if user is None or not is_private(update):
         return False
     return f"lab:{lab.id}" in await context.repo.subscriptions.topics(user.id)
 
@@ -449,9 +421,9 @@ async def _follows(update: Update, context: Ctx, lab: Lab) -> bool:
 async def send_card(update: Update, context: Ctx, lab: Lab, *, intro: str = "") -> None:
     """The card as a new message, then the venue so the phone can navigate there."""
     text = (intro + "\n\n" if intro else "") + card_text(context, lab)
-    following = await _follows(update, context, lab)
+    following = await follows(update, context, lab)
     markup = card_keyboard(context, lab, browsing=False, following=following)
-    await context.bot.send_message(_chat_id(update), text, reply_markup=markup)
+    await context.bot.send_message(chat_of(update), text, reply_markup=markup)
     await send_venue(update, context, lab)
 
 
@@ -459,7 +431,7 @@ async def send_venue(update: Update, context: Ctx, lab: Lab) -> None:
     if lab.lat is None or lab.lon is None:
         return
     await context.bot.send_venue(
-        _chat_id(update),
+        chat_of(update),
         latitude=lab.lat,
         longitude=lab.lon,
         title=lab.name,
@@ -469,15 +441,15 @@ async def send_venue(update: Update, context: Ctx, lab: Lab) -> None:
 
 async def send_list(update: Update, context: Ctx) -> None:
     text, markup = list_view(context)
-    await context.bot.send_message(_chat_id(update), text, reply_markup=markup)
+    await context.bot.send_message(chat_of(update), text, reply_markup=markup)
 
 
 async def ask_location(update: Update, context: Ctx) -> None:
-    if not _is_private(update):  # location buttons work only in private chats
+    if not is_private(update):  # location buttons work only in private chats
         await send_list(update, context)
         return
     await context.bot.send_message(
-        _chat_id(update), context.t("labs.ask_location"), reply_markup=location_keyboard(context)
+        chat_of(update), context.t("labs.ask_location"), reply_markup=location_keyboard(context)
     )
 
 
@@ -497,7 +469,7 @@ async def send_nearest(
     named = place.name_in(context.lang) if place is not None else ""
     if place is not None and ranked[0][1] > VERY_FAR_M:
         await context.bot.send_message(
-            _chat_id(update),
+            chat_of(update),
             context.t("labs.place_very_far", place=named, distance=closest, email=mail),
             reply_markup=InlineKeyboardMarkup([[button(context.label("labs.all"), "list")]]),
         )
@@ -529,357 +501,5 @@ async def send_nearest(
     lines.append(context.t("labs.pick_hint"))
     buttons.append([button(context.label("labs.all"), "list")])
     await context.bot.send_message(
-        _chat_id(update), "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
+        chat_of(update), "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
     )
-
-
-# --- handlers -----------------------------------------------------------------------------------
-
-
-async def list_command(update: Update, context: Ctx) -> None:
-    await send_list(update, context)
-
-
-async def near_command(update: Update, context: Ctx) -> None:
-    await ask_location(update, context)
-
-
-SHARED_POSITION = (
-    filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & (filters.LOCATION | filters.VENUE)
-)
-
-
-def register_first(app: Application) -> None:
-    """A position shared by someone with no staff flow open is a search for the nearest labs,
-    whatever else group 0 holds: only a lab editor's conversation takes a position (its step
-    needs the flow open). Checked first, it skips matching against every command and
-    conversation (about 15 µs)."""
-    app.add_handler(MessageHandler(SHARED_POSITION & flows.NO_OPEN_FLOW, on_location))
-
-
-async def on_location(update: Update, context: Ctx) -> None:
-    message = update.effective_message
-    assert message is not None
-    location = message.venue.location if message.venue else message.location
-    if location is None or not valid_coordinates(location.latitude, location.longitude):
-        await message.reply_text(context.t("labs.invalid_location"))
-        return
-    # The position is used for this answer only and never stored.
-    await send_nearest(update, context, location.latitude, location.longitude, None)
-
-
-async def on_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context)
-    if parsed is None:
-        return
-    action, args = parsed.action, parsed.args
-    labs = context.data.labs.current
-    if action == "list":
-        await query.answer()
-        text, markup = list_view(context)
-        await edit_or_send(update, context, text, markup)
-    elif action in QR_ACTIONS:
-        await qr_button(update, context)
-    elif action in ("open", "card", "map") and args:
-        staff = context.is_staff(query.from_user.id) and context.in_private
-        lab = labs.any_lab(args[0]) if staff else labs.lab(args[0])
-        if lab is None:
-            await query.answer(context.label("labs.gone_alert"), show_alert=True)
-            await send_list(update, context)
-            return
-        await query.answer()
-        if action == "open":
-            following = await _follows(update, context, lab)
-            markup = card_keyboard(context, lab, browsing=True, following=following)
-            await edit_or_send(update, context, card_text(context, lab), markup)
-        elif action == "card":
-            await send_card(update, context, lab)
-        elif lab.located:
-            await send_venue(update, context, lab)
-        else:
-            await context.bot.send_message(
-                _chat_id(update),
-                context.t("labs.no_position", name=lab.name, email=context.contact_email),
-            )
-    elif action == "near" and args and (place := labs.place(args[0])) is not None:
-        await query.answer()
-        if place.lat is not None and place.lon is not None:
-            await send_nearest(update, context, place.lat, place.lon, place)
-        else:
-            await send_list(update, context)
-    elif action == "follow" and args and (lab := labs.lab(args[0])) is not None:
-        await follow(update, context, lab)
-    elif action == "hours" and len(args) == 2 and (lab := labs.lab(args[0])) is not None:
-        await _hours_on_day(update, context, lab, args[1])
-    elif action == "loc":
-        await query.answer()
-        await ask_location(update, context)
-    else:
-        await stale(update, context)
-
-
-async def _hours_on_day(update: Update, context: Ctx, lab: Lab, day_text: str) -> None:
-    """The day chosen after a weekday that did not match its number: that day's hours."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        day = datetime.strptime(day_text, "%Y%m%d").date()
-    except ValueError:
-        await stale(update, context)
-        return
-    await query.answer()
-    schedule = lab.schedule or Hours()
-    lines = day_hours_lines(context, lab, schedule, day)
-    if schedule.on(day) is None:
-        lines.append(ask_hours_text(context, lab))
-    rows = [[button(context.label("labs.full_card", name=lab.name), "card", lab.id)]]
-    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-async def follow(update: Update, context: Ctx, lab: Lab) -> None:
-    """News of one lab (announcements staff send to the people following it): a toggle."""
-    query = update.callback_query
-    assert query is not None
-    topic = f"lab:{lab.id}"
-    on = topic not in await context.repo.subscriptions.topics(query.from_user.id)
-    await context.repo.subscriptions.set(query.from_user.id, topic, on, context.now())
-    key = "labs.followed" if on else "labs.unfollowed"
-    await query.answer(context.label(key, name=lab.name[:80]), show_alert=True)
-    message = query.message
-    markup = getattr(message, "reply_markup", None)
-    if _is_private(update) and markup is not None:  # the toggle now says what it will do
-        label = context.label("labs.unfollow" if on else "labs.follow")
-        mine = BUTTONS.data("follow", lab.id)
-        rows = [
-            [InlineKeyboardButton(label, callback_data=mine) if b.callback_data == mine else b
-             for b in row]
-            for row in markup.inline_keyboard
-        ]  # fmt: skip
-        with contextlib.suppress(TelegramError):  # an old message: the answer said it all
-            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
-
-
-async def lab_link(update: Update, context: Ctx, rest: str) -> None:
-    lab = context.data.labs.current.lab(rest)
-    if lab is None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(context.t("labs.gone"))
-        await send_list(update, context)
-        return
-    await send_card(update, context, lab)
-
-
-async def list_link(update: Update, context: Ctx, _rest: str) -> None:
-    await send_list(update, context)
-
-
-async def near_link(update: Update, context: Ctx, _rest: str) -> None:
-    await ask_location(update, context)
-
-
-async def inline_query(update: Update, context: Ctx) -> None:
-    query = update.inline_query
-    assert query is not None
-    current = context.data.labs.current
-    text = query.query.strip()
-    if text:
-        mentioned = context.data.labs.matcher.mentions(text)
-        ids = [m.key for m in mentioned if m.kind == "lab"]
-        places = [current.place(m.key) for m in mentioned if m.kind == "place"]
-        for place in places:
-            if place is not None and place.lat is not None and place.lon is not None:
-                ids += [lab.id for lab, _ in nearest(place.lat, place.lon, current.visible)]
-        needle = text.lower()
-        ids += [lab.id for lab in current.visible if needle in lab.name.lower()]
-        labs = [lab for lab_id in dict.fromkeys(ids) if (lab := current.lab(lab_id))]
-    else:
-        labs = list(current.visible)
-    results = [
-        InlineQueryResultArticle(
-            id=lab.id,
-            title=lab.name,
-            description=shown(context, lab.area_in(context.lang)) or None,
-            input_message_content=InputTextMessageContent(card_text(context, lab)),
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            context.label("labs.open_in_bot"), url=deep_link(context, lab)
-                        )
-                    ]
-                ]
-            ),
-        )
-        for lab in labs[:50]
-    ]
-    empty_button = None
-    if not results:
-        empty_button = InlineQueryResultsButton(
-            text=context.label("inline.empty"), start_parameter="laboratori"
-        )
-    await query.answer(results, cache_time=60, is_personal=False, button=empty_button)
-
-
-# --- QR codes and posters (staff) ---------------------------------------------------------------
-
-QR_ACTIONS = ("qr", "qr-scuola", "qr-rete")
-SCUOLA_WORDS = frozenset({"scuola", "school"})
-NETWORK_WORDS = frozenset({"rete", "network"})
-# Posters hang in Pavia: their line in Italian, and in English in smaller type (the bot speaks
-# both). Names stay as they are.
-POSTER_LANGUAGES = ("it", "en")
-
-
-@dataclass(frozen=True)
-class QrTarget:
-    """What a QR code opens: a lab's card, the Scuola, or the bot itself (the network)."""
-
-    slug: str  # in the file names: poster-<slug>-a4.pdf
-    title: str
-    link: str
-    line: str  # catalog key of what scanning gives
-    kicker: str  # catalog key of the small line above the title
-
-
-def lab_target(context: Ctx, lab: Lab) -> QrTarget:
-    return QrTarget(lab.id, lab.name, deep_link(context, lab), "poster.lab_line", "poster.kicker")
-
-
-def scuola_target(context: Ctx) -> QrTarget:
-    title = context.data.texts.plain(POSTER_LANGUAGES[0], "poster.scuola_title")
-    link = f"https://t.me/{context.bot.username}?start=scuola"
-    return QrTarget("scuola", title, link, "poster.scuola_line", "poster.kicker")
-
-
-def network_target(context: Ctx) -> QrTarget:
-    """The bot's plain link: the shortest to type and the smallest code, and it opens the
-    welcome with the whole menu (labs, Scuola, events)."""
-    title = context.data.texts.plain(POSTER_LANGUAGES[0], "poster.network_title")
-    link = f"https://t.me/{context.bot.username}"
-    return QrTarget("rete", title, link, "poster.network_line", "poster.network_kicker")
-
-
-def make_poster(context: Ctx, target: QrTarget) -> poster.Poster:
-    texts = context.data.texts
-    first, second = (texts.plain(lang, target.line) for lang in POSTER_LANGUAGES)
-    kicker = texts.plain(POSTER_LANGUAGES[0], target.kicker)
-    return poster.Poster(target.title, target.link, first, second, kicker)
-
-
-@staff_or(lambda _update, context: bool(context.coordinated_labs()))
-async def qr_command(update: Update, context: Ctx) -> None:
-    """Staff: any lab's poster, the Scuola's, the network's. A lab's coordinator: her labs' (as
-    the card's "🖨️ Manifesto con QR"), and no other."""
-    message = update.effective_message
-    assert message is not None
-    current = context.data.labs.current
-    staff = context.is_staff_user
-    wanted = " ".join(context.args or []).strip()
-    target = None
-    if wanted.lower() in SCUOLA_WORDS | NETWORK_WORDS and not staff:
-        await message.reply_text(context.t("staff.only"))
-        return
-    if wanted.lower() in SCUOLA_WORDS:
-        target = scuola_target(context)
-    elif wanted.lower() in NETWORK_WORDS:
-        target = network_target(context)
-    elif wanted:
-        lab = current.any_lab(wanted)
-        if lab is None:
-            found = [m for m in context.data.labs.matcher.mentions(wanted) if m.kind == "lab"]
-            lab = current.any_lab(found[0].key) if found else None
-        if lab is not None and not context.may_edit_lab(lab.id):
-            await message.reply_text(context.t("staff.only"))
-            return
-        target = lab_target(context, lab) if lab else None
-    if target is None:
-        if staff:
-            rows = [[button(lab.name, "qr", lab.id)] for lab in current.visible]
-            rows.append([button(context.label("qr.scuola_button"), "qr-scuola")])
-            rows.append([button(context.label("qr.network_button"), "qr-rete")])
-        else:
-            mine = [
-                lab for lab_id in context.coordinated_labs() if (lab := current.any_lab(lab_id))
-            ]
-            rows = [[button(lab.name, "qr", lab.id)] for lab in mine]
-        await message.reply_text(
-            context.t("qr.pick" if staff else "qr.pick_own"),
-            reply_markup=InlineKeyboardMarkup(rows),
-        )
-        return
-    await send_posters(update, context, target)
-
-
-@staff_or(BUTTONS.lab_of_button)  # a lab's coordinator: that lab's poster
-async def qr_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    if not context.in_private:  # a staff tool, whatever chat the button got into
-        await query.answer(context.label("qr.private_only"), show_alert=True)
-        return
-    parsed = await BUTTONS.pressed(update, context, *QR_ACTIONS)
-    if parsed is None:
-        return
-    if parsed.action == "qr-scuola":
-        target = scuola_target(context)
-    elif parsed.action == "qr-rete":
-        target = network_target(context)
-    else:
-        lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
-        if lab is None:
-            await query.answer(context.label("labs.gone_alert"), show_alert=True)
-            return
-        target = lab_target(context, lab)
-    await query.answer()
-    await send_posters(update, context, target)
-
-
-async def send_posters(update: Update, context: Ctx, target: QrTarget) -> None:
-    """The QR code alone (for flyers, slides, posts), then the A4 poster as a PDF to print and
-    as a 300 dpi PNG. The code goes first: it is instant, and stays if a drawing fails."""
-    chat_id = _chat_id(update)
-    image = io.BytesIO()
-    import segno  # first use: only staff make QR codes
-
-    segno.make(target.link, error="m").save(image, kind="png", scale=10, border=4)
-    await context.bot.send_photo(
-        chat_id,
-        photo=image.getvalue(),
-        filename=f"qr-{target.slug}.png",
-        caption=context.t("qr.caption", name=target.title, link=target.link),
-    )
-    page = make_poster(context, target)
-    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-    pdf = await asyncio.to_thread(poster.pdf, page)  # drawing blocks: the bot keeps answering
-    await context.bot.send_document(
-        chat_id, pdf, filename=f"poster-{target.slug}-a4.pdf", caption=context.t("qr.poster_pdf")
-    )
-    png = await asyncio.to_thread(poster.png, page)
-    await context.bot.send_document(
-        chat_id, png, filename=f"poster-{target.slug}-a4.png", caption=context.t("qr.poster_png")
-    )
-
-
-def register(app: Application) -> None:
-    data: BotData = app.bot_data
-    data.startup.append(directory.load_directory)
-    data.reloaders.append(directory.prepare_directory)
-    data.menu_actions["labs"] = ask_location
-    data.deep_links["lab_"] = lab_link
-    data.deep_links["laboratori"] = list_link
-    data.deep_links["vicino"] = near_link
-    data.commands.extend(
-        [
-            CommandSpec("laboratori", "cmd.laboratori", order=10),
-            CommandSpec("vicino", "cmd.vicino", order=11),
-            CommandSpec("qr", "cmd.qr", staff=True, coordinators=True),
-        ]
-    )
-    app.add_handler(CommandHandler(["laboratori", "labs"], list_command))
-    app.add_handler(CommandHandler(["vicino", "near"], near_command))
-    app.add_handler(CommandHandler("qr", qr_command))
-    app.add_handler(MessageHandler(SHARED_POSITION, on_location))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))
-    app.add_handler(InlineQueryHandler(inline_query))

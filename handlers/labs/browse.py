@@ -1,0 +1,176 @@
+"""Browsing the labs: /laboratori and /vicino, a shared position, the card's buttons (open,
+card, map, near, follow, a day's hours), and the deep links to a lab, the list and the nearest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    MessageHandler,
+    filters,
+)
+
+from bot import flows, labview
+from bot.context import Ctx
+from bot.flows import edit_or_send, stale
+from domain.directory import Lab
+from domain.geo import valid_coordinates
+from domain.hours import Hours
+from handlers.labs.posters import QR_ACTIONS, qr_button
+
+log = logging.getLogger(__name__)
+
+# --- browsing -----------------------------------------------------------------------------------
+
+
+async def list_command(update: Update, context: Ctx) -> None:
+    await labview.send_list(update, context)
+
+
+async def near_command(update: Update, context: Ctx) -> None:
+    await labview.ask_location(update, context)
+
+
+SHARED_POSITION = (
+    filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & (filters.LOCATION | filters.VENUE)
+)
+
+
+def register_first(app: Application) -> None:
+    """A position shared by someone with no staff flow open is a search for the nearest labs,
+    whatever else group 0 holds: only a lab editor's conversation takes a position (its step
+    needs the flow open). Checked first, it skips matching against every command and
+    conversation (about 15 µs)."""
+    app.add_handler(MessageHandler(SHARED_POSITION & flows.NO_OPEN_FLOW, on_location))
+
+
+async def on_location(update: Update, context: Ctx) -> None:
+    message = update.effective_message
+    assert message is not None
+    location = message.venue.location if message.venue else message.location
+    if location is None or not valid_coordinates(location.latitude, location.longitude):
+        await message.reply_text(context.t("labs.invalid_location"))
+        return
+    # The position is used for this answer only and never stored.
+    await labview.send_nearest(update, context, location.latitude, location.longitude, None)
+
+
+async def on_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parsed = await labview.BUTTONS.pressed(update, context)
+    if parsed is None:
+        return
+    action, args = parsed.action, parsed.args
+    labs = context.data.labs.current
+    if action == "list":
+        await query.answer()
+        text, markup = labview.list_view(context)
+        await edit_or_send(update, context, text, markup)
+    elif action in QR_ACTIONS:
+        await qr_button(update, context)
+    elif action in ("open", "card", "map") and args:
+        staff = context.is_staff(query.from_user.id) and context.in_private
+        lab = labs.any_lab(args[0]) if staff else labs.lab(args[0])
+        if lab is None:
+            await query.answer(context.label("labs.gone_alert"), show_alert=True)
+            await labview.send_list(update, context)
+            return
+        await query.answer()
+        if action == "open":
+            following = await labview.follows(update, context, lab)
+            markup = labview.card_keyboard(context, lab, browsing=True, following=following)
+            await edit_or_send(update, context, labview.card_text(context, lab), markup)
+        elif action == "card":
+            await labview.send_card(update, context, lab)
+        elif lab.located:
+            await labview.send_venue(update, context, lab)
+        else:
+            await context.bot.send_message(
+                labview.chat_of(update),
+                context.t("labs.no_position", name=lab.name, email=context.contact_email),
+            )
+    elif action == "near" and args and (place := labs.place(args[0])) is not None:
+        await query.answer()
+        if place.lat is not None and place.lon is not None:
+            await labview.send_nearest(update, context, place.lat, place.lon, place)
+        else:
+            await labview.send_list(update, context)
+    elif action == "follow" and args and (lab := labs.lab(args[0])) is not None:
+        await follow(update, context, lab)
+    elif action == "hours" and len(args) == 2 and (lab := labs.lab(args[0])) is not None:
+        await _hours_on_day(update, context, lab, args[1])
+    elif action == "loc":
+        await query.answer()
+        await labview.ask_location(update, context)
+    else:
+        await stale(update, context)
+
+
+async def _hours_on_day(update: Update, context: Ctx, lab: Lab, day_text: str) -> None:
+    """The day chosen after a weekday that did not match its number: that day's hours."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        day = datetime.strptime(day_text, "%Y%m%d").date()
+    except ValueError:
+        await stale(update, context)
+        return
+    await query.answer()
+    schedule = lab.schedule or Hours()
+    lines = labview.day_hours_lines(context, lab, schedule, day)
+    if schedule.on(day) is None:
+        lines.append(labview.ask_hours_text(context, lab))
+    rows = [[labview.button(context.label("labs.full_card", name=lab.name), "card", lab.id)]]
+    await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def follow(update: Update, context: Ctx, lab: Lab) -> None:
+    """News of one lab (announcements staff send to the people following it): a toggle."""
+    query = update.callback_query
+    assert query is not None
+    topic = f"lab:{lab.id}"
+    on = topic not in await context.repo.subscriptions.topics(query.from_user.id)
+    await context.repo.subscriptions.set(query.from_user.id, topic, on, context.now())
+    key = "labs.followed" if on else "labs.unfollowed"
+    await query.answer(context.label(key, name=lab.name[:80]), show_alert=True)
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    if labview.is_private(update) and markup is not None:  # the toggle now says what it will do
+        label = context.label("labs.unfollow" if on else "labs.follow")
+        mine = labview.BUTTONS.data("follow", lab.id)
+        rows = [
+            [InlineKeyboardButton(label, callback_data=mine) if b.callback_data == mine else b
+             for b in row]
+            for row in markup.inline_keyboard
+        ]  # fmt: skip
+        with contextlib.suppress(TelegramError):  # an old message: the answer said it all
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+
+
+async def lab_link(update: Update, context: Ctx, rest: str) -> None:
+    lab = context.data.labs.current.lab(rest)
+    if lab is None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(context.t("labs.gone"))
+        await labview.send_list(update, context)
+        return
+    await labview.send_card(update, context, lab)
+
+
+async def list_link(update: Update, context: Ctx, _rest: str) -> None:
+    await labview.send_list(update, context)
+
+
+async def near_link(update: Update, context: Ctx, _rest: str) -> None:
+    await labview.ask_location(update, context)
