@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram.ext import CallbackContext, JobQueue
 
@@ -72,34 +72,53 @@ class SmtpMailer:
         self.config = config
 
     async def send(self, mail: OutgoingMail) -> str:
+        """One connection per message. A failure, or a stop that abandons the send (its task
+        cancelled), closes the connection at once: aiosmtplib's `async with` (and
+        `aiosmtplib.send`) would first wait up to `timeout` for the answer to a QUIT, which a
+        server that hangs never gives, and the stop would wait with it."""
         import aiosmtplib  # first use: the bot starts without it
 
         sender, recipients = envelope(mail.raw)
         config = self.config
+        client = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            use_tls=config.security == "tls",
+            start_tls=config.security == "starttls",
+            username=config.user or None,
+            password=config.password or None,
+            timeout=config.timeout,
+        )
         try:
-            await aiosmtplib.send(
-                mail.raw,
-                sender=sender,
-                recipients=recipients,
-                hostname=config.host,
-                port=config.port,
-                use_tls=config.security == "tls",
-                start_tls=config.security == "starttls",
-                username=config.user or None,
-                password=config.password or None,
-                timeout=config.timeout,
-            )
-        except aiosmtplib.SMTPResponseException as exc:
-            raise MailError(f"{exc.code} {exc.message}", exc.code) from None
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            raise MailError(str(exc), max(codes) if codes else None) from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise MailError(f"{type(exc).__name__}: {exc}") from None
+            await client.connect()
+            await client.sendmail(sender, recipients, mail.raw)
+        except BaseException as exc:
+            client.close()
+            if isinstance(exc, aiosmtplib.SMTPResponseException):
+                raise MailError(f"{exc.code} {exc.message}", exc.code) from None
+            if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+                codes = [r.code for r in exc.recipients]
+                raise MailError(str(exc), max(codes) if codes else None) from None
+            if isinstance(exc, (aiosmtplib.SMTPException, OSError, TimeoutError)):
+                raise MailError(f"{type(exc).__name__}: {exc}") from None
+            raise
+        await _quit(client, aiosmtplib.SMTPException)
         return f"{config.host}:{config.port}"
 
     async def withdraw(self, mail: OutgoingMail) -> None:
         return None  # a mail server cannot be asked to take a message back
+
+
+async def _quit(client: Any, smtp_error: type[Exception]) -> None:
+    """The message is accepted (the server answered 250 to its data): say goodbye, politely.
+    Its answer changes nothing, so a stop meanwhile closes the connection and the message
+    still counts as delivered (cancelling here would have it sent again after the restart)."""
+    try:
+        await client.quit()
+    except (asyncio.CancelledError, smtp_error, OSError, TimeoutError):
+        pass
+    finally:
+        client.close()
 
 
 ERASURE = "erasure"  # the kind of the organisers' e-mail about an erasure: codes only

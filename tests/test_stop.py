@@ -6,6 +6,7 @@ answers; Telegram unreachable at start. Each starts real processes (a few second
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.http_botapi import BotApiServer
+from tests.smtp import SmtpServer
 from tests.test_processes import TOKEN, env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,6 +243,104 @@ def test_a_mail_server_that_never_answers_does_not_hold_the_stop(tmp_path):
     with sqlite3.connect(db_path) as conn:  # all three still due, none counted as an attempt
         rows = conn.execute("SELECT status, attempts FROM outbox").fetchall()
     assert rows == [("pending", 0)] * 3
+
+
+class HungSmtp:
+    """A mail server that answers the greeting, then reads what it is sent and never answers
+    again: a real socket on 127.0.0.1, served by asyncio in a thread of its own."""
+
+    GREETING = b"220 mail.example.org ESMTP\r\n"
+
+    def __init__(self) -> None:
+        self.commands: list[bytes] = []
+        self._writers: list[asyncio.StreamWriter] = []
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._serve, "127.0.0.1", 0)
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        assert ready.wait(10)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        writer.write(self.GREETING)
+        await writer.drain()
+        with contextlib.suppress(ConnectionError):
+            while line := await reader.readline():
+                self.commands.append(line)  # heard, never answered
+        writer.close()
+
+    async def _shut(self) -> None:
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(timeout=5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
+def test_a_mail_server_that_hangs_after_its_greeting_does_not_hold_a_double_sigterm(tmp_path):
+    """The server greets, then never answers the EHLO (timeout 60 s): two SIGTERMs to the
+    process group stop the bot within 5 s without waiting for a QUIT on the hung connection;
+    the e-mail stays due and goes exactly once after the restart."""
+    db_path = tmp_path / "b.db"
+    _seed_mail(db_path, 1)
+    hung = HungSmtp()
+    smtp_env = {
+        "LABBOT_SMTP_HOST": "127.0.0.1",
+        "LABBOT_SMTP_SECURITY": "none",
+        "LABBOT_SMTP_SENDER": "Bot <bot@example.org>",
+        "LABBOT_SMTP_TIMEOUT": "60",
+    }
+    try:
+        with BotApiServer(TOKEN) as api:
+            process = Process(
+                [sys.executable, "-m", "bot", "run"],
+                bot_env(api, db_path, LABBOT_SMTP_PORT=str(hung.port), **smtp_env),
+                tmp_path,
+            )
+            assert api.wait_for(lambda: hung.commands), "the outbox never reached the server"
+            os.killpg(process.popen.pid, signal.SIGTERM)
+            time.sleep(0.01)
+            os.killpg(process.popen.pid, signal.SIGTERM)
+            process.stop_within(STOP_WITHIN_S)
+    finally:
+        hung.close()
+    assert process.popen.returncode == 0, process.log
+    assert_clean(process)
+    assert "given back" in process.log
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT status, attempts FROM outbox").fetchall() == [("pending", 0)]
+    server = SmtpServer().start()  # the mail server is back: the restart sends it, once
+    try:
+        with BotApiServer(TOKEN) as api:
+            again = Process(
+                [sys.executable, "-m", "bot", "run"],
+                bot_env(api, db_path, LABBOT_SMTP_PORT=str(server.port), **smtp_env),
+                tmp_path,
+            )
+            assert again.wait_for_log("delivered to"), again.log
+            again.popen.send_signal(signal.SIGTERM)
+            again.stop_within(STOP_WITHIN_S)
+    finally:
+        server.stop()
+    assert [m["Message-ID"] for m in server.received] == ["<stop0@example.org>"]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT status FROM outbox").fetchall() == [("sent",)]
+    assert_clean(again)
 
 
 def test_telegram_unreachable_at_start_is_retried_with_one_line_each(tmp_path):
