@@ -33,7 +33,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, CallbackContext
 
 from bot import callbacks
-from bot.budget import BULK, SendBudget, retry_seconds
+from bot.budget import BULK, NotSent, SendBudget, retry_seconds
 from bot.clock import Clock
 from bot.config import BroadcastConfig
 from bot.i18n import number
@@ -225,7 +225,12 @@ class Broadcaster:
                     return
                 if not await repo.deliveries.claim(delivery.id, clock.now()):
                     continue  # stopped meanwhile
-                outcome = await self._deliver(announcement, delivery.user_id)
+                try:
+                    outcome = await self._deliver(announcement, delivery.user_id)
+                except NotSent:  # the bot stopped before its turn: it goes after the restart
+                    await repo.deliveries.release(delivery.id, clock.now())
+                    log.info("announcement %d paused: the bot is stopping", announcement.id)
+                    return
                 await repo.deliveries.mark(delivery.id, outcome, clock.now())
                 await self._status(announcement)
         await repo.announcements.finish(announcement.id, clock.now())
@@ -252,6 +257,8 @@ class Broadcaster:
                 else:
                     await self.app.bot.send_message(user_id, text, reply_markup=markup, **extra)
                 return "sent"
+            except NotSent:
+                raise
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
                 log.info("Telegram asked to slow down for %.1f s", wait)

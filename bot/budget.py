@@ -16,7 +16,11 @@ every request to it (it is the application's rate limiter).
   no place in everybody's.
 - A 429 holds that chat for `retry_after` (and the rest of the bot a moment); the message is
   then sent again. A reply is never dropped for being throttled; bulk senders are told nothing
-  either (their next slot is simply later). When the bot stops, nothing waits any more.
+  either (their next slot is simply later).
+- When the bot stops (`close`), what has its turn within STOP_SENDS_S still goes, at the same
+  pace (all at once, Telegram would refuse it: 429); what would wait longer (the replies queued
+  for a chat that flooded the bot, a 429's long wait) is given up at once with `NotSent`, and
+  the shutdown logs how many.
 
 Only messages count (`send*`, `copyMessage`, `forwardMessage`): edits, button answers and the
 rest go straight through, as Telegram does not count them against these limits.
@@ -31,7 +35,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
@@ -43,6 +47,14 @@ BULK = "bulk"  # rate_limit_args of announcements and reminders
 MAX_RETRIES = 30  # 429s in a row before a message is given up (each waits what Telegram asks)
 RESOLUTION_S = 1e-6  # clocks count microseconds: closer than this is now
 GLOBAL_HOLD_S = 1.0  # how long one chat's 429 pauses the rest of the bot
+STOP_SENDS_S = 2.5  # at stop: messages whose turn comes within this still go (the stop: 5 s)
+
+
+class NotSent(TelegramError):
+    """The bot stopped before this message's turn came: it never reached Telegram."""
+
+    def __init__(self) -> None:
+        super().__init__("not sent: the bot stopped before its turn")
 
 
 @dataclass(frozen=True)
@@ -94,13 +106,20 @@ class SendBudget(BaseRateLimiter[str]):
         self._chats: dict[int, _Schedule] = {}
         self._replies_until = float("-inf")  # the last slot a reply has reserved
         self.throttled = 0  # 429s Telegram answered despite the budget (should stay 0)
+        self.reply_waits = 0  # replies that waited for their turn (a person chatting: none)
+        self.given_up = 0  # messages whose turn came after the stop's STOP_SENDS_S
         self._closed = asyncio.Event()
+        self._deadline = float("inf")  # at stop: the last moment a message may still go
 
     async def initialize(self) -> None:
         return None
 
     async def shutdown(self) -> None:
-        return None
+        if self.given_up:
+            log.warning(
+                "at stop: %d message(s) not sent, their turn came more than %.1f s later",
+                self.given_up, STOP_SENDS_S,
+            )  # fmt: skip
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -123,19 +142,19 @@ class SendBudget(BaseRateLimiter[str]):
     async def _reply_slot(self, chat_id: int | None) -> None:
         """The chat's turn first, then the whole bot's: a chat that must wait (a busy group)
         waits on its own schedule and holds no place in everybody's."""
+        waited = False
         if chat_id is not None:
             chat = self._chat(chat_id)
             now = self._now()
             at = chat.earliest(now)
             chat.take(at)
-            if at > now + RESOLUTION_S:
-                await self._sleep(at - now)
+            waited = await self._wait_until(at)
         now = self._now()
         at = self._total.earliest(now)
         self._total.take(at)
         self._replies_until = max(self._replies_until, at)
-        if at > now + RESOLUTION_S:
-            await self._sleep(at - now)
+        if await self._wait_until(at) or waited:
+            self.reply_waits += 1
 
     async def _bulk_slot(self, chat_id: int | None) -> None:
         reserve = self.limits.replies_reserve * self._total.interval
@@ -151,7 +170,7 @@ class SendBudget(BaseRateLimiter[str]):
                 if chat is not None:
                     chat.take(now)
                 return
-            await self._sleep(at - now)  # then look again: a reply may have come
+            await self._wait_until(at)  # then look again: a reply may have come
 
     def _hold(self, seconds: float, chat_id: int | None) -> None:
         """Telegram said to slow down: nothing goes to that chat for `seconds`. The rest of the
@@ -164,21 +183,37 @@ class SendBudget(BaseRateLimiter[str]):
             chat = self._chat(chat_id)
             chat.tat = max(chat.tat, now + seconds + chat.tolerance)
 
-    def close(self) -> None:
-        """The bot is stopping: nothing waits for its slot any more (a wait of a 429's length
-        would hold the stop); a message throttled again is then given up."""
-        self._closed.set()
+    def close(self, seconds: float = STOP_SENDS_S) -> None:
+        """The bot is stopping: a message whose turn comes within `seconds` still waits for it
+        and goes; one whose turn comes later (a flood's queued replies, a 429's wait) is given
+        up at once, so no send holds the stop."""
+        if not self._closed.is_set():
+            self._deadline = self._now() + seconds
+            self._closed.set()
 
-    async def _sleep(self, seconds: float) -> None:
-        if self._closed.is_set():
-            return
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        closer = asyncio.ensure_future(self._closed.wait())
-        try:
-            await asyncio.wait({sleeper, closer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, closer):
-                task.cancel()
+    async def _wait_until(self, at: float) -> bool:
+        """Until the slot at `at` (the bot's clock); NotSent if it comes after the stop's limit.
+        True if it had to wait."""
+        now = self._now()
+        if at <= now + RESOLUTION_S:
+            return False
+        if not self._closed.is_set():
+            sleeper = asyncio.ensure_future(self._clock.sleep(at - now))
+            closer = asyncio.ensure_future(self._closed.wait())
+            try:
+                await asyncio.wait({sleeper, closer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sleeper, closer):
+                    task.cancel()
+            if not self._closed.is_set():
+                return True
+        if at > self._deadline + RESOLUTION_S:
+            self.given_up += 1
+            raise NotSent
+        now = self._now()
+        if at > now + RESOLUTION_S:
+            await self._clock.sleep(at - now)
+        return True
 
     async def process_request(
         self,
@@ -202,7 +237,7 @@ class SendBudget(BaseRateLimiter[str]):
                 wait = retry_seconds(exc)
                 log.warning("Telegram asked to wait %.0f s (attempt %d)", wait, attempt)
                 self._hold(wait, chat_id)
-                if attempt == MAX_RETRIES or self._closed.is_set():
+                if attempt == MAX_RETRIES:
                     raise
         raise AssertionError("unreachable")
 

@@ -25,7 +25,7 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot import callbacks
-from bot.budget import BULK, retry_seconds
+from bot.budget import BULK, NotSent, retry_seconds
 from bot.context import BotData, Ctx
 from bot.refusals import blocked_by_user
 from domain.dates import say_span
@@ -168,6 +168,9 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
             await bot.send_message(
                 user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows), **extra
             )
+        except NotSent:  # the bot stopped before its turn: it goes after the restart
+            await data.repo.deliveries.release(delivery_id, data.clock.now())
+            return 0
         except RetryAfter as exc:  # Telegram asks to slow down: wait, then the same message
             await data.clock.sleep(retry_seconds(exc))
             continue

@@ -19,6 +19,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
+from bot.budget import NotSent
 from bot.context import Ctx
 from bot.refusals import blocked_by_user
 
@@ -38,6 +39,9 @@ def describe(update: object) -> str:
 async def on_error(update: object, context: Ctx) -> None:
     error = context.error
     where = describe(update)
+    if isinstance(error, NotSent):  # the bot stopped before its turn: counted, logged at stop
+        log.debug("update %s: a reply given up at stop", where)
+        return
     if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
         log.warning("update %s: Telegram refused a send (%s)", where, error)
         private = update.effective_chat and update.effective_chat.type == ChatType.PRIVATE

@@ -246,6 +246,15 @@ class DeliveriesRepo:
             )
         )
 
+    async def release(self, delivery_id: int, now: datetime) -> None:
+        """A delivery marked in flight that certainly did not go (the bot stopped before its
+        turn): pending again, for the next start."""
+        await self._db.execute(
+            "UPDATE deliveries SET status = 'pending', updated_at = ? "
+            "WHERE id = ? AND status = 'sending'",
+            (to_db(now), delivery_id),
+        )
+
     async def settle_in_flight(self, now: datetime) -> tuple[int, int]:
         """After a crash, the messages that were in flight (Telegram cannot say whether they
         arrived): an announcement's goes out again (at most one per announcement, and a repeat

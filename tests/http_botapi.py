@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.fake_telegram import Limits
+
 BOT_USER = {
     "id": 7000000001,
     "is_bot": True,
@@ -24,8 +26,12 @@ BOT_USER = {
 
 
 class BotApiServer:
-    def __init__(self, token: str, port: int = 0):
+    def __init__(self, token: str, port: int = 0, limits: Limits | None = None):
         self.token = token
+        # `limits`: Telegram's flood limits, counted on arrival; past them a message is refused
+        # with 429 and `retry_after`, as Telegram does (`throttled` counts them).
+        self.limits = limits
+        self.throttled = 0
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[dict[str, Any]] = []
         self._next_update = 1
@@ -72,6 +78,14 @@ class BotApiServer:
                         server.held.append((method, params))
                     server._never.wait()
                     return None
+                retry_after = server.flood_check(method, params)
+                if retry_after:
+                    return self._send(
+                        429,
+                        {"ok": False, "error_code": 429,
+                         "description": f"Too Many Requests: retry after {retry_after}",
+                         "parameters": {"retry_after": retry_after}},
+                    )  # fmt: skip
                 with server._lock:
                     server.calls.append((method, params))
                 result = server.handle(method, params)
@@ -101,6 +115,18 @@ class BotApiServer:
         self._never.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def flood_check(self, method: str, params: dict[str, Any]) -> int:
+        """0 if Telegram would take this message now, else the seconds it would ask to wait."""
+        counted = method.startswith("send") and method != "sendChatAction"
+        if self.limits is None or not counted or "chat_id" not in params:
+            return 0
+        with self._lock:
+            wait = self.limits.take(int(params["chat_id"]), time.monotonic())
+            if not wait:
+                return 0
+            self.throttled += 1
+        return max(1, round(wait + 0.499))  # Telegram says whole seconds
 
     @staticmethod
     def decode(body: str, content_type: str) -> dict[str, Any]:

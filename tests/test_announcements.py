@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -338,3 +339,32 @@ async def test_an_announcement_of_a_staff_member_who_was_erased_reports_to_nobod
     await data.broadcaster.idle()
     assert all(len(received(bot, person)) == 1 for person in people)
     assert [m for m in bot.api.sent if m.chat_id == 0] == []
+
+
+async def test_a_stop_during_an_announcement_loses_nobody_and_bursts_nothing(
+    start_bot, config, clock
+):
+    """With the send budget on and Telegram's limits enforced: the bot stops while an
+    announcement goes out. Telegram refuses nothing, nobody got it twice, and every message
+    not sent is still pending for the next start (none marked failed or left in flight)."""
+    limited = replace(config, telegram=replace(config.telegram, rate_limit=True))
+    bot = await start_bot(limited, limits=Limits())
+    people = await subscribers(bot, 60)
+    staff = bot.user(STAFF_ID)
+    await write(staff, "Fermati a metà")
+    stopping = []
+
+    def stop_after_twenty(message) -> None:
+        if HEADER in message.plain and len([m for m in bot.api.sent if HEADER in m.plain]) == 20:
+            stopping.append(asyncio.create_task(bot.app.stop()))
+
+    bot.api.listeners.append(stop_after_twenty)
+    await staff.press("📤 Invia ora a 60")
+    await bot.app.bot_data.broadcaster.idle()
+    await stopping[0]
+    sent = sum(len(received(bot, p)) for p in people)
+    assert 0 < sent < 60 and bot.api.throttled == 0
+    assert all(len(received(bot, p)) <= 1 for p in people)
+    [announcement] = await bot.repo.announcements.with_status("sending")
+    counts = await bot.repo.deliveries.counts(announcement.job)
+    assert counts == {"sent": sent, "pending": 60 - sent}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.budget import BULK, Limits, SendBudget
+from bot.budget import BULK, STOP_SENDS_S, Limits, NotSent, SendBudget
 from bot.fake_telegram import Limits as TelegramLimits
 
 
@@ -124,8 +124,9 @@ async def test_a_busy_group_holds_no_place_in_everybodys_schedule(clock):
     await busy
 
 
-async def test_a_stopping_bot_waits_for_no_slot():
-    """A send waiting for its slot (say, a 429's 25 s) is let go when the bot stops."""
+async def test_a_stopping_bot_gives_up_a_send_whose_turn_is_past_the_stop():
+    """A send waiting for its slot (say, a 429's 25 s) is given up at once when the bot stops:
+    it would hold the stop, and sending it anyway would only meet another 429."""
 
     class Stuck:
         def now(self):
@@ -148,5 +149,34 @@ async def test_a_stopping_bot_waits_for_no_slot():
     await asyncio.sleep(0)
     assert calls == [] and not waiting.done()
     budget.close()
-    await asyncio.wait_for(waiting, 1)
-    assert calls == ["sent"]
+    with pytest.raises(NotSent):
+        await asyncio.wait_for(waiting, 1)
+    assert calls == [] and budget.given_up == 1
+
+
+async def test_a_stop_keeps_the_pace_for_what_it_still_sends(clock):
+    """A chat's replies queued one after another (as its updates are handled, in order) when
+    the bot stops: those whose turn comes within the stop's limit go at the chat's pace (a
+    burst would be refused by Telegram); the later ones are given up, none sent."""
+    budget = SendBudget(clock, Limits())
+    telegram = TelegramLimits()
+    start = clock.now().timestamp()
+    sent: list[float] = []
+    refused: list[float] = []
+
+    async def deliver() -> bool:
+        now = clock.now().timestamp()
+        (refused if telegram.take(42, now) else sent).append(now)
+        if len(sent) == 2:
+            budget.close()  # the bot stops now
+        return True
+
+    given_up = 0
+    for _ in range(10):
+        try:
+            await budget.process_request(deliver, (), {}, "sendMessage", {"chat_id": 42}, None)
+        except NotSent:
+            given_up += 1
+    assert refused == []
+    assert len(sent) > 2 and all(t - start <= STOP_SENDS_S for t in sent)
+    assert given_up == 10 - len(sent) == budget.given_up

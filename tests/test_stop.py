@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.fake_telegram import Limits
 from tests.http_botapi import BotApiServer
 from tests.smtp import SmtpServer
 from tests.test_processes import TOKEN, env, free_port
@@ -171,6 +172,39 @@ def test_an_update_in_flight_finishes_before_the_stop(tmp_path):
         assert any("Come funziona" in m.get("text", "") for m in api.sent())  # answered
     assert process.popen.returncode == 0, process.log
     assert_clean(process)
+
+
+def test_a_stop_sends_a_flooding_chats_queued_replies_at_telegrams_pace(tmp_path):
+    """Someone sends /help twelve times at once: the budget answers at Telegram's pace for one
+    chat. A stop meanwhile still sends, at that pace, what comes within its limit, gives up the
+    rest (counted in the log), never bursts into Telegram's 429, and takes under 5 s."""
+    helps = 12
+    with BotApiServer(TOKEN, limits=Limits()) as api:
+
+        def answered() -> int:
+            return sum("Come funziona" in m.get("text", "") for m in api.sent())
+
+        api.queue_message(42, "/start")
+        process = Process(
+            [sys.executable, "-m", "bot", "run"], bot_env(api, tmp_path / "b.db"), tmp_path
+        )
+        assert api.wait_for(lambda: any("Ciao Anna!" in m.get("text", "") for m in api.sent()))
+        for _ in range(helps):
+            api.queue_message(42, "/help")
+        assert api.wait_for(lambda: answered() >= 2)
+        before = answered()
+        os.killpg(process.popen.pid, signal.SIGTERM)
+        time.sleep(0.01)
+        os.killpg(process.popen.pid, signal.SIGTERM)
+        process.stop_within(STOP_WITHIN_S)
+        after = answered()
+    assert process.popen.returncode == 0, process.log
+    assert_clean(process)
+    assert api.throttled == 0, process.log
+    assert "Flood control exceeded" not in process.log
+    assert after > before  # what had its turn within the stop's limit went
+    given_up = helps - after
+    assert given_up > 0 and f"at stop: {given_up} message(s) not sent" in process.log
 
 
 class SilentSmtp:
