@@ -177,7 +177,8 @@ async def test_with_nobody_chatting_an_announcement_takes_the_whole_send_budget(
     await staff.press("📤 Invia ora a 400")
     await bot.app.bot_data.broadcaster.idle()
     assert len(times) == len(people) and bot.api.throttled == 0 and budget.throttled == 0
-    assert (len(times) - 1) / (times[-1] - times[0]) >= budget.limits.per_second
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate >= budget.limits.per_second * 0.9999  # (the clocks count microseconds)
     per_second = Counter(int(t - times[0]) for t in times)
     assert max(per_second.values()) <= 30  # Telegram's limit in any one second
     assert bot.app.bot_data.broadcaster.pace == budget.limits.per_second  # the ETA's pace

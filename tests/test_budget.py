@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -91,7 +91,7 @@ async def test_a_reply_is_never_dropped_when_telegram_says_slow_down(start_bot, 
 
 def test_group_and_private_chats_have_their_own_pace(clock):
     budget = SendBudget(clock, Limits())
-    assert budget._chat(42).interval == pytest.approx(1.0)  # one a second to a person
+    assert budget._chat(42).interval == pytest.approx(1 / 0.9)  # about one a second to a person
     assert budget._chat(-100_123).interval == pytest.approx(60 / 18)  # 18 a minute to a group
 
 
@@ -180,3 +180,45 @@ async def test_a_stop_keeps_the_pace_for_what_it_still_sends(clock):
     assert refused == []
     assert len(sent) > 2 and all(t - start <= STOP_SENDS_S for t in sent)
     assert given_up == 10 - len(sent) == budget.given_up
+
+
+async def test_a_conversation_at_a_persons_pace_never_waits_for_the_budget(
+    start_bot, limited, clock
+):
+    """A newcomer chats at a person's pace (a message every second or two, each answered with
+    one to three messages), and Telegram, enforcing its per-chat limit on arrival (a burst of 3,
+    then 1 a second), would refuse none of it: no answer waits for the budget, none is refused.
+    The question typed right after /start used to wait 0.93 s behind the welcome and the
+    notifications offer."""
+    bot = await start_bot(limited, limits=TelegramLimits())
+    budget = budget_of(bot)
+    anna = bot.user()
+    sent: list[float] = []
+    bot.api.listeners.append(lambda m: sent.append(clock.now().timestamp()))
+
+    async def after(seconds: float, say) -> None:
+        clock.advance(timedelta(seconds=seconds))
+        before, asked = len(sent), clock.now().timestamp()
+        await say()
+        assert len(sent) > before and all(t == asked for t in sent[before:])
+
+    await after(0, lambda: anna.send("/start"))  # the welcome and the notifications offer
+    await after(0.3, lambda: anna.send("orari di spazio q"))  # typed at once
+    await after(1.5, lambda: anna.send("c'è qualcosa per bambini?"))
+    await after(2.0, lambda: anna.share_location(45.1853, 9.1550))  # the three nearest
+    await after(1.5, lambda: anna.send("grazie"))
+    await after(2.0, lambda: anna.send("/help"))
+    assert budget.reply_waits == 0 and bot.api.throttled == 0 and budget.throttled == 0
+
+
+async def test_a_burst_telegram_would_refuse_is_still_paced(start_bot, limited, clock):
+    """Past Telegram's burst, the budget paces one chat's messages: they wait, none is refused."""
+    bot = await start_bot(limited, limits=TelegramLimits())
+    budget = budget_of(bot)
+    anna = bot.user()
+    await anna.send("/start")
+    start = clock.now().timestamp()
+    for _ in range(6):
+        await bot.app.bot.send_message(anna.id, "ancora")
+    assert budget.reply_waits > 0 and bot.api.throttled == 0
+    assert clock.now().timestamp() - start >= 5  # about one a second after the burst
