@@ -216,6 +216,22 @@ def broadcast_rows() -> list[tuple[str, str]]:
     ]
 
 
+def conversation_rows() -> list[tuple[str, str]]:
+    r = worker("bench.conversation")
+    n = int(r["newcomers"])
+    return [
+        (
+            f"a newcomer's question typed right after /start's two messages, through real HTTP "
+            f"({n} newcomers), p50 / p99 ms: send budget on (production)",
+            f"{r['budget_on_p50_ms']:.0f} / {r['budget_on_p99_ms']:.0f}",
+        ),
+        (
+            "  the same with the send budget off",
+            f"{r['budget_off_p50_ms']:.0f} / {r['budget_off_p99_ms']:.0f}",
+        ),
+    ]
+
+
 def fairness_rows() -> list[tuple[str, str]]:
     ours = worker("bench.fairness", "chat-first")
     ptb = worker("bench.fairness", "slot-first")
@@ -289,6 +305,7 @@ def main() -> None:
         ("find a lab", labs_rows),
         ("Scuola", scuola_rows),
         ("announcements and reminders", broadcast_rows),
+        ("a person chatting, through real HTTP", conversation_rows),
         ("fairness under a flood", fairness_rows),
         ("staff statistics", stats_rows),
     ):
