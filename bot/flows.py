@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Generic, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -53,7 +53,7 @@ D = TypeVar("D")
 # user id -> the feature of the person's open flow. A flow object serves every application of
 # the process (they are module-level), and so does this: one person has one open flow.
 _OPEN: dict[int, str] = {}
-Step = Callable[[Update, Ctx], Awaitable[Any]]
+Step = Callable[[Update, Ctx], Coroutine[Any, Any, Any]]  # PTB's handlers take coroutines
 # feature -> its flow: the definitions (module-level, like the flows), to find a person's open one
 _FLOWS: dict[str, Flow] = {}
 CANCEL_COMMANDS = ("annulla", "cancel")
@@ -91,7 +91,7 @@ class Buttons:
         names as its first argument (a tool opened from that lab's card)."""
         query = update.callback_query
         parsed = callbacks.parse(query.data if query else None, self.feature)
-        return bool(parsed and parsed.args) and context.coordinates(parsed.args[0])
+        return parsed is not None and bool(parsed.args) and context.coordinates(parsed.args[0])
 
     async def lab_pressed(self, update: Update, context: Ctx, action: str) -> Lab | None:
         """The lab a card's tool button (`action`) was pressed for, in a private chat, the tap

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -13,7 +13,8 @@ from bot.context import Ctx
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Update, Ctx], Awaitable[Any]]
+# PTB's handlers take a coroutine function (they may schedule what it returns as a task).
+Callback = Callable[[Update, Ctx], Coroutine[Any, Any, Any]]
 
 
 def _guard(callback: Callback, allowed: Callable[[Update, Ctx, int | None], bool], refusal: str):
