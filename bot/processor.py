@@ -14,6 +14,7 @@ first; with it, one chat could hold all of them.)
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable
 from typing import Any
 
@@ -22,20 +23,31 @@ from telegram.ext import BaseUpdateProcessor
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """PTB's `process_update` (final) takes a slot of the base class's semaphore and only then
+    calls `do_process_update`, which waits for the chat's turn. So the base class is built with
+    no bound (`_limit` is still the class's while its `__init__` reads `max_concurrent_updates`):
+    its semaphore never makes an update wait, and the real slots are `_slots`, taken in
+    `do_process_update` after the chat's turn."""
+
+    _limit = sys.maxsize
+
     def __init__(self, max_concurrent_updates: int = 64):
-        super().__init__(max_concurrent_updates)
+        if max_concurrent_updates < 1:
+            raise ValueError("`max_concurrent_updates` must be a positive integer!")
+        super().__init__(self._limit)
+        self._limit = max_concurrent_updates
         self._locks: dict[object, asyncio.Lock] = {}
         self._waiting: dict[object, int] = {}
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._busy = 0
 
     @property
+    def max_concurrent_updates(self) -> int:
+        return self._limit
+
+    @property
     def current_concurrent_updates(self) -> int:
         return self._busy
-
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """The chat's turn first, then a slot (see the module's docstring)."""
-        await self.do_process_update(update, coroutine)
 
     @staticmethod
     def _key(update: object) -> object:
@@ -47,6 +59,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return ("other", id(update))
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """The chat's turn first, then a slot (see the module's docstring)."""
         key = self._key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1

@@ -95,6 +95,34 @@ async def test_updates_of_one_chat_run_in_order_and_chats_run_together():
     assert not processor._locks  # nothing kept once idle
 
 
+async def test_a_burst_of_one_chat_does_not_take_the_slots_of_the_others():
+    processor = PerChatUpdateProcessor(2)
+    gate = asyncio.Event()
+    done: list[int] = []
+
+    def update(chat_id: int, update_id: int) -> Update:
+        body = {"message_id": update_id, "date": 0, "chat": {"id": chat_id, "type": "private"}}
+        return Update.de_json({"update_id": update_id, "message": body}, None)
+
+    async def work(chat_id: int) -> None:
+        if chat_id == 1:
+            await gate.wait()
+        done.append(chat_id)
+
+    async with processor:
+        assert processor.max_concurrent_updates == 2
+        burst = [
+            asyncio.create_task(processor.process_update(update(1, n), work(1))) for n in range(10)
+        ]
+        await asyncio.sleep(0)
+        other = processor.process_update(update(2, 99), work(2))
+        await asyncio.wait_for(other, timeout=5)  # not behind chat 1's burst (a hang otherwise)
+        assert done == [2] and processor.current_concurrent_updates == 1
+        gate.set()
+        await asyncio.gather(*burst)
+    assert done == [2] + [1] * 10
+
+
 def test_secrets_are_redacted_even_in_tracebacks():
     stream = io.StringIO()
     logs.setup(["123:SECRET"], stream=stream)
