@@ -33,6 +33,7 @@ import logging
 import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import RetryAfter, TelegramError
@@ -101,8 +102,7 @@ def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class SendBudget(BaseRateLimiter[str]):
@@ -224,13 +224,13 @@ class SendBudget(BaseRateLimiter[str]):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | None]],
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: str | None,
-    ) -> bool | dict[str, Any] | None:
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if not _counts(endpoint):
             return await callback(*args, **kwargs)
         chat_id = _chat_id(data.get("chat_id"))
