@@ -188,9 +188,12 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if config.telegram.rate_limit:  # one budget for replies, announcements and reminders
-        builder = builder.rate_limiter(SendBudget(clock))
-    app = builder.build()
+    # One budget for replies, announcements and reminders (its `rate_limit_args` are str).
+    app: Application = (
+        builder.rate_limiter(SendBudget(clock)).build()
+        if config.telegram.rate_limit
+        else builder.build()
+    )
     data: BotData = app.bot_data
     data.config = config
     data.clock = clock

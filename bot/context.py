@@ -110,7 +110,8 @@ class BotData:
         return await self.people.flush() + await self.asked.flush()
 
 
-class Ctx(CallbackContext[ExtBot[None], dict, dict, BotData]):
+# The bot's `rate_limit_args` are str (`bot.budget.BULK`), taken when the send budget is on.
+class Ctx(CallbackContext[ExtBot[str], dict, dict, BotData]):
     """`context` in every handler: `context.repo.users`, `context.t("key")`, ..."""
 
     def __init__(

@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
 
 from bot import callbacks
 from bot.budget import BULK, NotSent, retry_seconds
@@ -99,7 +99,7 @@ async def recipients(data: BotData, o: Occurrence) -> list[int]:
     return sorted(people - await repo.users.blocked_among(people))
 
 
-async def tick(data: BotData, bot: Bot) -> int:
+async def tick(data: BotData, bot: ExtBot[str]) -> int:
     """Turn due reminders into deliveries and send what is pending; returns messages sent."""
     now = data.clock.now()
     known = await occurrences(data)
@@ -135,7 +135,9 @@ async def tick(data: BotData, bot: Bot) -> int:
     return sent
 
 
-async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occurrence) -> int:
+async def _send(
+    data: BotData, bot: ExtBot[str], delivery_id: int, user_id: int, o: Occurrence
+) -> int:
     lang = data.people.language(user_id)
     texts, tz = data.texts, data.config.scheduler.tz
     when = say_span(o.starts_at, o.ends_at, tz, lang)
@@ -162,11 +164,14 @@ async def _send(data: BotData, bot: Bot, delivery_id: int, user_id: int, o: Occu
     # start marks it failed instead of sending it again (Telegram cannot say if it arrived).
     if not await data.repo.deliveries.claim(delivery_id, data.clock.now()):
         return 0
-    extra = {"rate_limit_args": BULK} if bot.rate_limiter else {}  # replies go first
+    bulk = BULK if bot.rate_limiter else None  # replies go first
     for _attempt in range(3):
         try:
             await bot.send_message(
-                user_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows), **extra
+                user_id,
+                "\n".join(lines),
+                reply_markup=InlineKeyboardMarkup(rows),
+                rate_limit_args=bulk,
             )
         except NotSent:  # the bot stopped before its turn: it goes after the restart
             await data.repo.deliveries.release(delivery_id, data.clock.now())
