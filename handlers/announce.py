@@ -434,7 +434,7 @@ async def on_broadcast_button(update: Update, context: Ctx) -> None:
     if parsed.action == "optout":
         now = context.now()
         await context.repo.subscriptions.set(query.from_user.id, "annunci", False, now)
-        await context.repo.optouts.set(query.from_user.id, "topic:annunci", True, now)
+        await context.repo.optouts.set_out(query.from_user.id, "topic:annunci", True, now)
         await query.answer(context.label("broadcast.opted_out"), show_alert=True)
         return
     if parsed.action == "stop" and parsed.args[:1]:

@@ -27,7 +27,7 @@ async def choices(context: Ctx, user_id: int) -> set[str]:
 async def set_topic(context: Ctx, user_id: int, topic: str, on: bool) -> None:
     now = context.now()
     await context.repo.subscriptions.set(user_id, topic, on, now)
-    await context.repo.optouts.set(user_id, f"topic:{topic}", not on, now)
+    await context.repo.optouts.set_out(user_id, f"topic:{topic}", not on, now)
 
 
 async def followed(context: Ctx, user_id: int) -> list[Lab]:

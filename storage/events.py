@@ -102,7 +102,8 @@ class OptoutsRepo:
     def __init__(self, db: Database):
         self._db = db
 
-    async def set(self, user_id: int, scope: str, out: bool, now: datetime) -> None:
+    async def set_out(self, user_id: int, scope: str, out: bool, now: datetime) -> None:
+        """Opt the person out of `scope` (`out`), or back in."""
         if out:
             await self._db.execute(
                 "INSERT OR IGNORE INTO optouts (user_id, scope, created_at) VALUES (?, ?, ?)",

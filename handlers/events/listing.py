@@ -178,7 +178,7 @@ async def on_button(update: Update, context: Ctx) -> None:
     found = {o.ref: o for o in await upcoming(context)}.get(ref)
     if parsed.action == "stop" and found is None and ref:
         # "Non ricevere più" under a notice of an event that is over or cancelled: still one tap.
-        await context.repo.optouts.set(query.from_user.id, f"event:{ref}", True, context.now())
+        await context.repo.optouts.set_out(query.from_user.id, f"event:{ref}", True, context.now())
         await query.answer(context.label("reminder.stopped"), show_alert=True)
         return
     if found is None:
@@ -231,10 +231,10 @@ async def on_button(update: Update, context: Ctx) -> None:
         await context.bot.send_message(user_id, context.t("events.see_you_long", title=found.title))
     elif action == "stop":  # "Non ricevere più" on a reminder: one tap, this kind stops
         now = context.now()
-        await context.repo.optouts.set(user_id, f"event:{found.ref}", True, now)
+        await context.repo.optouts.set_out(user_id, f"event:{found.ref}", True, now)
         if found.kind in ("assemblea", "scuola"):
             await context.repo.subscriptions.set(user_id, found.kind, False, now)
-            await context.repo.optouts.set(user_id, f"topic:{found.kind}", True, now)
+            await context.repo.optouts.set_out(user_id, f"topic:{found.kind}", True, now)
         await query.answer(context.label("reminder.stopped"), show_alert=True)
     elif action == "leave" and found.kind != "scuola":
         await context.repo.attendances.remove(found.ref.removeprefix("e."), user_id)
