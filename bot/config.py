@@ -308,7 +308,10 @@ def schema() -> list[tuple[str, str, Any, Any]]:
     for section, cls in _sections().items():
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            if f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = f.default
             rows.append((section, f.name, hints[f.name], default))
     return rows
 
@@ -316,9 +319,9 @@ def schema() -> list[tuple[str, str, Any, Any]]:
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Load, overlay and validate. Raises ConfigError listing every problem."""
     environ = os.environ if environ is None else environ
-    from_env = environ.get(CONFIG_ENV) or None
-    explicit = path is not None or from_env is not None
-    path = path or Path(from_env or DEFAULT_CONFIG_PATH)
+    env_path = environ.get(CONFIG_ENV) or None
+    explicit = path is not None or env_path is not None
+    path = path or Path(env_path or DEFAULT_CONFIG_PATH)
     label = str(path)
     problems: list[str] = []
     raw: dict[str, Any] = {}
