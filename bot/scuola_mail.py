@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.context import Ctx
 from bot.mail import message_id_domain
 from bot.mail import sender as mail_sender
-from domain.calendar import calendar_file
+from domain.calendar import CalendarEntry, calendar_file
 from domain.dates import say_span
 from domain.events import session_place
 from domain.mail import Attachment, Section, compose, new_message_id, thread_id
@@ -161,7 +161,7 @@ def calendar_for(
         )
         if line
     )
-    entries = [
+    entries: list[CalendarEntry] = [
         {
             "uid": session_uid(edition, s),
             "title": texts.plain(lang, "scuola.ics_title", title=edition.title, n=n),

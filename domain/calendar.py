@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NotRequired, TypedDict
 
 PRODID = "-//Laboratori Sociali Pavia//labbot//IT"
 UID_DOMAIN = "laboratorisociali.pavia"
 
 
+class CalendarEntry(TypedDict):
+    """One event of a calendar file; `start` and `end` are aware."""
+
+    uid: str
+    title: str
+    start: datetime
+    end: datetime
+    place: NotRequired[str | None]
+    geo: NotRequired[tuple[float, float] | None]  # (lat, lon)
+    url: NotRequired[str | None]
+    description: NotRequired[str]
+    cancelled: NotRequired[bool]
+
+
 def calendar_file(
-    entries: list[dict],
+    entries: Sequence[CalendarEntry],
     *,
     name: str,
     now: datetime | None = None,
 ) -> bytes:
-    """`entries`: dicts with uid, title, start, end (aware), and optional place, geo (lat, lon),
-    url, description, and `cancelled` (STATUS:CANCELLED for the event the calendar app already
-    has with that uid: many apps mark it cancelled, not all remove it). Times keep their time
-    zone, so phones show them right across DST."""
+    """`entries`: uid, title, start, end, and optional place, geo, url, description, and
+    `cancelled` (STATUS:CANCELLED for the event the calendar app already has with that uid: many
+    apps mark it cancelled, not all remove it). Times keep their time zone, so phones show them
+    right across DST."""
     from icalendar import Calendar, Event  # first use: ~75 ms, most updates never need it
 
     calendar = Calendar()

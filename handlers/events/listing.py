@@ -200,7 +200,8 @@ async def on_button(update: Update, context: Ctx) -> None:
         data = calendar_file(
             [{"uid": found.ref, "title": found.title, "start": found.starts_at.astimezone(tz),
               "end": found.ends_at.astimezone(tz), "place": found.place, "url": url,
-              "geo": (found.lat, found.lon) if found.located else None, "description": about}],
+              "geo": (found.lat, found.lon) if found.lat is not None and found.lon is not None
+              else None, "description": about}],
             name=found.title, now=context.now(),
         )  # fmt: skip
         await context.bot.send_document(
