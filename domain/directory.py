@@ -168,7 +168,8 @@ def apply_edit(lab: Lab, name: str, value: Any) -> Lab:
     if name == "area":  # staff wrote it in Italian: an English one from the file is outdated
         return replace(lab, area=str(value), area_en="")
     if name in {"name", "address", "organisation", "hours", "contacts", "district"}:
-        return replace(lab, **{name: str(value)})
+        text_field: dict[str, Any] = {name: str(value)}  # each of these is a str field
+        return replace(lab, **text_field)
     return lab
 
 

@@ -13,8 +13,10 @@ FAR_AWAY_M = 25_000
 
 
 class Located(Protocol):
-    lat: float | None
-    lon: float | None
+    @property  # read-only, so that frozen dataclasses (Lab, Place) are Located
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
 
 
 T = TypeVar("T", bound=Located)

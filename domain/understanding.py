@@ -592,6 +592,6 @@ def lab_named(text: str, directory: Directory, matcher: Matcher) -> str:
         for m in matcher.mentions(text)
         if m.kind == "lab" and m.score > PREFIX_SCORE and (m.start, m.end) == (0, len(words))
     }
-    if len(named) == 1 and (lab := directory.lab(named.pop())) is not None:
-        return lab.id
+    if len(named) == 1 and (found := directory.lab(named.pop())) is not None:
+        return found.id
     return ""
