@@ -102,8 +102,8 @@ class Catalog:
                 if not m.id:
                     continue
                 if isinstance(m.id, tuple):  # plural forms: every one must be written
-                    forms = tuple(str(f) for f in m.string)
-                    if all(forms):
+                    forms = tuple(str(f) for f in m.string or ())
+                    if forms and all(forms):
                         table[str(m.id[0])] = forms
                 elif isinstance(m.string, str) and m.string:
                     table[str(m.id)] = m.string

@@ -23,6 +23,7 @@ import io
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from bot.chart import BLUE, MATPLOTLIB_LOCK
 
@@ -85,7 +86,7 @@ def written(link: str) -> str:
 class Font:
     family: str = SANS
     weight: str = "normal"
-    style: str = "normal"
+    style: Literal["normal", "italic", "oblique"] = "normal"
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ def parse(text: str) -> str:
         if ch == "<":
             match = _TAG.match(text, i)
             if not match:
-                name = re.match(r"</?([^\s>]*)", text[i:])
-                shown = name.group(1) if name else ""
+                start = re.match(r"</?([^\s>]*)", text[i:])
+                shown = start.group(1) if start else ""
                 raise HtmlError(
                     f'can\'t parse entities: Unsupported start tag "{shown}" '
                     f"at byte offset {_offset(text, i)}"

@@ -206,7 +206,7 @@ def _check_path(path: Path) -> None:
         raise DatabaseError(f"{path}: is a folder; [storage] path must name a database file")
 
 
-def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+def _explain(path: Path, exc: sqlite3.Error) -> str:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
         return (
