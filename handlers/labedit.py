@@ -610,12 +610,12 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
         rows.append([FLOW.button(context.label("labedit.rest_closed"), "restclosed")])
     rows.append([FLOW.button(context.label("labedit.closure_add"), "closure")])
     for closure in closures[:5]:
-        days = (
+        span = (
             f"{closure.start:%d/%m}"
             if closure.start == closure.end
             else f"{closure.start:%d/%m}–{closure.end:%d/%m}"
         )
-        label = context.label("labedit.closure_remove", days=days)
+        label = context.label("labedit.closure_remove", days=span)
         position = hours.closures.index(closure)
         rows.append([FLOW.button(label, "rmclosure", position)])
     rows.append([FLOW.button(context.label("labedit.back"), "back")])

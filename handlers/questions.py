@@ -71,8 +71,8 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
         for choice in understood.choices:
             if choice.kind == "lab" and (lab := current.lab(choice.key)):
                 rows.append([labview.button(lab.name, "card", lab.id)])
-            elif choice.kind == "place" and (place := current.place(choice.key)):
-                rows.append([labview.button(f"📍 {place.name}", "near", place.key)])
+            elif choice.kind == "place" and (near := current.place(choice.key)):
+                rows.append([labview.button(f"📍 {near.name}", "near", near.key)])
         await message.reply_text(
             context.t("labs.ambiguous"), reply_markup=InlineKeyboardMarkup(rows)
         )

@@ -275,11 +275,11 @@ async def got_value(update: Update, context: Ctx) -> int:
             edition_id = unique_slug(
                 text, {e.id for e in await context.repo.editions.all()}, "edizione"
             )
-            edition = Edition(id=edition_id, title=text, year=now.astimezone(tz).year, open=False)
-            await context.repo.editions.save(edition, now)
+            created = Edition(id=edition_id, title=text, year=now.astimezone(tz).year, open=False)
+            await context.repo.editions.save(created, now)
             draft.edition, draft.awaiting = edition_id, None
             log.info("staff created the Scuola edition %s", edition_id)
-            return await show_menu(update, context, edition)
+            return await show_menu(update, context, created)
         edition = await _edition(context)
         if edition is None:
             return ConversationHandler.END
