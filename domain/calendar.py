@@ -69,7 +69,8 @@ def calendar_file(
         first = min(e["start"] for e in entries).date() - timedelta(days=1)
         last = max(e["end"] for e in entries).date() + timedelta(days=1)
         calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    data: bytes = calendar.to_ical()
+    return data
 
 
 def file_name(title: str, day: datetime) -> str:

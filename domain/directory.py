@@ -266,7 +266,7 @@ class _Entry:
         self.problems.append(f"{self.where}: {key}: {message}")
 
     def text(self, key: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-        value = self.raw.get(key, "")
+        value: object = self.raw.get(key, "")
         if not isinstance(value, str):
             self.fail(key, "must be text in quotes")
             return ""
@@ -298,8 +298,8 @@ class _Entry:
         return tuple(found)
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.raw.get(key, default)
-        if value not in choices:
+        value: object = self.raw.get(key, default)
+        if not isinstance(value, str) or value not in choices:
             self.fail(key, f"must be one of {', '.join(choices)}")
             return default
         return value

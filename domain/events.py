@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from domain.dates import DateProblem, local, parse_span
-from domain.directory import DataError, Directory, slug
+from domain.directory import DataError, Directory, Lab, slug
 from domain.scuola import Edition, Session
 from domain.text import normalize, one_line
 
@@ -71,7 +71,7 @@ def session_ref(edition_id: str, session_id: int) -> str:
 _INFERRED = re.compile(r"\s*\(inferred\)", re.IGNORECASE)
 
 
-def lab_place(lab) -> str:
+def lab_place(lab: Lab) -> str:
     """Where a lab is, said once: "Crosione, Pavia (zona est)", not "Crosione, Crosione, ..."
     (the name is left out when the address or area already holds it)."""
     where = _INFERRED.sub("", lab.address or lab.area or "").strip()

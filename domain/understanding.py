@@ -497,7 +497,10 @@ def _cue_index() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
             if len(stem) >= 4:
                 prefix.setdefault(stem, set()).add(intent)
     lengths = tuple(sorted({len(s) for s in prefix}))
-    freeze = lambda d: {k: frozenset(v) for k, v in d.items()}  # noqa: E731
+
+    def freeze(index: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+        return {k: frozenset(v) for k, v in index.items()}
+
     return freeze(exact), freeze(prefix), lengths
 
 

@@ -166,7 +166,7 @@ class AnnouncementsRepo:
             )
         return True
 
-    async def set_status_message(self, announcement_id: int, chat_id: int, message_id: int):
+    async def set_status_message(self, announcement_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(
             "UPDATE announcements SET status_chat = ?, status_message = ? WHERE id = ?",
             (chat_id, message_id, announcement_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,7 +121,7 @@ class CoordinatorsRepo:
         return changed == 1
 
 
-def _coordinator(row) -> Coordinator:
+def _coordinator(row: sqlite3.Row) -> Coordinator:
     return Coordinator(
         row["lab_id"], row["user_id"], row["name"], row["added_by"], from_db(row["added_at"])
     )

@@ -67,7 +67,9 @@ class AttendancesRepo:
     def __init__(self, db: Database):
         self._db = db
 
-    async def set(self, event_id: str, user_id: int, share_name: bool, name: str, now: datetime):
+    async def set(
+        self, event_id: str, user_id: int, share_name: bool, name: str, now: datetime
+    ) -> None:
         await self._db.execute(
             """
             INSERT INTO attendances (event_id, user_id, share_name, name, created_at)
@@ -148,7 +150,7 @@ class RemindersRepo:
         """Make the stored plan match `plan` (key -> (ref, offset, due)): pending reminders move
         with their event, new ones are added, those of events that are gone are cancelled.
         Sent and skipped ones stay as they are. Returns the keys whose time changed."""
-        added: list[tuple] = []
+        added: list[tuple[str, str, str, str]] = []
         moved: list[str] = []
         async with self._db.transaction() as conn:
             async with conn.execute("SELECT * FROM reminders") as cursor:

@@ -105,7 +105,7 @@ class PrivacyRepo:
         async with self._db.transaction() as conn:
             total = 0
 
-            async def run(sql: str, params: tuple = (user_id,)) -> int:
+            async def run(sql: str, params: tuple[object, ...] = (user_id,)) -> int:
                 nonlocal total
                 cursor = await conn.execute(sql, params)
                 total += max(cursor.rowcount, 0)
@@ -169,7 +169,7 @@ class PrivacyRepo:
         done: dict[str, int] = {}
         async with self._db.transaction() as conn:
 
-            async def run(name: str, sql: str, params: tuple) -> None:
+            async def run(name: str, sql: str, params: tuple[object, ...]) -> None:
                 cursor = await conn.execute(sql, params)
                 done[name] = done.get(name, 0) + max(cursor.rowcount, 0)
 

@@ -431,7 +431,9 @@ async def _next_seq(conn: aiosqlite.Connection, year: int) -> int:
     )
 
 
-async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple | dict) -> int:
+async def _scalar(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] | dict[str, object]
+) -> int:
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
