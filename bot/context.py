@@ -31,7 +31,8 @@ MenuAction = Callable[[Update, "Ctx"], Awaitable[None]]
 PromotedNotice = Callable[["Ctx", "Signup", "Edition"], Awaitable[None]]
 StartupHook = Callable[["BotData"], Awaitable[None]]
 # Checks a data file (raising DataError) and returns the step that puts it in service.
-Reloader = Callable[["BotData"], Awaitable[Callable[[], Awaitable[None]]]]
+Apply = Callable[[], Awaitable[None]]  # a checked change, put in service when awaited
+Reloader = Callable[["BotData"], Awaitable[Apply]]
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Ctx(CallbackContext[ExtBot[str], dict, dict, BotData]):
 
     def __init__(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: Application,
         chat_id: int | None = None,
         user_id: int | None = None,
     ):

@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Update, Ctx], Coroutine[Any, Any, Any]]
 
 
-def _guard(callback: Callback, allowed: Callable[[Update, Ctx, int | None], bool], refusal: str):
+def _guard(
+    callback: Callback, allowed: Callable[[Update, Ctx, int | None], bool], refusal: str
+) -> Callback:
     @functools.wraps(callback)
     async def guarded(update: Update, context: Ctx) -> Any:
         user = update.effective_user

@@ -7,6 +7,7 @@ import logging.handlers
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 REDACTED = "[REDACTED]"
 
@@ -55,7 +56,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 def setup(
     secrets: Iterable[str],
     level: int = logging.INFO,
-    stream=None,
+    stream: TextIO | None = None,
     *,
     file: Path | None = None,
     keep_days: int = 60,

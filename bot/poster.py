@@ -23,9 +23,14 @@ import io
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.chart import BLUE, MATPLOTLIB_LOCK
+
+if TYPE_CHECKING:  # imported on first use (see the module's docstring)
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from segno import QRCode
 
 A4 = (595.276, 841.89)  # points: 210 x 297 mm
 MARGIN = 48.0  # points: about 17 mm
@@ -216,7 +221,7 @@ GAP = 12.0  # points between blocks
 LINK_GAP = 4.0  # between the code's quiet zone and the link
 
 
-def _draw(poster: Poster):
+def _draw(poster: Poster) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -277,7 +282,7 @@ def _draw(poster: Poster):
     return figure
 
 
-def _draw_code(axes, code, left: float, top: float, size: float) -> None:
+def _draw_code(axes: Axes, code: QRCode, left: float, top: float, size: float) -> None:
     """The QR code as one filled path of its dark runs, `size` points wide with its quiet
     zone."""
     from matplotlib.patches import PathPatch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScope, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -22,7 +22,9 @@ def _menu(data: BotData, lang: str, staff: bool) -> list[BotCommand]:
     ]
 
 
-async def _set_commands(app: Application, commands: list[BotCommand], scope, lang: str) -> None:
+async def _set_commands(
+    app: Application, commands: list[BotCommand], scope: BotCommandScope, lang: str
+) -> None:
     code = None if lang == DEFAULT_LANGUAGE else lang
     if list(await app.bot.get_my_commands(scope=scope, language_code=code)) != commands:
         await app.bot.set_my_commands(commands, scope=scope, language_code=code)

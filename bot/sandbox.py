@@ -197,7 +197,9 @@ class SandboxUser:
         _, body = self._message("location", "", {"location": location})
         return await self.sandbox.deliver(self.sandbox.update(message=body))
 
-    async def share_venue(self, latitude: float, longitude: float, title: str, address: str):
+    async def share_venue(
+        self, latitude: float, longitude: float, title: str, address: str
+    ) -> Replies:
         location = {"latitude": latitude, "longitude": longitude}
         venue = {"location": location, "title": title, "address": address}
         _, body = self._message("venue", "", {"venue": venue, "location": location})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -343,7 +344,7 @@ async def on_confirm(update: Update, context: Ctx) -> int:
 
 
 async def _create(
-    context: Ctx, author_id: int, draft: Draft, send_at, people: list[int] | None
+    context: Ctx, author_id: int, draft: Draft, send_at: datetime, people: list[int] | None
 ) -> tuple[Announcement, bool]:
     return await context.repo.announcements.create(
         token=draft.token, author_id=author_id, kind=draft.kind,

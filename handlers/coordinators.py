@@ -22,7 +22,7 @@ from datetime import datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot
 
 from bot import callbacks, directory, flows, labview
 from bot.context import BotData, CommandSpec, Ctx
@@ -304,7 +304,7 @@ async def data_report(update: Update, context: Ctx) -> None:
 # --- the monthly check --------------------------------------------------------------------------
 
 
-async def send_checks(data: BotData, bot, now: datetime) -> int:
+async def send_checks(data: BotData, bot: ExtBot[str], now: datetime) -> int:
     """Once a month, to each coordinator of each lab: is the card still right? Recorded before
     it is sent, so a restart or a second run in the same month sends nothing again."""
     tz = data.config.scheduler.tz

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import CommandSpec, Ctx
+from bot.context import CommandSpec, Ctx, DeepLinkHandler
 from bot.flows import Buttons, stale
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, escape
 from handlers.menu import group_hello, main_menu
@@ -42,7 +42,7 @@ async def start(update: Update, context: Ctx) -> None:
     await welcome(update, context)
 
 
-def _deep_link_handler(context: Ctx, payload: str):
+def _deep_link_handler(context: Ctx, payload: str) -> tuple[str, DeepLinkHandler] | None:
     # The longest registered prefix wins: "lab_" before "l".
     for prefix in sorted(context.data.deep_links, key=len, reverse=True):
         if payload.startswith(prefix):

@@ -60,6 +60,7 @@ from domain.hours import (
 )
 from domain.hours import from_value as hours_from_value
 from domain.text import one_line
+from storage.labs import EditRecord
 
 log = logging.getLogger(__name__)
 
@@ -523,7 +524,7 @@ async def _history(update: Update, context: Ctx, lab: Lab) -> int:
 _UNDOABLE = frozenset(EDITABLE) | {"schedule", "district", "hidden"}
 
 
-async def _before(context: Ctx, lab: Lab, edit_id: str):
+async def _before(context: Ctx, lab: Lab, edit_id: str) -> tuple[EditRecord, Any, list[int]] | None:
     """The change `edit_id`, the field's value before it, and the later changes of that field
     (an undo puts the whole field back, so they go too); None if there is no such change."""
     records = await context.repo.lab_edits.history(lab.id)

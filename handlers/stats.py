@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 
 from telegram import Update
 from telegram.constants import ChatAction
@@ -97,7 +98,7 @@ def summary(context: Ctx, stats: Stats) -> str:
     return "\n".join(parts)
 
 
-def _week_label(monday, lang: str) -> str:
+def _week_label(monday: date, lang: str) -> str:
     return f"{monday.day} {MONTHS[lang][monday.month - 1][:3]}"
 
 

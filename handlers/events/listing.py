@@ -12,7 +12,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.context import BotData, CommandSpec, Ctx
+from bot.context import Apply, BotData, CommandSpec, Ctx
 from bot.flows import Buttons, stale
 from domain.calendar import calendar_file, file_name
 from domain.dates import say_span
@@ -248,7 +248,7 @@ async def command(update: Update, context: Ctx) -> None:
     await show(update, context)
 
 
-async def prepare_events(data: BotData):
+async def prepare_events(data: BotData) -> Apply:
     path = data.config.storage.data_dir / "events.toml"
     events = load_events(path, data.config.scheduler.tz, data.labs.current)
 

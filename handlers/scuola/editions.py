@@ -11,7 +11,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot.context import BotData, Ctx
+from bot.context import Apply, BotData, Ctx
 from bot.flows import Buttons
 from bot.scuola_mail import session_where
 from domain.dates import say_date, say_span
@@ -140,7 +140,7 @@ async def scuola_link(update: Update, context: Ctx, rest: str) -> None:
     await show(update, context)
 
 
-async def prepare_editions(data: BotData):
+async def prepare_editions(data: BotData) -> Apply:
     """Read and check data/scuola.toml (raises DataError); the returned step writes its editions
     into the database, where the file wins for them. Editions made in the chat are left alone."""
     path = data.config.storage.data_dir / "scuola.toml"

@@ -17,7 +17,7 @@ import io
 import logging
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -393,7 +393,7 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
     return None
 
 
-def _deadline_within(edition: Edition, tz) -> datetime | None:
+def _deadline_within(edition: Edition, tz: tzinfo) -> datetime | None:
     """The deadline, no later than the end of the last session's day (a later one would be a
     promise the bot does not keep: sign-ups close when the last session ends)."""
     if edition.deadline is None or not edition.sessions:
@@ -548,7 +548,7 @@ async def signups_csv(context: Ctx, signups: list[Signup], editions: dict[str, E
     tz = context.config.scheduler.tz
     texts = context.data.texts
 
-    def when(moment) -> str:
+    def when(moment: datetime | None) -> str:
         return f"{moment.astimezone(tz):%d/%m/%Y %H:%M}" if moment else ""
 
     out = io.StringIO()
