@@ -215,10 +215,10 @@ async def erase(update: Update, context: Ctx) -> None:
     await query.answer()
     key = "privacy.erased_withdrawn" if withdrawn else "privacy.erased"
     await edit_or_send(update, context, context.t(key, count=len(withdrawn)), None)
-    notice = context.data.promoted_notice  # the Scuola's, which owns the words and the file
+    tell_promoted = context.data.promoted_notice  # the Scuola's: it owns the words and the file
     for person, edition in promoted:
-        if notice is not None:
-            await notice(context, person, edition)
+        if tell_promoted is not None:
+            await tell_promoted(context, person, edition)
 
 
 async def on_button(update: Update, context: Ctx) -> None:
