@@ -32,7 +32,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext
 
-from bot import callbacks
+from bot import protocols
 from bot.budget import BULK, NotSent, SendBudget, retry_seconds
 from bot.clock import Clock
 from bot.config import BroadcastConfig
@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # the engine is part of BotData, which it reads (a type-only 
 
 log = logging.getLogger(__name__)
 
-FEATURE = "ann"
 JOB = "broadcast:tick"
 TICK_S = 30
 STATUS_EVERY_S = 3.0
@@ -331,7 +330,7 @@ def status_view(
         )
         stop = InlineKeyboardButton(
             texts.plain(lang, "broadcast.stop"),
-            callback_data=callbacks.pack(FEATURE, "stop", announcement.id),
+            callback_data=protocols.SENDING.data("stop", announcement.id),
         )
         text = texts.text(lang, "broadcast.progress", eta=eta, **values)
         return text, InlineKeyboardMarkup([[stop]])
@@ -348,13 +347,13 @@ def render(
     if announcement.kind == "notice":
         notice = json.loads(announcement.body)
         text = notice_text(data, notice, lang)
-        stop = callbacks.pack("ev", "stop", notice["ref"])
+        stop = protocols.EVENT.data("stop", notice["ref"])
         if notice["change"] == "published":  # a new event: its calendar file and "Ci sarò"
 
             def button(key: str, action: str) -> InlineKeyboardButton:
                 return InlineKeyboardButton(
                     texts.plain(lang, key),
-                    callback_data=callbacks.pack("ev", action, notice["ref"]),
+                    callback_data=protocols.EVENT.data(action, notice["ref"]),
                 )
 
             rows.append([button("events.calendar", "ics"), button("events.coming", "join")])
@@ -363,10 +362,10 @@ def render(
         lab = data.labs.current.any_lab(lab_id)
         name = lab.name if lab is not None else lab_id
         text = texts.text(lang, "broadcast.header_lab", name=name) + "\n\n" + announcement.body
-        stop = callbacks.pack(FEATURE, "optout", "lab", lab_id)
+        stop = protocols.SENDING.data("optout", "lab", lab_id)
     else:
         text = texts.text(lang, "broadcast.header") + "\n\n" + announcement.body
-        stop = callbacks.pack(FEATURE, "optout")
+        stop = protocols.SENDING.data("optout")
     rows.append([InlineKeyboardButton(texts.plain(lang, "reminder.stop"), callback_data=stop)])
     return text, InlineKeyboardMarkup(rows)
 

@@ -2,9 +2,8 @@
 states of a flow stay explicit in its feature module; this holds only what was written again and
 again around them.
 
-- `Buttons(feature)`: builds a feature's buttons and handler patterns from the one protocol
-  version (`bot.callbacks`), and `pressed()` parses a tap, answering a stale or forged button by
-  itself ("questo pulsante non è più attivo").
+- `Buttons(feature)` (`bot.callbacks`): builds a feature's buttons and routes its taps by a
+  table, answering a stale or forged button by itself ("questo pulsante non è più attivo").
 - `Flow(feature, Draft, ...)`: the same, plus a typed draft (a dataclass, kept per person in
   `user_data`) and `conversation()`, which builds the `ConversationHandler` with `/annulla` and
   `/cancel`, a fallback for the flow's buttons pressed at the wrong step, and a time-out that
@@ -24,12 +23,11 @@ steps of a flow take messages only while it is the person's open flow, so a titl
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Generic, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -42,10 +40,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks
-from bot.callbacks import Callback
+from bot.callbacks import Buttons, stale
 from bot.context import BotData, Ctx
-from domain.directory import Lab
 
 log = logging.getLogger(__name__)
 
@@ -58,77 +54,6 @@ Step = Callable[[Update, Ctx], Coroutine[Any, Any, Any]]  # PTB's handlers take 
 _FLOWS: dict[str, Flow] = {}
 CANCEL_COMMANDS = ("annulla", "cancel")
 LEAVE_GROUP = -7  # the handler group of leave_on_command (its own: it takes every update)
-
-
-class Buttons:
-    """A feature's buttons: `feature:v1:action[:arg...]`, built and parsed in one place."""
-
-    def __init__(self, feature: str):
-        self.feature = feature
-
-    def data(self, action: str, *args: object) -> str:
-        return callbacks.pack(self.feature, action, *args)
-
-    def button(self, label: str, action: str, *args: object) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=self.data(action, *args))
-
-    def pattern(self, *actions: str) -> str:
-        """A CallbackQueryHandler pattern for this feature's current buttons (only `actions`,
-        when given)."""
-        head = rf"^{re.escape(self.feature)}:{callbacks.VERSION}:"
-        if not actions:
-            return head
-        return head + "(?:" + "|".join(re.escape(a) for a in actions) + ")(?::|$)"
-
-    @property
-    def any_version(self) -> str:
-        """A pattern for every button of this feature, old versions included: stale ones reach
-        the feature, which answers them."""
-        return callbacks.pattern(self.feature)
-
-    def lab_of_button(self, update: Update, context: Ctx) -> bool:
-        """For `staff_or`: whether the person coordinates the lab a button of this feature
-        names as its first argument (a tool opened from that lab's card)."""
-        query = update.callback_query
-        parsed = callbacks.parse(query.data if query else None, self.feature)
-        return parsed is not None and bool(parsed.args) and context.coordinates(parsed.args[0])
-
-    async def lab_pressed(self, update: Update, context: Ctx, action: str) -> Lab | None:
-        """The lab a card's tool button (`action`) was pressed for, in a private chat, the tap
-        answered; None (the tap answered as stale or private-only) otherwise."""
-        query = update.callback_query
-        assert query is not None
-        parsed = await self.pressed(update, context, action)
-        if parsed is None:
-            return None
-        lab = context.data.labs.current.lab(parsed.args[0]) if parsed.args else None
-        if lab is None:
-            await stale(update, context)
-            return None
-        if not context.in_private:
-            await query.answer(context.label("labedit.private_only"), show_alert=True)
-            return None
-        await query.answer()
-        return lab
-
-    async def pressed(self, update: Update, context: Ctx, *actions: str) -> Callback | None:
-        """The button tapped, if it is one of this feature's current buttons (one of `actions`,
-        when given). Otherwise the tap is answered as stale and None is returned: the caller
-        just returns."""
-        query = update.callback_query
-        assert query is not None
-        parsed = callbacks.parse(query.data, self.feature)
-        if parsed is None or (actions and parsed.action not in actions):
-            await stale(update, context)
-            return None
-        return parsed
-
-
-async def stale(update: Update, context: Ctx) -> None:
-    """Answer a button that no longer does anything (an old message, a double tap, a forgery)."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer(context.label("button.stale"), show_alert=True)
 
 
 class Flow(Buttons, Generic[D]):

@@ -9,24 +9,29 @@ from typing import Any
 
 from telegram import Update
 
+from bot import callbacks
 from bot.context import Ctx
 
 log = logging.getLogger(__name__)
 
-# PTB's handlers take a coroutine function (they may schedule what it returns as a task).
-Callback = Callable[[Update, Ctx], Coroutine[Any, Any, Any]]
+# PTB's handlers take a coroutine function (they may schedule what it returns as a task);
+# a routed tap's handler takes the tap too: (update, context, tap).
+Callback = Callable[..., Coroutine[Any, Any, Any]]
 
 
 def _guard(
     callback: Callback, allowed: Callable[[Update, Ctx, int | None], bool], refusal: str
 ) -> Callback:
     @functools.wraps(callback)
-    async def guarded(update: Update, context: Ctx) -> Any:
+    async def guarded(update: Update, context: Ctx, *args: Any) -> Any:
         user = update.effective_user
         if allowed(update, context, user.id if user else None):
-            return await callback(update, context)
+            return await callback(update, context, *args)
         log.info("refused %s to a user without the role", callback.__name__)
-        if update.callback_query:
+        tap = next((a for a in args if isinstance(a, callbacks.Tap)), None)
+        if tap is not None:  # a tap routed by a table: answered once, through it
+            await tap.answer(context.label(refusal), alert=True)
+        elif update.callback_query:
             await update.callback_query.answer(context.label(refusal), show_alert=True)
         elif (
             update.effective_message
@@ -63,3 +68,15 @@ def staff_or(allowed: Callable[[Update, Ctx], bool]) -> Callable[[Callback], Cal
         )
 
     return decorate
+
+
+def coordinator_of_tapped_lab(buttons: callbacks.Buttons) -> Callable[[Update, Ctx], bool]:
+    """For `staff_or`: whether the person coordinates the lab a tap on one of `buttons` names
+    as its first argument (a tool opened from that lab's card)."""
+
+    def allowed(update: Update, context: Ctx) -> bool:
+        query = update.callback_query
+        parsed = callbacks.parse(query.data if query else None, buttons.feature)
+        return parsed is not None and bool(parsed.args) and context.coordinates(parsed.args[0])
+
+    return allowed

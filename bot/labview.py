@@ -21,7 +21,8 @@ from telegram import (
 )
 from telegram.constants import ChatType
 
-from bot import callbacks, protocols
+from bot import protocols
+from bot.callbacks import Buttons, Tap, stale
 from bot.context import Ctx
 from bot.i18n import escape
 from domain import dates
@@ -289,6 +290,21 @@ def card_text(context: Ctx, lab: Lab) -> str:
     return "\n".join(lines)
 
 
+async def tool_lab(update: Update, context: Ctx, tap: Tap) -> Lab | None:
+    """The lab a card's tool (its first argument) was tapped for, in a private chat, the tap
+    answered; None (the tap answered as stale or private-only) otherwise."""
+    lab = context.data.labs.current.lab(tap.args[0]) if tap.args else None
+    if lab is None:
+        await stale(update, context)
+        tap.answered = True
+        return None
+    if not context.in_private:
+        await tap.answer(context.label("labedit.private_only"), alert=True)
+        return None
+    await tap.answer()
+    return lab
+
+
 def card_keyboard(
     context: Ctx, lab: Lab, *, browsing: bool, following: bool = False
 ) -> InlineKeyboardMarkup:
@@ -323,18 +339,17 @@ def editor_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]
     if not context.in_private or not context.may_edit_lab(lab_id):
         return []
 
-    def tool(label: str, feature: str, action: str) -> list[InlineKeyboardButton]:
-        data = callbacks.pack(feature, action, lab_id)
-        return [InlineKeyboardButton(context.label(label), callback_data=data)]
+    def tool(label: str, feature: Buttons, action: str) -> list[InlineKeyboardButton]:
+        return [feature.button(context.label(label), action, lab_id)]
 
     rows = [
-        tool("labs.edit", "labedit", "menu"),
-        tool("coord.new_event", "evedit", "lab"),
-        tool("coord.write_followers", "annuncio", "lab"),
-        tool("coord.poster", "lab", "qr"),
+        tool("labs.edit", protocols.LAB_EDIT, "menu"),
+        tool("coord.new_event", protocols.EVENT_EDIT, "lab"),
+        tool("coord.write_followers", protocols.ANNOUNCE, "lab"),
+        tool("coord.poster", protocols.LAB, "qr"),
     ]
     if context.is_staff_user:
-        rows.append(tool("coord.manage", "coord", "list"))
+        rows.append(tool("coord.manage", protocols.COORD, "list"))
     return rows
 
 
@@ -363,13 +378,7 @@ def list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
     lines.append(context.t("labs.list_hint"))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     if staff:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    context.label("labs.new"), callback_data=callbacks.pack("labedit", "new")
-                )
-            ]
-        )
+        rows.append([protocols.LAB_EDIT.button(context.label("labs.new"), "new")])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 

@@ -16,6 +16,7 @@ LAB_EDIT = Buttons("labedit")  # handlers/labedit: a lab's editor (staff, its co
 EVENT = Buttons("ev")  # handlers/events: an event's calendar file, map, reminders to stop
 EVENT_EDIT = Buttons("evedit")  # handlers/events/editor: plan, move, cancel an event
 ANNOUNCE = Buttons("annuncio")  # handlers/announce: write to the network or a lab's followers
+SENDING = Buttons("ann")  # handlers/announce: stop a sending, opt out (on what bot/broadcast sends)
 COORD = Buttons("coord")  # handlers/coordinators: who runs a lab
 MENU = Buttons("menu")  # handlers/menu: the main menu
 SCUOLA = Buttons("scuola")  # handlers/scuola: editions, sign-ups

@@ -24,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ExtBot
 
-from bot import callbacks
+from bot import protocols
 from bot.budget import BULK, NotSent, retry_seconds
 from bot.context import BotData, Ctx
 from bot.refusals import blocked_by_user
@@ -153,7 +153,7 @@ async def _send(
 
     def button(key: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            texts.plain(lang, key), callback_data=callbacks.pack("ev", action, o.ref)
+            texts.plain(lang, key), callback_data=protocols.EVENT.data(action, o.ref)
         )
 
     rows = [[button("events.calendar", "ics")]]

@@ -27,10 +27,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import broadcast, callbacks
+from bot import broadcast, callbacks, labview, protocols
+from bot.callbacks import Tap
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Buttons, Flow, edit_or_send, stale
-from bot.guards import staff_only, staff_or
+from bot.flows import Flow, edit_or_send, stale
+from bot.guards import coordinator_of_tapped_lab, staff_only, staff_or
 from domain.dates import DateProblem, parse_moment, say_date, say_time
 from storage.announcements import Announcement
 
@@ -53,7 +54,7 @@ class Draft:
 
 
 FLOW = Flow(
-    "annuncio",
+    protocols.ANNOUNCE.feature,
     Draft,
     name="flow.name.annuncio",
     cancelled="annuncio.cancelled",
@@ -63,7 +64,7 @@ FLOW = Flow(
     ),
 )
 FEATURE = FLOW.feature
-SENDING = Buttons(broadcast.FEATURE)  # stop and opt out, on the messages the broadcaster sends
+SENDING = protocols.SENDING  # stop and opt out, on the messages the broadcaster sends
 _button = FLOW.button
 
 
@@ -94,12 +95,12 @@ author = staff_or(_coordinator_of_draft)
 # --- writing --------------------------------------------------------------------------------------
 
 
-@staff_or(FLOW.lab_of_button)
-async def start_for_lab(update: Update, context: Ctx) -> int:
+@FLOW.on("lab", args=1)
+@staff_or(coordinator_of_tapped_lab(FLOW))
+async def start_for_lab(update: Update, context: Ctx, tap: Tap) -> int:
     """From a lab's card: news to the people who follow that lab, and only to them."""
-    query = update.callback_query
-    assert query is not None
-    lab = await FLOW.lab_pressed(update, context, "lab")
+    query = tap.query
+    lab = await labview.tool_lab(update, context, tap)
     if lab is None:
         return ConversationHandler.END
     followers = await broadcast.audience(context.data, f"lab:{lab.id}")
@@ -449,7 +450,7 @@ async def stop(update: Update, context: Ctx) -> None:
     """Staff stop any announcement; a coordinator, only one they wrote (checked below)."""
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data, broadcast.FEATURE)
+    parsed = callbacks.parse(query.data, SENDING.feature)
     announcement_id = parsed.args[0] if parsed and parsed.args else ""
     found = (
         await context.repo.announcements.get(int(announcement_id))
@@ -476,7 +477,7 @@ def register(app: Application) -> None:
         FLOW.conversation(
             entry_points=[
                 CommandHandler(["annuncio", "announce"], start),
-                CallbackQueryHandler(start_for_lab, pattern=FLOW.pattern("lab")),
+                FLOW.handler("lab"),
             ],
             states={
                 BODY: [

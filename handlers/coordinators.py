@@ -24,17 +24,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot
 
-from bot import callbacks, directory, flows, labview
+from bot import callbacks, directory, flows, labview, protocols
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Buttons, edit_or_send, stale
+from bot.flows import edit_or_send, stale
 from bot.guards import staff_only, staff_or
 from bot.i18n import escape
 from handlers.menu import main_menu
 
 log = logging.getLogger(__name__)
 
-FEATURE = "coord"
-BUTTONS = Buttons(FEATURE)
+BUTTONS = protocols.COORD
+FEATURE = BUTTONS.feature
 INVITATION_DAYS = 7
 CHECK_AT = time(10, 0)  # the monthly check goes out from 10:00, Italian time
 PREFIX = "coord_"
@@ -322,7 +322,7 @@ async def send_checks(data: BotData, bot: ExtBot[str], now: datetime) -> int:
             [
                 InlineKeyboardButton(
                     data.texts.plain(lang, "coord.update"),
-                    callback_data=callbacks.pack("labedit", "menu", lab.id),
+                    callback_data=protocols.LAB_EDIT.data("menu", lab.id),
                 )
             ],
         ]

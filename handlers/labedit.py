@@ -32,10 +32,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import directory, labview
+from bot import directory, labview, protocols
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
-from bot.guards import staff_only, staff_or
+from bot.guards import coordinator_of_tapped_lab, staff_only, staff_or
 from bot.i18n import escape
 from domain.activities import Activity, from_value
 from domain.dates import WEEKDAYS, DateProblem
@@ -97,7 +97,7 @@ def _may_change(context: Ctx, field: str) -> bool:
 
 
 FLOW = Flow(
-    "labedit",
+    protocols.LAB_EDIT.feature,
     Draft,
     name="flow.name.labedit",
     cancelled="labedit.cancelled",
@@ -197,7 +197,7 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
 # --- entry points -------------------------------------------------------------------------------
 
 
-@staff_or(FLOW.lab_of_button)
+@staff_or(coordinator_of_tapped_lab(FLOW))
 async def start_edit(update: Update, context: Ctx) -> int | None:
     query = update.callback_query
     assert query is not None

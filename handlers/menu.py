@@ -10,11 +10,12 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot import protocols
 from bot.context import Ctx
-from bot.flows import Buttons, edit_or_send
+from bot.flows import edit_or_send
 from bot.i18n import LANGUAGES
 
-BUTTONS = Buttons("menu")
+BUTTONS = protocols.MENU
 FEATURE = BUTTONS.feature
 ITEMS = ("labs", "scuola", "events", "notify", "help", "lang")
 _PLACEHOLDERS = {

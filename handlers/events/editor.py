@@ -27,9 +27,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot import labview, protocols
+from bot.callbacks import Tap
 from bot.context import CommandSpec, Ctx
 from bot.flows import Flow, edit_or_send, stale
-from bot.guards import staff_only, staff_or
+from bot.guards import coordinator_of_tapped_lab, staff_only, staff_or
 from bot.reminders import recipients, replan
 from domain.dates import DateProblem, parse_span
 from domain.directory import unique_slug
@@ -84,7 +86,7 @@ class Draft:
 
 
 FLOW = Flow(
-    "evedit",
+    protocols.EVENT_EDIT.feature,
     Draft,
     name="flow.name.evedit",
     cancelled="evedit.closed",
@@ -110,12 +112,12 @@ any_coordinator = staff_or(lambda _update, context: bool(context.coordinated_lab
 # --- entry points ---------------------------------------------------------------------------------
 
 
-@staff_or(FLOW.lab_of_button)
-async def new_at_lab(update: Update, context: Ctx) -> int:
+@FLOW.on("lab", args=1)
+@staff_or(coordinator_of_tapped_lab(FLOW))
+async def new_at_lab(update: Update, context: Ctx, tap: Tap) -> int:
     """From a lab's card: an event of that lab (staff, or the lab's coordinator)."""
-    query = update.callback_query
-    assert query is not None
-    lab = await FLOW.lab_pressed(update, context, "lab")
+    query = tap.query
+    lab = await labview.tool_lab(update, context, tap)
     if lab is None:
         return ConversationHandler.END
     FLOW.begin(
@@ -467,7 +469,7 @@ def register(app: Application) -> None:
                 CommandHandler(["evento", "event"], new),
                 CallbackQueryHandler(new, pattern=FLOW.pattern("new")),
                 CallbackQueryHandler(edit, pattern=FLOW.pattern("edit")),
-                CallbackQueryHandler(new_at_lab, pattern=FLOW.pattern("lab")),
+                FLOW.handler("lab"),
             ],
             states={
                 MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],

@@ -11,18 +11,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
+from bot import protocols
 from bot.context import Apply, BotData, CommandSpec, Ctx
-from bot.flows import Buttons, stale
+from bot.flows import stale
 from domain.calendar import calendar_file, file_name
 from domain.dates import say_span
 from domain.events import Occurrence, load_events, timeline
 
-FEATURE = "ev"
 MAX_LISTED = 10
 
 
-BUTTONS = Buttons(FEATURE)
+BUTTONS = protocols.EVENT
+FEATURE = BUTTONS.feature
 _button = BUTTONS.button
 
 
@@ -87,7 +87,7 @@ async def card(update: Update, context: Ctx, o: Occurrence) -> None:
         if event is not None and context.may_edit_event(event):
             rows.append([InlineKeyboardButton(
                 context.label("events.edit"),
-                callback_data=callbacks.pack("evedit", "edit", event_id),
+                callback_data=protocols.EVENT_EDIT.data("edit", event_id),
             )])  # fmt: skip
         if context.is_staff(user.id) and _private(update):
             people = await context.repo.attendances.of_event(event_id)
@@ -131,7 +131,7 @@ async def show_assemblea(update: Update, context: Ctx) -> None:
 async def nothing_planned(update: Update, context: Ctx, key: str) -> None:
     """Nothing in the calendar: say so, and offer to be told when there is."""
     assert update.effective_chat is not None
-    notify = callbacks.pack("menu", "notify")
+    notify = protocols.MENU.data("notify")
     first = InlineKeyboardButton(context.label("menu.notifications"), callback_data=notify)
     markup = InlineKeyboardMarkup([[first], *_staff_rows(update, context)])
     await context.bot.send_message(
@@ -148,12 +148,12 @@ async def _scuola_rows(
         return []
     if await context.repo.signups.active(edition.id, user_id) is not None:
         return [[InlineKeyboardButton(
-            context.label("scuola.mine"), callback_data=callbacks.pack("scuola", "mine")
+            context.label("scuola.mine"), callback_data=protocols.SCUOLA.data("mine")
         )]]  # fmt: skip
     counts = await context.repo.signups.counts(edition.id)
     full = edition.places_left(counts.confirmed) == 0
     key = "scuola.join_waiting" if full else "scuola.join"
-    join = callbacks.pack("scuola", "join", edition.id)
+    join = protocols.SCUOLA.data("join", edition.id)
     return [[InlineKeyboardButton(context.label(key, title=edition.title), callback_data=join)]]
 
 
@@ -164,7 +164,7 @@ def _private(update: Update) -> bool:
 def _staff_rows(update: Update, context: Ctx) -> list[list[InlineKeyboardButton]]:
     if not context.is_staff_user or not _private(update):
         return []
-    new = callbacks.pack("evedit", "new")
+    new = protocols.EVENT_EDIT.data("new")
     return [[InlineKeyboardButton(context.label("events.new"), callback_data=new)]]
 
 

@@ -16,7 +16,7 @@ from telegram.constants import ChatAction
 
 from bot import labview, poster
 from bot.context import Ctx
-from bot.guards import staff_or
+from bot.guards import coordinator_of_tapped_lab, staff_or
 from domain.directory import Lab
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ async def qr_command(update: Update, context: Ctx) -> None:
     await send_posters(update, context, target)
 
 
-@staff_or(labview.BUTTONS.lab_of_button)  # a lab's coordinator: that lab's poster
+@staff_or(coordinator_of_tapped_lab(labview.BUTTONS))  # a lab's coordinator: that lab's poster
 async def qr_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None

@@ -11,15 +11,15 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot import protocols
 from bot.context import Apply, BotData, Ctx
-from bot.flows import Buttons
 from bot.scuola_mail import session_where
 from domain.dates import say_date, say_span
 from domain.directory import DataError, lab_ids
 from domain.scuola import Edition, load_editions
 from storage.scuola import Counts, Signup
 
-BUTTONS = Buttons("scuola")  # scuola:v1:<action>[:<arg>...]; the form's are scuola:v1:f:...
+BUTTONS = protocols.SCUOLA  # scuola:v1:<action>[:<arg>...]; the form's are scuola:v1:f:...
 FEATURE = BUTTONS.feature
 button = BUTTONS.button
 _ONE_DAY = timedelta(days=1)
