@@ -28,8 +28,8 @@ from pathlib import Path
 from bot.app import build_application
 from bot.clock import ScaledClock
 from bot.config import Config, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram, Limits
-from bot.sandbox import Sandbox
+from bot.sandbox.telegram import FakeTelegram, Limits
+from bot.sandbox.users import Sandbox
 from domain.directory import DATA_DIR
 from domain.events import Event
 

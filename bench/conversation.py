@@ -1,6 +1,6 @@
 """A newcomer's first exchange, through real HTTP: `/start`, then a question typed right after
 the welcome arrives. The bot runs as `python -m bot run` (send budget on, as in production)
-against the small Bot API of `tests.http_botapi` on 127.0.0.1, polled as Telegram is.
+against the small Bot API of `bot.sandbox.botapi` on 127.0.0.1, polled as Telegram is.
 
 `python -m bench.conversation [N]`: N newcomers one after another; for each, the time from the
 question being offered to getUpdates to its answer arriving at the Bot API. Once with the send
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.foundation import percentile
-from tests.http_botapi import BotApiServer
+from bot.sandbox.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:bench-token"

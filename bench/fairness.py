@@ -23,9 +23,9 @@ from telegram.ext import BaseUpdateProcessor
 import bot.app
 from bot.app import build_application
 from bot.config import Config, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram
 from bot.processor import PerChatUpdateProcessor
-from bot.sandbox import Sandbox
+from bot.sandbox.telegram import FakeTelegram
+from bot.sandbox.users import Sandbox
 
 TAPS = 400
 LATENCY_S = 0.05

@@ -391,7 +391,7 @@ async def request_cost() -> dict[str, float]:
     from telegram import Bot, InlineKeyboardMarkup
 
     from bench.minimal_api import MinimalApi
-    from bot.fake_telegram import FakeTelegram
+    from bot.sandbox.telegram import FakeTelegram
 
     fake = FakeTelegram()
     fake.ensure_private_chat({"id": 42, "is_bot": False, "first_name": "Anna"})

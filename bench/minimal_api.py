@@ -1,6 +1,6 @@
 """The smallest Bot API that python-telegram-bot accepts, for the foundation bench.
 
-It imports nothing of the bot (`bot.fake_telegram` included), so the two baselines can use it
+It imports nothing of the bot (`bot.sandbox.telegram` included), so the two baselines can use it
 without loading the bot, and the bot's worker uses it too: all three bots then pay the same
 request layer. It keeps no chats and no message log (only counts what it was sent), validates
 nothing, and answers every method with `{"ok": true, ...}`: a message for the sending and editing

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.config import Config, SmtpConfig, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram
-from bot.sandbox import Sandbox
+from bot.sandbox.smtp import SmtpServer
+from bot.sandbox.telegram import FakeTelegram
+from bot.sandbox.users import Sandbox
 from domain.directory import DATA_DIR
 from storage.outbox import NewMail
-from tests.smtp import SmtpServer
 
 USERS = 300
 MAILS = 1000

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.config import Config, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram
-from bot.sandbox import Sandbox
+from bot.sandbox.telegram import FakeTelegram
+from bot.sandbox.users import Sandbox
 from domain.directory import DATA_DIR
 from storage.times import to_db
 

@@ -97,7 +97,7 @@ def run_backup(config: Config, target: Path | None) -> int:
 
 
 def run_sandbox(config: Config) -> int:
-    from bot import terminal
+    from bot.sandbox import terminal
 
     # The terminal is for the conversation; the log goes to a file beside the database.
     log_path = config.storage.path.parent / "sandbox.log"

@@ -11,9 +11,9 @@ import pytest
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import AbuseConfig, Config, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram, Limits
-from bot.sandbox import Sandbox
-from tests.smtp import SmtpServer
+from bot.sandbox.smtp import SmtpServer
+from bot.sandbox.telegram import FakeTelegram, Limits
+from bot.sandbox.users import Sandbox
 
 STAFF_ID = 555_001
 

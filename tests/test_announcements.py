@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot import callbacks
 from bot.broadcast import area_key, audience
-from bot.fake_telegram import Limits
+from bot.sandbox.telegram import Limits
 from tests.conftest import STAFF_ID
 
 ROME = ZoneInfo("Europe/Rome")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.budget import BULK, STOP_SENDS_S, Limits, NotSent, SendBudget
-from bot.fake_telegram import Limits as TelegramLimits
+from bot.sandbox.telegram import Limits as TelegramLimits
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import asyncio, json, sys, tempfile
 from pathlib import Path
 from bot.app import build_application
 from bot.config import AbuseConfig, Config, StorageConfig, TelegramConfig
-from bot.fake_telegram import FakeTelegram
-from bot.sandbox import Sandbox
+from bot.sandbox.telegram import FakeTelegram
+from bot.sandbox.users import Sandbox
 
 async def main():
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("bot", "domain", "handlers", "storage")
-COMPOSITION = {"bot/app.py", "bot/__main__.py", "bot/terminal.py"}
+COMPOSITION = {"bot/app.py", "bot/__main__.py", "bot/sandbox/terminal.py"}
 _SQL = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|WITH)\s+\S", re.M
 )

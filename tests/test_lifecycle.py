@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.app import build_application
-from bot.fake_telegram import FakeTelegram
-from bot.sandbox import Sandbox
+from bot.sandbox.telegram import FakeTelegram
+from bot.sandbox.users import Sandbox
 
 
 async def test_stop_waits_for_updates_in_flight(config, clock):

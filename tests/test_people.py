@@ -12,10 +12,10 @@ import sqlite3
 import sys
 from datetime import timedelta
 
+from bot.sandbox.botapi import BotApiServer
 from handlers.privacy import apply_retention
 from storage import Database, UsersRepo
 from tests.conftest import STAFF_ID, stop
-from tests.http_botapi import BotApiServer
 from tests.test_privacy import every_value, exported, traces
 from tests.test_processes import TOKEN
 from tests.test_stop import STOP_WITHIN_S, Process, assert_clean, bot_env

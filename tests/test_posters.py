@@ -12,7 +12,7 @@ import segno
 from PIL import Image
 
 from bot import poster
-from bot.fake_telegram import BOT_USERNAME
+from bot.sandbox.telegram import BOT_USERNAME
 from tests.conftest import STAFF_ID
 
 BOT = f"https://t.me/{BOT_USERNAME}"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_botapi import BotApiServer
+from bot.sandbox.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:TEST-token-that-must-never-be-logged"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.fake_telegram import Limits
 from bot.reminders import schedule, tick
+from bot.sandbox.telegram import Limits
 from domain.directory import DATA_DIR
 from tests.conftest import stop
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Catalog
+from bot.sandbox.smtp import SmtpServer
 from domain.directory import DATA_DIR
 from domain.mail import compose
 from domain.scuola import FormProblem, check_name
 from tests.conftest import STAFF_ID, stop
-from tests.smtp import SmtpServer
 
 EDITION = """
 [[edition]]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sandbox import Replies
+from bot.sandbox.users import Replies
 from storage.users import Seen
 from tests.conftest import STAFF_ID
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.fake_telegram import Limits
-from tests.http_botapi import BotApiServer
-from tests.smtp import SmtpServer
+from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.smtp import SmtpServer
+from bot.sandbox.telegram import Limits
 from tests.test_processes import TOKEN, env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

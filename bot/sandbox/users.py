@@ -1,7 +1,7 @@
 """The sandbox: the users of the real `Application`, played inside the process.
 
 `Sandbox` builds updates as Telegram would deliver them and feeds them to the real `Application`,
-wired to a `bot.fake_telegram.FakeTelegram` in place of Telegram; a `SandboxUser` sends messages,
+wired to a `bot.sandbox.telegram.FakeTelegram` in place of Telegram; a `SandboxUser` sends messages,
 media, locations and contacts, presses buttons and reads what the bot sent back (`Replies`).
 
 The tests, the benchmarks and the terminal chat (`make run` without a token) all use it.
@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import tghtml
-from bot.fake_telegram import ChatState, FakeTelegram, Msg
+from bot.sandbox.telegram import ChatState, FakeTelegram, Msg
 
 
 class Replies(list[Msg]):

@@ -22,9 +22,9 @@ from typing import Any, TextIO
 from bot import tghtml
 from bot.app import build_application, sandbox_config
 from bot.config import Config
-from bot.fake_telegram import FakeTelegram, Msg
 from bot.i18n import language_for
-from bot.sandbox import NoSuchButton, Sandbox, SandboxUser
+from bot.sandbox.telegram import FakeTelegram, Msg
+from bot.sandbox.users import NoSuchButton, Sandbox, SandboxUser
 
 CITIZEN_ID = 10_001
 STAFF_ID = 90_001

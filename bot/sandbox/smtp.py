@@ -8,6 +8,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 
 def free_port() -> int:
@@ -23,12 +24,15 @@ class Mailbox:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.reply = "250 OK"
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
         if not self.reply.startswith("250"):
             return self.reply
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes) and envelope.mail_from is not None  # decode_data is off
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.raw.append(envelope.original_content or envelope.content)
-        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.raw.append(raw)
+        content = envelope.content if isinstance(envelope.content, bytes) else raw
+        self.received.append(message_from_bytes(content, policy=policy.default))
         return self.reply
 
 

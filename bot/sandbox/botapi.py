@@ -11,11 +11,12 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.fake_telegram import Limits
+from bot.sandbox.telegram import Limits
 
 BOT_USER = {
     "id": 7000000001,
@@ -222,7 +223,7 @@ class BotApiServer:
         with self._lock:
             return [params for name, params in self.calls if name == method]
 
-    def wait_for(self, predicate, timeout: float = 30.0) -> bool:
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 30.0) -> bool:
         """Wait for the other process to do something; a timeout, not a performance check."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
