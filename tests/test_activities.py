@@ -13,7 +13,7 @@ from domain import activities
 from domain.activities import Activity, from_line, from_value
 from domain.directory import DATA_DIR, DataError, load
 from tests.conftest import STAFF_ID
-from tests.test_labedit import open_editor
+from tests.helpers import open_editor
 
 LAB_NAMES = [lab.name for lab in load().labs]
 

@@ -12,29 +12,9 @@ from bot import callbacks
 from bot.broadcast import area_key, audience
 from bot.sandbox.telegram import Limits
 from tests.conftest import STAFF_ID
+from tests.helpers import HEADER, received, subscribers, write
 
 ROME = ZoneInfo("Europe/Rome")
-HEADER = "📣 Rete dei Laboratori Sociali"
-
-
-async def subscribers(bot, n: int, topic_label: str = "⬜ Annunci della rete") -> list:
-    people = []
-    for _ in range(n):
-        person = bot.user()
-        await person.send("/notifiche")
-        await person.press(topic_label)
-        people.append(person)
-    return people
-
-
-def received(bot, person) -> list:
-    return [m for m in bot.api.sent if m.chat_id == person.id and HEADER in m.plain]
-
-
-async def write(staff, text: str, audience: str = "Chi ha chiesto gli annunci"):
-    await staff.send("/annuncio")
-    await staff.send(text)
-    return await staff.press(audience)
 
 
 async def test_written_previewed_and_sent_once(bot):

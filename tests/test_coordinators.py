@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,33 +15,7 @@ import pytest
 from bot import callbacks, directory
 from handlers import coordinators
 from tests.conftest import STAFF_ID
-from tests.test_roles import snapshot
-
-# Tuesday 9 March 2027, 10:00 in Italy (winter time).
-TUESDAY_10 = datetime(2027, 3, 9, 9, 0, tzinfo=UTC)
-LINK = re.compile(r"start=(coord_[A-Za-z0-9_-]+)")
-
-
-async def invite(bot, lab: str = "Spazio Q") -> str:
-    staff = bot.user(STAFF_ID)
-    await staff.send("/laboratori")
-    await staff.press(lab)
-    await staff.press("👥 Coordinatori")
-    replies = await staff.press("➕ Invita un coordinatore")
-    assert [m.kind for m in replies] == ["text", "photo"]  # the link, then its QR code
-    assert "Vale una sola volta e per 7 giorni" in replies[0].plain
-    match = LINK.search(replies[0].plain)
-    assert match is not None and len(match.group(1)) <= 64
-    return match.group(1)
-
-
-async def coordinator(bot, clock, lab: str = "Spazio Q", name: str = "Maria"):
-    clock.set(TUESDAY_10)
-    payload = await invite(bot, lab)
-    maria = bot.user(first_name=name)
-    welcome = await maria.send(f"/start {payload}")
-    assert f"Ora coordini {lab}" in welcome.text
-    return maria
+from tests.helpers import TUESDAY_10, coordinator, invite, snapshot, tool
 
 
 async def follow(bot, lab_text: str = "spazio q"):
@@ -50,13 +23,6 @@ async def follow(bot, lab_text: str = "spazio q"):
     await person.send(lab_text)
     await person.press("🔔 Avvisami delle sue novità")
     return person
-
-
-async def tool(maria, label: str):
-    """The coordinator opens her lab's card from /coordina and taps one of its tools."""
-    await maria.send("/coordina")
-    await maria.press("Spazio Q")
-    return await maria.press(label)
 
 
 async def test_an_invitation_makes_a_coordinator_once(bot, clock):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.conftest import STAFF_ID
-from tests.test_coordinators import coordinator, tool
+from tests.helpers import coordinator, tool
 
 # Tuesday 8 December 2026, 10:00 in Italy.
 TUESDAY_8_DECEMBER = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)

@@ -10,12 +10,7 @@ import pytest
 
 from domain.directory import DATA_DIR, DataError, load
 from tests.conftest import STAFF_ID, stop
-
-
-async def open_editor(staff, lab_name: str):
-    await staff.send("/laboratori")
-    await staff.press(lab_name)
-    return await staff.press("✏️ Modifica")
+from tests.helpers import open_editor
 
 
 async def test_a_staff_edit_is_seen_by_citizens_at_once(bot, clock):

@@ -16,9 +16,16 @@ from bot.sandbox.botapi import BotApiServer
 from handlers.privacy import apply_retention
 from storage import Database, UsersRepo
 from tests.conftest import STAFF_ID, stop
-from tests.test_privacy import every_value, exported, traces
-from tests.test_processes import TOKEN
-from tests.test_stop import STOP_WITHIN_S, Process, assert_clean, bot_env
+from tests.helpers import (
+    STOP_WITHIN_S,
+    TOKEN,
+    Process,
+    assert_clean,
+    bot_env,
+    every_value,
+    exported,
+    traces,
+)
 
 OFFER = "Se non scegli nulla, non ti scriverò per primo"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -13,40 +12,10 @@ from bot.mail import FileMailer
 from domain.personal import without_contacts
 from handlers.privacy import apply_retention
 from tests.conftest import STAFF_ID, stop
-from tests.test_scuola import deliver_all, fill, scuola_config
+from tests.helpers import deliver_all, every_value, exported, fill, scuola_config, traces
 
 ANNA = {"first": "Annalisa", "last": "Brambillasca", "email": "annalisa.b@example.org"}
 PHONE = "+39 333 765 4321"
-
-
-async def every_value(bot) -> list[tuple[str, str, object]]:
-    """(table, column, value) for every cell of every table of the database."""
-    db = bot.repo.db
-    found = []
-    for table in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for row in await db.fetch_all(f"SELECT * FROM {table['name']}"):
-            for column in row.keys():  # noqa: SIM118  (sqlite3.Row has keys(), no iteration)
-                found.append((table["name"], column, row[column]))
-    return found
-
-
-def traces(cells, person_id: int, words: list[str]) -> list[tuple[str, str, object]]:
-    """Cells that hold the person's id, or any of their words (name, e-mail, phone)."""
-    hits = []
-    for table, column, value in cells:
-        if isinstance(value, int) and value == person_id:
-            hits.append((table, column, value))
-        elif isinstance(value, str | bytes):
-            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-            if str(person_id) in text or any(w.lower() in text.lower() for w in words):
-                hits.append((table, column, text[:80]))
-    return hits
-
-
-def exported(replies) -> dict:
-    [doc] = [m for m in replies if m.kind == "document"]
-    assert doc.payload["file"]["file_name"] == "miei-dati-laboratori-sociali.json"
-    return json.loads(doc.payload["file"]["data"])
 
 
 async def test_the_notice_names_the_controller_and_the_periods_in_both_languages(bot):

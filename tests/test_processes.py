@@ -4,9 +4,7 @@ and a clean stop on SIGTERM. These take a few seconds each: they start Python.""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,20 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.botapi import BotApiServer
-
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456789:TEST-token-that-must-never-be-logged"
-
-
-def env(**extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LABBOT_") and k != "BOT_TOKEN"}
-    return {**base, "PYTHONPATH": str(ROOT), **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import TOKEN, env, free_port
 
 
 def test_piped_sandbox_prints_the_welcome_and_exits_zero(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,23 +12,7 @@ from bot.reminders import schedule, tick
 from bot.sandbox.telegram import Limits
 from domain.directory import DATA_DIR
 from tests.conftest import stop
-
-ROME = ZoneInfo("Europe/Rome")
-EVENTS = """
-[[event]]
-id = "assemblea-marzo"
-kind = "assemblea"
-title = "Assemblea di Rete"
-when = "28/03/2027 10:00-12:00"
-lab = "spazio-q"
-
-[[event]]
-id = "assemblea-ottobre"
-kind = "assemblea"
-title = "Assemblea d'autunno"
-when = "31/10/2027 10:00-12:00"
-place = "Spazio Q, Pavia"
-"""
+from tests.helpers import EVENTS, ROME, local, reminders_for, subscribe
 
 
 @pytest.fixture
@@ -38,10 +21,6 @@ def events_config(config, tmp_path):
     shutil.copytree(DATA_DIR, data)
     (data / "events.toml").write_text(EVENTS, encoding="utf-8")
     return replace(config, storage=replace(config.storage, data_dir=data))
-
-
-def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=ROME)
 
 
 async def test_reminder_times_across_both_daylight_saving_changes(start_bot, events_config):
@@ -77,15 +56,6 @@ async def test_exact_time_jobs_only_for_the_next_two_days(start_bot, events_conf
     assert await tick(data, bot.app.bot) == 0  # (nobody subscribed)
     assert await schedule(data, bot.app) == 2
     await stop(bot.app)
-
-
-async def subscribe(bot, user) -> None:
-    await user.send("/notifiche")
-    await user.press("⬜ Assemblea di Rete")
-
-
-def reminders_for(bot, user) -> list[str]:
-    return [m.plain for m in bot.api.sent if m.chat_id == user.id and "Promemoria" in m.plain]
 
 
 async def test_sent_once_at_the_right_time(start_bot, events_config, clock):
@@ -162,7 +132,7 @@ async def test_people_who_said_they_come_are_reminded(start_bot, events_config, 
 async def test_scuola_sessions_remind_the_people_signed_up(
     start_bot, config, tmp_path, smtp, clock
 ):
-    from tests.test_scuola import fill, scuola_config
+    from tests.helpers import fill, scuola_config
 
     bot = await start_bot(scuola_config(config, tmp_path, smtp))
     anna, carlo = bot.user(first_name="Anna"), bot.user(first_name="Carlo")

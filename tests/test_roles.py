@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot import callbacks
 from tests.conftest import STAFF_ID, with_staff
+from tests.helpers import snapshot
 
 ADMIN_ID = 555_900
 
@@ -22,17 +23,6 @@ def admin_config(config):
     from dataclasses import replace
 
     return replace(config, telegram=replace(config.telegram, admin_ids=(ADMIN_ID,)))
-
-
-async def snapshot(bot) -> dict[str, list[tuple]]:
-    """Every table but `users` (which records that the intruder wrote, and when)."""
-    db = bot.repo.db
-    names = [
-        r["name"]
-        for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if r["name"] != "users"
-    ]
-    return {n: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {n}")] for n in names}
 
 
 async def test_an_admin_adds_and_removes_staff(start_bot, config):
@@ -250,7 +240,7 @@ async def test_a_coordinator_edits_only_the_events_made_for_her_lab(bot, clock):
     from the lab's card by staff and by its coordinator. A coordinator of Spazio Q gets the
     editor (the card's button and the button itself, forged) only for those made for Spazio Q;
     an Assemblea or a staff event held at her lab is not hers to change or cancel."""
-    from tests.test_coordinators import TUESDAY_10, invite
+    from tests.helpers import TUESDAY_10, invite
 
     clock.set(TUESDAY_10)
     staff = bot.user(STAFF_ID)

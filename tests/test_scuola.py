@@ -8,56 +8,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
-from pathlib import Path
 
 import pytest
 
 from bot.i18n import Catalog
-from bot.sandbox.smtp import SmtpServer
 from domain.directory import DATA_DIR
 from domain.mail import compose
 from domain.scuola import FormProblem, check_name
 from tests.conftest import STAFF_ID, stop
-
-EDITION = """
-[[edition]]
-id = "autunno-2026"
-title = "Autunno 2026"
-capacity = {capacity}
-deadline = "15/12/2026"
-
-[[edition.sessions]]
-when = "03/12/2026 17:30-19:30"
-place = "Spazio Q, Piazzale Torino 40, Pavia"
-
-[[edition.sessions]]
-when = "10/12/2026 17:30-19:30"
-online_url = "https://meet.example.org/scuola"
-"""
-
-
-def scuola_config(config, tmp_path: Path, smtp: SmtpServer | None, capacity: int = 30):
-    data = tmp_path / "data"
-    if not data.exists():
-        shutil.copytree(DATA_DIR, data)
-    (data / "scuola.toml").write_text(EDITION.format(capacity=capacity), encoding="utf-8")
-    smtp_config = replace(
-        config.smtp,
-        host="127.0.0.1" if smtp else "",
-        port=smtp.port if smtp else 25,
-        security="none",
-        sender="Laboratori Sociali Pavia <bot@laboratorisociali.example>",
-        timeout=5,
-        max_attempts=4,
-        outbox_dir=tmp_path / "outbox",
-    )
-    telegram = replace(config.telegram, staff_chat_id=STAFF_ID)
-    return replace(
-        config,
-        telegram=telegram,
-        smtp=smtp_config,
-        storage=replace(config.storage, data_dir=data),
-    )
+from tests.helpers import deliver_all, fill, scuola_config
 
 
 @pytest.fixture
@@ -65,39 +24,6 @@ async def scuola(start_bot, config, tmp_path, smtp):
     bot = await start_bot(scuola_config(config, tmp_path, smtp))
     yield bot
     await stop(bot.app)  # before the SMTP server stops
-
-
-async def fill(
-    user,
-    *,
-    first="Anna",
-    last="Rossi",
-    email="anna.rossi@example.org",
-    phone=None,
-    edition="Autunno 2026",
-):
-    """The whole form up to the summary; returns the summary replies."""
-    await user.send("/scuola")
-    join, wait = f"✍️ Iscriviti: {edition}", f"⏳ Mettiti in lista d'attesa: {edition}"
-    replies = await user.press(join if join in user.visible_buttons() else wait)
-    assert "Come ti chiami?" in replies.text
-    await user.send(first)
-    await user.send(last)
-    await user.send(email)
-    if phone is None:
-        await user.press("⏭️ Salta")
-    else:
-        await user.send(phone)
-    await user.press("Operatore/operatrice del privato sociale")
-    await user.press("⏭️ Salta")
-    await user.press("⏭️ Salta")
-    return await user.press("✅ Acconsento")
-
-
-async def deliver_all(bot) -> None:
-    while (report := await bot.app.bot_data.outbox.deliver_due()).sent or report.retried:
-        if report.retried and not report.sent:
-            break
 
 
 async def test_a_complete_sign_up_reaches_the_organisers(scuola, smtp, clock):

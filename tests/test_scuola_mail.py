@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 from icalendar import Calendar
 
 from domain.directory import DATA_DIR
 from tests import rfc_mail
 from tests.conftest import stop
-from tests.test_scuola import deliver_all, fill, scuola_config
-
-AT_A_LAB = """
-[[edition]]
-id = "autunno-2026"
-title = "Autunno 2026"
-capacity = {capacity}
-
-[[edition.sessions]]
-when = "03/12/2026 17:30-19:30"
-lab = "spazio-q"
-
-[[edition.sessions]]
-when = "10/12/2026 17:30-19:30"
-place = "Biblioteca civica, via Ugo Foscolo 2, Pavia"
-"""
-
-
-def at_a_lab(config, tmp_path: Path, smtp, capacity: int = 30):
-    configured = scuola_config(config, tmp_path, smtp, capacity)
-    (tmp_path / "data" / "scuola.toml").write_text(
-        AT_A_LAB.format(capacity=capacity), encoding="utf-8"
-    )
-    return configured
+from tests.helpers import at_a_lab, deliver_all, fill, scuola_config
 
 
 def plain(mail) -> str:

@@ -9,16 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import STAFF_ID, stop
-from tests.test_scuola import deliver_all, fill, scuola_config
+from tests.helpers import create_edition, deliver_all, fill, scuola_config
 
 ROME = ZoneInfo("Europe/Rome")
-
-
-async def create_edition(staff, title="Primavera 2027") -> None:
-    await staff.send("/edizioni")
-    await staff.press("➕ Nuova edizione")
-    menu = await staff.send(title)
-    assert "Nessun incontro in calendario" in menu.text
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,7 @@ from __future__ import annotations
 from icalendar import Calendar
 
 from tests.conftest import STAFF_ID, stop
-from tests.test_scuola import fill, scuola_config
-from tests.test_scuola_mail import at_a_lab
-from tests.test_scuola_staff import create_edition
+from tests.helpers import at_a_lab, create_edition, fill, scuola_config
 
 
 async def signed_up(bot, **answers):

@@ -5,7 +5,7 @@ year appear once, on the card and in the editor's preview."""
 from __future__ import annotations
 
 from tests.conftest import STAFF_ID
-from tests.test_labedit import open_editor
+from tests.helpers import open_editor
 
 
 async def test_staff_screens_say_da_confermare_not_inferred(bot):

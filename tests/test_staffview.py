@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import STAFF_ID
-from tests.test_scuola import fill, scuola_config
+from tests.helpers import fill, scuola_config
 
 
 async def test_status_shows_mail_waiting_announcements_and_the_last_error(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 
 from tests.conftest import STAFF_ID
-from tests.test_scuola import fill, scuola_config
+from tests.helpers import fill, scuola_config
 
 
 async def test_the_figures_and_the_chart_come_from_what_people_did(

@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -23,74 +22,9 @@ import pytest
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.smtp import SmtpServer
 from bot.sandbox.telegram import Limits
-from tests.test_processes import TOKEN, env, free_port
+from tests.helpers import STOP_WITHIN_S, TOKEN, Process, assert_clean, bot_env, env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-STOP_WITHIN_S = 5.0
-
-
-class Process:
-    """A started process whose stderr is read as it comes (the bot logs there)."""
-
-    def __init__(self, argv: list[str], environ: dict[str, str], cwd: Path):
-        self.popen = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=environ,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # its own process group, as systemd or a terminal gives it
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.popen.stderr is not None
-        with self.popen.stderr:
-            for line in self.popen.stderr:
-                self.lines.append(line)
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for_log(self, text: str, timeout: float = 30.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log:
-                return True
-            time.sleep(0.05)
-        return False
-
-    def children(self) -> list[int]:
-        path = Path(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
-
-    def stop_within(self, seconds: float) -> float:
-        """Wait for the process to end; how long it took (fails past `seconds`, then kills)."""
-        start = time.monotonic()
-        try:
-            self.popen.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait()
-            raise AssertionError(
-                f"still running {seconds} s after the signal:\n{self.log}"
-            ) from None
-        self._reader.join(timeout=5)
-        return time.monotonic() - start
-
-
-def bot_env(api: BotApiServer, db_path: Path, **extra: str) -> dict[str, str]:
-    return env(
-        BOT_TOKEN=TOKEN,
-        LABBOT_TELEGRAM_BASE_URL=api.base_url,
-        LABBOT_STORAGE_PATH=str(db_path),
-        **extra,
-    )
 
 
 def alive(pid: int) -> bool:
@@ -106,14 +40,6 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
     except (OSError, IndexError):
         return "zombie"
-
-
-def assert_clean(process: Process) -> None:
-    log = process.log
-    assert "database closed" in log, log
-    assert "Traceback" not in log, log
-    assert "never awaited" not in log, log
-    assert TOKEN not in log and TOKEN.split(":")[1] not in log
 
 
 CASES = {

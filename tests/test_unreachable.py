@@ -14,9 +14,16 @@ import pytest
 from bot.reminders import tick
 from domain.directory import DATA_DIR
 from tests.conftest import STAFF_ID
-from tests.test_announcements import received, subscribers, write
-from tests.test_reminders import EVENTS, local, reminders_for, subscribe
-from tests.test_scuola_staff import create_edition
+from tests.helpers import (
+    EVENTS,
+    create_edition,
+    local,
+    received,
+    reminders_for,
+    subscribe,
+    subscribers,
+    write,
+)
 
 
 async def blocked(bot, person) -> bool:
