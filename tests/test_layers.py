@@ -5,7 +5,11 @@
 - `bot/` (the runtime and its services) never imports `handlers/`, except the composition root
   and the entry points;
 - `aiosqlite` is imported only in `storage/`;
-- `handlers/` hold no SQL statement and run none.
+- `handlers/` hold no SQL statement and run none;
+- a feature (a module or package under `handlers/`) imports no other feature, except the one
+  declared shared module, the menu; what features share is a service in `bot/`;
+- the bench imports no feature internals and no tests; no test module imports another (their
+  shared helpers are `tests/helpers.py`).
 """
 
 from __future__ import annotations
@@ -97,3 +101,42 @@ def test_the_checks_would_see_a_violation():
     assert "domain.scuola" in imports(sample)
     assert _SQL.search("SELECT * FROM signups WHERE id = ?")
     assert not _SQL.search("Seleziona il laboratorio")
+
+
+SHARED_FEATURES = {"handlers.menu"}  # the main menu: every conversation comes back to it
+
+
+def feature_of(module: str) -> str:
+    """`handlers.labs.browse` -> `handlers.labs`; `handlers.menu` -> `handlers.menu`."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_a_feature_imports_no_other_feature():
+    wrong: list[str] = []
+    for path in modules("handlers"):
+        if name(path) == "handlers/__init__.py":  # register_all: the routing order, all of them
+            continue
+        own = feature_of(name(path).removesuffix(".py").replace("/", "."))
+        for module in imports(path):
+            if top(module) != "handlers" or module == "handlers":
+                continue
+            other = feature_of(module)
+            if other != own and other not in SHARED_FEATURES and module not in SHARED_FEATURES:
+                wrong.append(f"{name(path)} imports {module}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_the_bench_imports_no_feature_and_no_test_and_tests_import_no_test_module():
+    wrong = [
+        f"{name(path)} imports {m}"
+        for path in modules("bench")
+        for m in imports(path)
+        if top(m) in ("handlers", "tests") and m != "handlers.register_all"
+    ]
+    wrong += [
+        f"{name(path)} imports {m}"
+        for path in modules("tests")
+        for m in imports(path)
+        if m.startswith("tests.test_")
+    ]
+    assert not wrong, "\n".join(sorted(wrong))
