@@ -67,6 +67,8 @@ class BotData:
         self.commands: list[CommandSpec] = []
         self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
         self.first_offers: list[MenuAction] = []  # after the welcome, to someone new
+        # user id -> the feature of the person's open staff flow (one at a time); bot/flows.py
+        self.open_flows: dict[int, str] = {}
         # Told to a person whose place came free (the Scuola's; a person's erasure frees one).
         self.promoted_notice: PromotedNotice | None = None
         self.startup: list[StartupHook] = []  # run once the database is open

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
+    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -46,9 +47,6 @@ from bot.context import BotData, Ctx
 log = logging.getLogger(__name__)
 
 D = TypeVar("D")
-# user id -> the feature of the person's open flow. A flow object serves every application of
-# the process (they are module-level), and so does this: one person has one open flow.
-_OPEN: dict[int, str] = {}
 Step = Callable[[Update, Ctx], Coroutine[Any, Any, Any]]  # PTB's handlers take coroutines
 # feature -> its flow: the definitions (module-level, like the flows), to find a person's open one
 _FLOWS: dict[str, Flow] = {}
@@ -98,31 +96,32 @@ class Flow(Buttons, Generic[D]):
         now the person's open one (another they left open stops taking their messages)."""
         assert context.user_data is not None
         if context.user_id is not None:
-            other = _OPEN.get(context.user_id)
+            other = context.data.open_flows.get(context.user_id)
             if other is not None and other != self.feature:
                 context.user_data.pop(other, None)
-            _OPEN[context.user_id] = self.feature
+            context.data.open_flows[context.user_id] = self.feature
         context.user_data[self.feature] = fresh = draft if draft is not None else self.draft_type()
         return fresh
 
     def drop(self, context: Ctx) -> None:
         if context.user_data is not None:
             context.user_data.pop(self.feature, None)
-        if context.user_id is not None and _OPEN.get(context.user_id) == self.feature:
-            del _OPEN[context.user_id]
+        open_flows = context.data.open_flows
+        if context.user_id is not None and open_flows.get(context.user_id) == self.feature:
+            del open_flows[context.user_id]
 
-    def is_open(self, user_id: int | None) -> bool:
-        return user_id is not None and _OPEN.get(user_id) == self.feature
+    def is_open(self, data: BotData, user_id: int | None) -> bool:
+        return user_id is not None and data.open_flows.get(user_id) == self.feature
 
-    @property
-    def open_filter(self) -> filters.UpdateFilter:
-        """Only updates of people for whom this flow is the open one."""
-        return _OpenFlow(self)
+    def open_filter(self, app: Application) -> filters.UpdateFilter:
+        """Only updates of people for whom this flow is the open one, in `app`."""
+        return _OpenFlow(self, app.bot_data)
 
     # --- the conversation -------------------------------------------------------------------------
 
     def conversation(
         self,
+        app: Application,
         *,
         entry_points: list[BaseHandler],
         states: dict[object, list[BaseHandler]],
@@ -137,13 +136,14 @@ class Flow(Buttons, Generic[D]):
         default the stale answer; the flow stays at its step). After `timeout_s` without an
         answer the flow ends: the person is told and the draft dropped.
         """
+        open_filter = self.open_filter(app)
         for handlers in states.values():  # typed steps: new messages, while the flow is open
             for handler in handlers:  # (an edit of an old message is not an answer)
                 if isinstance(handler, MessageHandler):
                     handler.filters = handler.filters & filters.UpdateType.MESSAGE
-                    handler.filters = handler.filters & self.open_filter
+                    handler.filters = handler.filters & open_filter
         fallbacks: list[BaseHandler] = [
-            CommandHandler(list(cancel_commands), on_cancel or self.cancel, self.open_filter),
+            CommandHandler(list(cancel_commands), on_cancel or self.cancel, open_filter),
             CallbackQueryHandler(_stay(on_stale or stale), pattern=self.any_version),
         ]
         states = {**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, self._timed_out)]}
@@ -183,7 +183,7 @@ class Flow(Buttons, Generic[D]):
 
     async def _timed_out(self, update: Update, context: Ctx) -> None:
         user = update.effective_user
-        still_open = user is not None and self.is_open(user.id)
+        still_open = user is not None and self.is_open(context.data, user.id)
         self.drop(context)
         if user is None or not still_open:  # the person has moved on: nothing to say
             return
@@ -203,33 +203,38 @@ class Flow(Buttons, Generic[D]):
 
 
 class _OpenFlow(filters.UpdateFilter):
-    def __init__(self, flow: Flow):
+    def __init__(self, flow: Flow[Any], data: BotData):
         super().__init__(name=f"open flow {flow.feature}")
         self.flow = flow
+        self.data = data
 
     def filter(self, update: Update) -> bool:
         user = update.effective_user
-        return self.flow.is_open(user.id if user else None)
+        return self.flow.is_open(self.data, user.id if user else None)
 
 
 class _NoOpenFlow(filters.UpdateFilter):
     """Updates of people with no staff flow open: no conversation takes their messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: BotData) -> None:
         super().__init__(name="no open flow")
+        self.data = data
 
     def filter(self, update: Update) -> bool:
         user = update.effective_user
-        return user is None or user.id not in _OPEN
+        return user is None or user.id not in self.data.open_flows
 
 
-NO_OPEN_FLOW = _NoOpenFlow()
+def no_open_flow(app: Application) -> filters.UpdateFilter:
+    """A filter for `app`'s updates from people with no staff flow open."""
+    return _NoOpenFlow(app.bot_data)
 
 
 def close_if_role_lost(application: Any, user_id: int) -> str | None:
     """Close the person's open flow if they no longer have the role it needs (its draft goes,
     nothing pending is saved); the catalog key naming the flow closed, or None."""
-    feature = _OPEN.get(user_id)
+    open_flows = application.bot_data.open_flows
+    feature = open_flows.get(user_id)
     flow = _FLOWS.get(feature) if feature else None
     if feature is None or flow is None:
         return None
@@ -239,7 +244,7 @@ def close_if_role_lost(application: Any, user_id: int) -> str | None:
         draft = flow.draft_type()
     if flow.may_stay(application.bot_data, user_id, draft):
         return None
-    del _OPEN[user_id]
+    del open_flows[user_id]
     if user_data is not None:
         user_data.pop(feature, None)
     log.info("a %s flow closed: its user lost the role it needs", feature)
@@ -257,7 +262,7 @@ async def leave_on_command(update: Update, context: Ctx) -> None:
     person's open flow (its draft goes, silently): /start, /help or another flow's command mean
     the person has moved on."""
     user = update.effective_user
-    if user is None or user.id not in _OPEN:
+    if user is None or user.id not in context.data.open_flows:
         return
     closed = close_if_role_lost(context.application, user.id)
     if closed is not None:
@@ -279,7 +284,7 @@ async def leave_on_command(update: Update, context: Ctx) -> None:
     command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
     if command in CANCEL_COMMANDS:
         return
-    feature = _OPEN.pop(user.id)
+    feature = context.data.open_flows.pop(user.id)
     if context.user_data is not None:
         context.user_data.pop(feature, None)
 

@@ -475,6 +475,7 @@ def register(app: Application) -> None:
     data.commands.append(CommandSpec("annuncio", "cmd.annuncio", staff=True))
     app.add_handler(
         FLOW.conversation(
+            app,
             entry_points=[
                 CommandHandler(["annuncio", "announce"], start),
                 FLOW.handler("lab"),

@@ -751,6 +751,7 @@ def register(app: Application) -> None:
     location = filters.LOCATION | filters.VENUE
     app.add_handler(
         FLOW.conversation(
+            app,
             entry_points=[
                 CallbackQueryHandler(start_edit, pattern=FLOW.pattern("menu")),
                 CallbackQueryHandler(start_new, pattern=FLOW.pattern("new")),

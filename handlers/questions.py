@@ -292,7 +292,9 @@ def register_first(app: Application) -> None:
     holds: no conversation takes it (their steps need the flow open) and no other handler
     before `register`'s takes text. Checked first, it skips matching the update against every
     command and conversation, which is most of the routing time of the commonest update."""
-    app.add_handler(MessageHandler(PRIVATE_TEXT & ~filters.COMMAND & flows.NO_OPEN_FLOW, answer))
+    app.add_handler(
+        MessageHandler(PRIVATE_TEXT & ~filters.COMMAND & flows.no_open_flow(app), answer)
+    )
 
 
 def register(app: Application) -> None:

@@ -232,6 +232,7 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(
         FLOW.conversation(
+            app,
             entry_points=[CallbackQueryHandler(ask_person, pattern=FLOW.pattern("add"))],
             states={
                 ADDING: [

@@ -191,3 +191,17 @@ async def test_an_edit_of_an_old_message_is_not_an_answer_in_a_flow(bot):
     assert "9-18" not in staff.last().plain  # no confirmation of a value nobody sent
     await staff.send("Lun-Ven 9-12")  # a new message is the answer
     assert "Lun-Ven 9-12" in staff.last().plain
+
+
+async def test_an_open_flow_belongs_to_its_application(start_bot, config, tmp_path):
+    """Two applications in one process (a restart in a test, two bots): a flow opened in one is
+    not open in the other, whose questions stay questions."""
+    first = await start_bot(config)
+    staff = first.user(STAFF_ID)
+    await staff.send("/evento")
+    assert first.app.bot_data.open_flows == {STAFF_ID: "evedit"}
+    other_db = replace(config.storage, path=tmp_path / "other.sqlite3")
+    second = await start_bot(replace(config, storage=other_db))
+    assert second.app.bot_data.open_flows == {}  # was the first's, a module global
+    answer = await second.user(STAFF_ID).send("orari di spazio q")
+    assert "Spazio Q" in answer.text

@@ -465,6 +465,7 @@ def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND
     app.add_handler(
         FLOW.conversation(
+            app,
             entry_points=[
                 CommandHandler(["evento", "event"], new),
                 CallbackQueryHandler(new, pattern=FLOW.pattern("new")),

@@ -51,7 +51,7 @@ def register_first(app: Application) -> None:
     whatever else group 0 holds: only a lab editor's conversation takes a position (its step
     needs the flow open). Checked first, it skips matching against every command and
     conversation (about 15 µs)."""
-    app.add_handler(MessageHandler(SHARED_POSITION & flows.NO_OPEN_FLOW, on_location))
+    app.add_handler(MessageHandler(SHARED_POSITION & flows.no_open_flow(app), on_location))
 
 
 async def on_location(update: Update, context: Ctx) -> None:

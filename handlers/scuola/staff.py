@@ -595,6 +595,7 @@ def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND
     app.add_handler(
         FLOW.conversation(
+            app,
             entry_points=[CommandHandler("edizioni", list_editions)],
             states={
                 MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],
