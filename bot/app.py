@@ -199,7 +199,7 @@ def build_application(
     data.clock = clock
     data.texts = texts or Catalog.load()
     data.flood_guard = FloodGuard(config.abuse, data.clock)
-    data.broadcaster = Broadcaster(app)
+    data.broadcaster = Broadcaster(data, app.bot, app.job_queue)
     register_all(app)
     reminders.install(app)  # after the features: its plan is made from their events
     settle_memory()

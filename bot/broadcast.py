@@ -26,24 +26,39 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackContext
+from telegram.ext import CallbackContext, ExtBot, JobQueue
 
 from bot import protocols
 from bot.budget import BULK, NotSent, SendBudget, retry_seconds
 from bot.clock import Clock
-from bot.config import BroadcastConfig
-from bot.i18n import number
+from bot.config import BroadcastConfig, Config
+from bot.directory import LabsState
+from bot.i18n import Catalog, number
+from bot.people import People
 from bot.refusals import blocked_by_user
 from domain.dates import say_span
 from domain.directory import slug
+from storage import Repos
 from storage.announcements import Announcement
 
-if TYPE_CHECKING:  # the engine is part of BotData, which it reads (a type-only reference)
-    from bot.context import BotData
+
+class Sources(Protocol):
+    """What the engine reads of the application's data, and nothing else (`BotData` is one):
+    the engine needs no knowledge of the context it is part of."""
+
+    config: Config
+    texts: Catalog
+    clock: Clock
+    repo: Repos
+    people: People
+    labs: LabsState
+    closing: bool
+    last_error: str | None
+
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +134,10 @@ class Progress:
 class Broadcaster:
     """The one task that sends announcements. `kick()` after queueing; `idle()` to wait."""
 
-    def __init__(self, app: Application):
-        self.app = app
-        self.data: BotData = app.bot_data
+    def __init__(self, data: Sources, bot: ExtBot[Any], job_queue: JobQueue[Any] | None):
+        self.data = data
+        self.bot = bot
+        self.job_queue = job_queue
         self.pacer = Pacer(self.data.config.broadcast, self.data.clock)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -133,7 +149,7 @@ class Broadcaster:
         """Messages a second an announcement goes at when nobody chats: `[broadcast]`'s, or the
         shared send budget's when that is slower (it is what sets the pace then)."""
         pace = float(self.data.config.broadcast.messages_per_second)
-        limiter = self.app.bot.rate_limiter
+        limiter = self.bot.rate_limiter
         if isinstance(limiter, SendBudget):
             pace = min(pace, limiter.limits.per_second)
         return pace
@@ -148,14 +164,14 @@ class Broadcaster:
                 "(at most once)", requeued, given_up,
             )  # fmt: skip
         self.kick()
-        if self.app.job_queue is not None:
-            self.app.job_queue.run_repeating(self._tick, interval=TICK_S, first=TICK_S, name=JOB)
+        if self.job_queue is not None:
+            self.job_queue.run_repeating(self._tick, interval=TICK_S, first=TICK_S, name=JOB)
 
     def wake_at(self, moment: datetime, name: str) -> None:
         """A scheduled announcement: look for due work at `moment` (the tick would find it too,
         up to TICK_S later)."""
-        if self.app.job_queue is not None:
-            self.app.job_queue.run_once(self._tick, moment, name=name)
+        if self.job_queue is not None:
+            self.job_queue.run_once(self._tick, moment, name=name)
 
     async def _tick(self, _context: CallbackContext) -> None:
         self.kick()
@@ -246,15 +262,21 @@ class Broadcaster:
         clock, people = self.data.clock, self.data.people
         lang = people.language(user_id)
         text, markup = render(self.data, announcement, lang)
-        extra = {"rate_limit_args": BULK} if self.app.bot.rate_limiter else {}
+        bulk = BULK if self.bot.rate_limiter else None  # replies go first
         for attempt in range(MAX_TRIES):
             try:
                 if announcement.kind == "photo":
-                    await self.app.bot.send_photo(
-                        user_id, announcement.photo, caption=text, reply_markup=markup, **extra
+                    await self.bot.send_photo(
+                        user_id,
+                        announcement.photo,
+                        caption=text,
+                        reply_markup=markup,
+                        rate_limit_args=bulk,
                     )
                 else:
-                    await self.app.bot.send_message(user_id, text, reply_markup=markup, **extra)
+                    await self.bot.send_message(
+                        user_id, text, reply_markup=markup, rate_limit_args=bulk
+                    )
                 return "sent"
             except NotSent:
                 raise
@@ -285,8 +307,8 @@ class Broadcaster:
         self._status_at[announcement.id] = now
         repo = self.data.repo
         progress = Progress.of(await repo.deliveries.counts(announcement.job))
-        text, markup = status_view(self.data, announcement, progress)
-        bot = self.app.bot
+        text, markup = status_view(self.data, announcement, progress, self.pace)
+        bot = self.bot
         chat_id, message_id = self._where.get(
             announcement.id, (announcement.status_chat, announcement.status_message)
         )
@@ -311,7 +333,7 @@ class Broadcaster:
 
 
 def status_view(
-    data: BotData, announcement: Announcement, progress: Progress
+    data: Sources, announcement: Announcement, progress: Progress, pace: float
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     lang, texts = announcement.lang, data.texts
     values = {
@@ -322,7 +344,7 @@ def status_view(
         "stopped": number(progress.stopped, lang),
     }
     if announcement.status == "sending":
-        seconds = progress.left / data.broadcaster.pace
+        seconds = progress.left / pace
         eta = (
             texts.plain(lang, "broadcast.eta_minutes", count=round(seconds / 60))
             if seconds >= 90
@@ -339,7 +361,7 @@ def status_view(
 
 
 def render(
-    data: BotData, announcement: Announcement, lang: str
+    data: Sources, announcement: Announcement, lang: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The message as one recipient sees it (the preview uses this too)."""
     texts = data.texts
@@ -370,7 +392,7 @@ def render(
     return text, InlineKeyboardMarkup(rows)
 
 
-def notice_text(data: BotData, notice: dict, lang: str) -> str:
+def notice_text(data: Sources, notice: dict, lang: str) -> str:
     """What changed in an event, in the recipient's language."""
     texts, tz = data.texts, data.config.scheduler.tz
 
@@ -410,7 +432,7 @@ def notice_text(data: BotData, notice: dict, lang: str) -> str:
 # --- who receives an announcement ----------------------------------------------------------------
 
 
-async def audience(data: BotData, name: str) -> list[int]:
+async def audience(data: Sources, name: str) -> list[int]:
     """The people an audience names today: only people who asked for something (a topic, a lab
     they follow, an edition they signed up to), never someone who did not: "se non scegli
     nulla, non ti scriverò per primo". Those who opted out of announcements and those who
