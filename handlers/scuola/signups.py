@@ -79,14 +79,17 @@ async def send_calendar(
     removed: Sequence[Session] = (),
     code: str = "",
     now: datetime | None = None,
+    lang: str | None = None,
 ) -> None:
-    """The calendar file (`calendar_for`) to a person, in the context's language."""
-    data = calendar_for(context, edition, lang=context.lang, code=code, removed=removed, now=now)
+    """The calendar file (`calendar_for`) to a person, in `lang` (by default the context's: the
+    person who is writing)."""
+    lang = lang or context.lang
+    data = calendar_for(context, edition, lang=lang, code=code, removed=removed, now=now)
     await context.bot.send_document(
         chat_id,
         document=data,
         filename=calendar_name(edition),
-        caption=context.t("scuola.ics_caption"),
+        caption=context.data.texts.text(lang, "scuola.ics_caption"),
     )
 
 
@@ -165,21 +168,17 @@ async def tell_sessions_changed(
         when = say_span(session.starts_at, session.ends_at, tz, lang)
         where = session_where(context, session, lang)
         key = "scuola.session_added" if added else "scuola.session_removed"
-        saved = context.lang
-        context.lang = lang
         try:
             await context.bot.send_message(
                 signup.user_id, texts.text(lang, key, title=edition.title, when=when, where=where)
             )
             await send_calendar(
                 context, signup.user_id, edition, removed=[removed] if removed else [],
-                code=signup.code,
+                code=signup.code, lang=lang,
             )  # fmt: skip
             told += 1
         except TelegramError as exc:  # blocked or gone: the others are still told
             log.warning("a participant was not told of a session change: %s", exc)
-        finally:
-            context.lang = saved
     return told
 
 
@@ -190,11 +189,6 @@ async def tell_promoted(context: Ctx, promoted: Signup, edition: Edition) -> Non
     try:
         await context.bot.send_message(promoted.user_id, text)
         if edition.sessions:
-            saved = context.lang
-            context.lang = lang
-            try:
-                await send_calendar(context, promoted.user_id, edition, code=promoted.code)
-            finally:
-                context.lang = saved
+            await send_calendar(context, promoted.user_id, edition, code=promoted.code, lang=lang)
     except Exception:  # a blocked user must not undo the promotion; the e-mail still goes out
         log.warning("could not tell a promoted person", exc_info=True)
