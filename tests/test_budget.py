@@ -92,11 +92,11 @@ async def test_a_reply_is_never_dropped_when_telegram_says_slow_down(start_bot, 
 def test_group_and_private_chats_have_their_own_pace(clock):
     budget = SendBudget(clock, Limits())
     assert budget._chat(42).interval == pytest.approx(1 / 0.9)  # about one a second to a person
-    assert budget._chat(-100_123).interval == pytest.approx(60 / 18)  # 18 a minute to a group
+    assert budget._chat(-100_123).interval == pytest.approx(60 / 16)  # 16 a minute to a group
 
 
 async def test_a_busy_group_holds_no_place_in_everybodys_schedule(clock):
-    """A group's messages wait on the group's pace (18 a minute), not in the bot's schedule:
+    """A group's messages wait on the group's pace (16 a minute), not in the bot's schedule:
     a private reply asked for meanwhile goes at once."""
     budget = SendBudget(clock, Limits())
     sent: list[tuple[int, float]] = []
@@ -222,3 +222,17 @@ async def test_a_burst_telegram_would_refuse_is_still_paced(start_bot, limited, 
         await bot.app.bot.send_message(anna.id, "ancora")
     assert budget.reply_waits > 0 and bot.api.throttled == 0
     assert clock.now().timestamp() - start >= 5  # about one a second after the burst
+
+
+async def test_a_group_gets_at_most_twenty_a_minute_and_no_refusal(start_bot, limited, clock):
+    """A busy group (members mentioning the bot one after another): its replies are paced to
+    Telegram's 20 a minute, which the fake Telegram enforces on arrival; none is refused."""
+    bot = await start_bot(limited, limits=TelegramLimits())
+    group = bot.group()
+    start = clock.now().timestamp()
+    for _ in range(24):
+        await bot.app.bot.send_message(group.id, "ciao a tutti")
+    assert bot.api.throttled == 0
+    assert len([m for m in group.messages.values() if m.from_bot]) == 24
+    elapsed = clock.now().timestamp() - start
+    assert elapsed >= 60  # past twenty, the next waits for the minute to turn

@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import json
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,22 +45,36 @@ _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 @dataclass
 class Limits:
     """Telegram's flood limits as token buckets: `per_second` in total (bursts up to that many),
-    `per_chat` a second in one chat after a burst of `chat_burst`."""
+    `per_chat` a second in one chat after a burst of `chat_burst`; and in a group (a negative
+    chat id) at most `group_per_minute` in any sixty seconds."""
 
     per_second: float = 30.0
     per_chat: float = 1.0
     chat_burst: int = 3
+    group_per_minute: int = 20
     _total: tuple[float, float] | None = None  # (tokens, at)
     _chats: dict[int, tuple[float, float]] = field(default_factory=dict)
+    _groups: dict[int, deque[float]] = field(default_factory=dict)
 
     def take(self, chat_id: int, now: float) -> float:
         """0 if a message may go now (and count it), else the seconds to wait."""
         total = _refill(self._total, self.per_second, self.per_second, now)
         chat = _refill(self._chats.get(chat_id), self.per_chat, self.chat_burst, now)
+        waits = []
         if total < 1 or chat < 1:
-            return max((1 - total) / self.per_second, (1 - chat) / self.per_chat, 0.001)
+            waits.append(max((1 - total) / self.per_second, (1 - chat) / self.per_chat))
+        sent = self._groups.setdefault(chat_id, deque()) if chat_id < 0 else None
+        if sent is not None:
+            while sent and sent[0] <= now - 60:
+                sent.popleft()
+            if len(sent) >= self.group_per_minute:
+                waits.append(sent[0] + 60 - now)
+        if waits:
+            return max(*waits, 0.001)
         self._total = (total - 1, now)
         self._chats[chat_id] = (chat - 1, now)
+        if sent is not None:
+            sent.append(now)
         return 0.0
 
 
