@@ -24,13 +24,14 @@ AUDIENCE_WORDS: dict[str, str] = {
     **dict.fromkeys(
         ("bambini", "bambino", "bambina", "bambine", "bimbi", "bimbo", "bimba", "bimbe",
          "piccoli", "piccolini", "figli", "figlio", "figlia", "figlie", "kids", "kid",
-         "children", "child", "toddlers"),
+         "children", "child", "toddlers", "son", "sons", "daughter", "daughters", "neonato",
+         "neonati", "baby", "babies", "nipotino", "nipotini"),
         "bambini",
     ),
     **dict.fromkeys(
         ("ragazzi", "ragazze", "ragazzo", "ragazza", "adolescenti", "adolescente", "giovani",
-         "teen", "teens", "teenager", "teenagers", "youth", "youngsters", "studenti",
-         "students"),
+         "teen", "teens", "teenager", "teenagers", "teenage", "teenaged", "youth",
+         "youngsters", "studenti", "students"),
         "ragazzi",
     ),
     **dict.fromkeys(
@@ -41,10 +42,54 @@ AUDIENCE_WORDS: dict[str, str] = {
     **dict.fromkeys(("adulti", "adulto", "adults", "adult", "grown"), "adulti"),
     **dict.fromkeys(
         ("anziani", "anziano", "anziane", "anziana", "nonni", "nonne", "pensionati",
-         "pensionate", "elderly", "seniors", "senior", "pensioners", "older"),
+         "pensionate", "elderly", "seniors", "senior", "pensioners", "older", "nonno", "nonna",
+         "grandma", "grandpa", "granny", "grandmother", "grandfather", "grandparents",
+         "grandparent"),
         "anziani",
     ),
 }  # fmt: skip
+
+# Words for a child of the family: children, unless an age says otherwise ("mio figlio di 16
+# anni" is a teenager).
+FAMILY_CHILD = frozenset(
+    {"figli", "figlio", "figlia", "figlie", "son", "sons", "daughter", "daughters", "nipotino",
+     "nipotini"}
+)  # fmt: skip
+# "sedicenne", "16enne": Italian words for an age, by their number.
+_AGE_WORDS = {
+    "undic": 11, "dodic": 12, "tredic": 13, "quattordic": 14, "quindic": 15, "sedic": 16,
+    "diciassett": 17, "diciott": 18, "diciannov": 19, "vent": 20, "trent": 30, "quarant": 40,
+    "cinquant": 50, "sessant": 60, "settant": 70, "ottant": 80, "novant": 90,
+}  # fmt: skip
+_AGE_WORD = re.compile(r"^(\d{1,3}|" + "|".join(_AGE_WORDS) + r")(?:enne|enni)$")
+_AGE_UNITS = {"anni", "anno", "years", "year", "yo", "yrs"}
+
+
+def audience_of_age(age: int) -> str:
+    """The audience of a person of `age`: under 11 children, under 20 teenagers, from 65
+    older people, adults between."""
+    if age < 11:
+        return "bambini"
+    if age < 20:
+        return "ragazzi"
+    return "anziani" if age >= 65 else "adulti"
+
+
+def ages_in(words: list[str]) -> list[int]:
+    """Ages said in normalised words: "16 anni", "sedicenne", "16enne", "8 years old",
+    "8 year old", "aged 70"."""
+    found = []
+    for index, word in enumerate(words):
+        if match := _AGE_WORD.match(word):
+            stem = match.group(1)
+            found.append(int(stem) if stem.isdigit() else _AGE_WORDS[stem])
+        elif word.isdigit() and len(word) <= 3:
+            after = words[index + 1] if index + 1 < len(words) else ""
+            before = words[index - 1] if index else ""
+            if after in _AGE_UNITS or before == "aged":
+                found.append(int(word))
+    return found
+
 
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
 # "fino al 30/06/2027", "until 30/06/2027": the day an activity typed as a line ends.
@@ -62,6 +107,7 @@ class Activity:
     period: str = ""  # when, in words: "il giovedì 17-19", "estate 2020"
     year: int | None = None  # the last year it is known to have run
     until: date | None = None  # the day it ends, when known
+    keywords: tuple[str, ...] = ()  # other words people use for it ("bici", "yoga")
 
     def what_in(self, lang: str) -> str:
         return self.what_en if lang == "en" and self.what_en else self.what
@@ -90,13 +136,18 @@ class Activity:
             value["year"] = self.year
         if self.until is not None:
             value["until"] = self.until.isoformat()
+        if self.keywords:
+            value["keywords"] = list(self.keywords)
         return value
 
 
 def audiences_in(words: list[str]) -> tuple[str, ...]:
-    """The audiences named by normalised words, in the order they appear, once each."""
-    found: list[str] = []
+    """The audiences named by normalised words, in the order they appear, once each; an age
+    said comes first, and a son or daughter of an age given is of that age, not a child."""
+    found: list[str] = [audience_of_age(age) for age in ages_in(words)]
     for word in words:
+        if found and word in FAMILY_CHILD:
+            continue
         audience = AUDIENCE_WORDS.get(word)
         if audience is not None and audience not in found:
             found.append(audience)
@@ -130,7 +181,7 @@ def from_value(value: Any) -> Activity:
         return from_line(value)
     if not isinstance(value, Mapping):
         raise ValueError('must be a text or a table such as { what = "...", year = 2020 }')
-    unknown = set(value) - {"what", "what_en", "audience", "period", "year", "until"}
+    unknown = set(value) - {"what", "what_en", "audience", "period", "year", "until", "keywords"}
     if unknown:
         raise ValueError(f"unknown field {', '.join(sorted(unknown))}")
     what = value.get("what")
@@ -152,6 +203,9 @@ def from_value(value: Any) -> Activity:
             raise ValueError("until: must be a date such as 2027-06-30") from None
     if until is not None and not isinstance(until, date):
         raise ValueError("until: must be a date such as 2027-06-30")
+    keywords = value.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise ValueError('keywords: must be a list of texts such as ["bici", "riparazioni"]')
     return Activity(
         what=what.strip(),
         what_en=str(value.get("what_en", "")).strip(),
@@ -159,4 +213,5 @@ def from_value(value: Any) -> Activity:
         period=str(value.get("period", "")).strip(),
         year=year,
         until=until,
+        keywords=tuple(k.strip() for k in keywords if k.strip()),
     )

@@ -17,10 +17,12 @@ from domain.activities import Activity, from_value
 from domain.geo import in_service_area
 from domain.hours import Hours
 from domain.hours import from_value as hours_from_value
+from domain.lexicon import Thesaurus, load_thesaurus
 from domain.text import normalize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 GAZETTEER = "gazetteer.tsv"  # optional: data/build_gazetteer.py writes it
+THESAURUS = "thesaurus.toml"  # optional: what labs do, in other words
 _TOWN_COLUMNS = [
     "name", "name_en", "aliases", "province", "kind", "lat", "lon", "population", "lookalikes",
 ]  # fmt: skip
@@ -97,6 +99,11 @@ class Place:
         return self.lat is not None and self.lon is not None
 
     @property
+    def abroad(self) -> bool:
+        """A city of the world outside Italy (from the gazetteer, without a province)."""
+        return self.kind == "town" and not self.province
+
+    @property
     def in_district(self) -> bool:
         """In the Distretto sociale pavese, where the network's labs are."""
         return self.kind != "town"
@@ -106,6 +113,7 @@ class Place:
 class Directory:
     labs: tuple[Lab, ...]
     places: tuple[Place, ...]
+    thesaurus: Thesaurus = field(default_factory=Thesaurus)
     _by_id: dict[str, Lab] = field(default_factory=dict, compare=False, repr=False)
     _by_key: dict[str, Place] = field(default_factory=dict, compare=False, repr=False)
 
@@ -141,7 +149,9 @@ class Directory:
                 lab = Lab(id=edit.lab_id, name=str(edit.value))
                 order.append(edit.lab_id)
             labs[edit.lab_id] = apply_edit(lab, edit.field, edit.value)
-        return Directory(labs=tuple(labs[i] for i in order), places=self.places)
+        return Directory(
+            labs=tuple(labs[i] for i in order), places=self.places, thesaurus=self.thesaurus
+        )
 
 
 @dataclass(frozen=True)
@@ -226,9 +236,15 @@ def load(data_dir: Path = DATA_DIR) -> Directory:
     labs = _load_labs(data_dir / "labs.toml", problems)
     places = _load_places(data_dir / "places.toml", problems)
     towns = _load_towns(data_dir / GAZETTEER, problems, labs, places)
+    thesaurus = Thesaurus()
+    if (data_dir / THESAURUS).exists():
+        try:
+            thesaurus = load_thesaurus(data_dir / THESAURUS)
+        except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+            problems.append(f"{_label(data_dir / THESAURUS)}: {exc}")
     if problems:
         raise DataError(problems)
-    return Directory(labs=tuple(labs), places=(*places, *towns))
+    return Directory(labs=tuple(labs), places=(*places, *towns), thesaurus=thesaurus)
 
 
 def _read(path: Path, problems: list[str]) -> dict[str, Any]:
