@@ -135,7 +135,11 @@ def labs_rows() -> list[tuple[str, str]]:
     score = dev_set_score()
     n = int(r["questions"])
     return [
-        (f"question matcher alone ({n} questions), questions/s", f"{r['matcher_per_s']:.0f}"),
+        (
+            f"question matcher alone ({n} questions, {int(r['places'])} places with the "
+            "gazetteer), questions/s",
+            f"{r['matcher_per_s']:.0f}",
+        ),
         ("question matcher alone, p99 ms", f"{r['matcher_p99_ms']:.3f}"),
         ("questions through the full bot, questions/s", f"{r['stack_questions_per_s']:.0f}"),
         (
@@ -150,6 +154,7 @@ def labs_rows() -> list[tuple[str, str]]:
             f"{r['stack_locations_p50_ms']:.2f} / {r['stack_locations_p99_ms']:.2f}",
         ),
         ("matcher build (at start and after each staff edit), ms", f"{r['matcher_build_ms']:.2f}"),
+        ("lemma dictionaries load (simplemma, once at start), ms", f"{r['lexicon_load_ms']:.0f}"),
         ("dev-set score through the sandbox (right / total)", score),
     ]
 

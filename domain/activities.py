@@ -80,6 +80,8 @@ def ages_in(words: list[str]) -> list[int]:
     "8 year old", "aged 70"."""
     found = []
     for index, word in enumerate(words):
+        if not (word[:1].isdigit() or word.endswith(("enne", "enni"))):
+            continue
         if match := _AGE_WORD.match(word):
             stem = match.group(1)
             found.append(int(stem) if stem.isdigit() else _AGE_WORDS[stem])

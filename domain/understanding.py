@@ -14,14 +14,20 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from domain.activities import audiences_in
+from domain import lexicon
+from domain.activities import AUDIENCE_WORDS, Activity, ages_in, audiences_in
 from domain.dates import TODAY_WORDS, find_day
 from domain.directory import Directory, Lab, Place
 from domain.geo import distance_m
+from domain.lexicon import content, forms, is_everyday
 from domain.text import expand_abbreviations, has_letters, normalize, tokens
 
 THRESHOLD = 85.0  # fuzz.ratio (0-100) for names of 7 characters or more
@@ -100,6 +106,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
              "what labs"),
     "about": ("cosa fate", "di cosa vi occupate", "cosa fa la rete", "chi siete", "who are you",
               "what do you do", "fare benecomune", "bene comune"),
+    "organisation": ("chi organizza", "chi organizzano", "who organises", "who organizes",
+                     "who runs", "who is behind"),
     "talk": ("parlare con", "talk to", "speak to", "speak with", "talk with"),
     "elsewhere": ("che tempo fa", "previsioni del tempo", "what s the weather"),
     "assemblea": ("riunione della rete", "incontro di rete", "incontro della rete",
@@ -107,16 +115,84 @@ PHRASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 SHORT_TALK = 4  # greetings and thanks count only in messages this short (in words)
-ACTIVITY_WORD_MIN = 6
-# Words of activity descriptions too general to say which activity is meant.
+ACTIVITY_WORD_MIN = 4
+# Words of activity descriptions too general, alone, to say which activity is meant; two of
+# them in a row ("patto di collaborazione") or in a quoted title ("Sotto l'ombrellone") do.
 GENERIC_WORDS = {
     "quartiere", "quartieri", "incontro", "incontri", "iniziative", "iniziativa", "momenti",
     "residenti", "comune", "spazi", "pubblici", "pubblico", "collaborazione", "patto", "inferred",
-    "attivita", "gruppo", "gruppi", "estate", "estive", "estivi", "ombrellone", "ragazzi",
-    "neighbourhood", "neighbourhood s", "events", "residents", "public", "spaces", "agreement",
-    "collaboration", "summer", "renewal", "parties", "together", "repairing", "rigenerazione",
-    "riparano", "persone", "people", "sotto", "under",
+    "attivita", "gruppo", "gruppi", "estate", "estive", "estivi", "ombrellone",
+    "neighbourhood", "events", "residents", "public", "spaces", "agreement", "collaboration",
+    "summer", "renewal", "together", "persone", "people", "sotto", "under", "cura", "care",
+    "corso", "corsi", "course", "courses", "class", "classes", "lezione", "lezioni", "lessons",
+    "laboratorio", "laboratori", "lab", "labs", "workshop", "group", "club", "activity",
+    "activities", "evento", "eventi", "event", "city", "citta", "servizio", "service", "sociale",
 }  # fmt: skip
+# Words that say a message is after an activity, with the activity after them ("un corso di
+# yoga", "a yoga class" has it before).
+CONTAINERS = frozenset(
+    {"corso", "corsi", "lezione", "lezioni", "laboratorio", "laboratori", "gruppo", "gruppi",
+     "attivita", "servizio", "servizi", "club", "circolo", "scuola", "workshop", "class",
+     "classes", "course", "courses", "lessons", "group", "groups", "activity", "activities",
+     "iniziativa", "iniziative", "sessione", "session"}
+)  # fmt: skip
+_DETERMINERS = frozenset(
+    {"un", "uno", "una", "il", "lo", "la", "l", "i", "gli", "le", "dei", "degli", "delle", "del",
+     "della", "dello", "dell", "qualche", "di", "d", "a", "an", "the", "any", "some", "of", "per",
+     "for", "on", "in", "to"}
+)  # fmt: skip
+_LINKS = ("di", "del", "dello", "della", "dell", "dei", "degli", "delle")
+# How a message asks for a thing: the word after one of these (past articles) is what it seeks.
+_SEEKING = (
+    ("c", "e"), ("ci", "sono"), ("dov", "e"), ("dove", "e"), ("dove", "si", "trova"),
+    ("dove", "trovo"), ("dove", "posso", "trovare"), ("cerco",),
+    *((hours, link) for hours in ("orari", "orario") for link in _LINKS),
+    ("esiste",), ("avete",), ("fate",), ("organizzate",), ("is", "there"), ("are", "there"),
+    ("where", "is"), ("where", "s"), ("hours", "of"), ("looking", "for"), ("do", "you", "have"),
+    ("do", "you", "do"),
+)  # fmt: skip
+_SEEKING_BY_HEAD: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _pattern in _SEEKING:
+    _SEEKING_BY_HEAD[_pattern[0]] = (*_SEEKING_BY_HEAD.get(_pattern[0], ()), _pattern)
+_OF = frozenset({"di", "d", "of", "del", "della", "dello", "dell"})
+_SEEK_HEADS = frozenset(_SEEKING_BY_HEAD) | CONTAINERS
+_SKIP_AFTER_SEEKING = _DETERMINERS | lexicon.FUNCTION_WORDS
+# Words the bot reads as its own subject when sought ("c'è un posto per...", "dov'è la sede?").
+_BOT_NOUNS = frozenset(
+    {"posto", "luogo", "spazio", "centro", "sede", "persona", "referente", "responsabile", "modo",
+     "possibilita", "occasione", "opportunita", "novita", "place", "way", "chance", "room",
+     "person", "someone", "opportunity", "news", "something", "anything", "nothing", "thing",
+     "cosa", "cose", "roba", "niente", "nulla", "qualcosa", "other", "altro", "one", "uno",
+     "oggi", "domani", "settimana", "giorno", "giorni", "mese", "mattina", "pomeriggio", "sera",
+     "serata", "weekend", "today", "tomorrow", "week", "day", "days", "month", "morning",
+     "afternoon", "evening", "lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato",
+     "domenica", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+)  # fmt: skip
+# Italian articles and words before a noun: "una scala", "lo spazio", "i vicini" are the
+# everyday nouns, not the neighbourhood, the lab or "near" (in English, "the Borgo" is the place).
+_ARTICLES = frozenset(
+    {"un", "uno", "una", "il", "lo", "la", "l", "i", "gli", "le", "dei", "delle", "degli", "coi",
+     "miei", "mie", "mio", "mia", "nostri", "nostre", "tuoi", "suoi", "quella", "quello",
+     "questa", "questo"}
+)  # fmt: skip
+# Schools that are not the Scuola dei Laboratori Sociali: "scuola media", "high school".
+_OTHER_SCHOOLS_AFTER = frozenset(
+    {"media", "medie", "elementare", "elementari", "superiore", "superiori", "primaria",
+     "secondaria", "materna", "materne", "infanzia", "guida", "calcio", "danza", "serale",
+     "paritaria", "statale"}
+)  # fmt: skip
+_OTHER_SCHOOLS_BEFORE = frozenset(
+    {"middle", "high", "primary", "elementary", "secondary", "nursery", "driving", "grammar",
+     "boarding", "dance", "language"}
+)  # fmt: skip
+# The Assemblea in other words: a gathering of the whole network.
+_GATHERING = frozenset(
+    {"riunire", "riunione", "riunirsi", "incontrare", "incontro", "ritrovare", "radunare",
+     "raduno", "meet", "meeting", "gather", "gathering", "assemble", "convene", "plenaria",
+     "plenary", "convegno"}
+)  # fmt: skip
+_WHOLE_NETWORK = frozenset({"rete", "network", "generale", "general", "plenaria", "plenary"})
+_ALL = frozenset({"tutti", "all", "every", "insieme"})
 
 
 @dataclass(frozen=True)
@@ -149,7 +225,9 @@ class Understanding:
     # For the hours of a lab: "now", "tomorrow", a weekday ("0" Monday… "6" Sunday), or a date
     # ("date:15/8").
     when: str | None = None
-    keyword: str | None = None  # for `activities`: a word of the activities asked about
+    keyword: str | None = None  # the word of an activity asked about ("yoga")
+    # For `activities`: what the activities asked about are, as `Matcher.matches` reads it.
+    wanted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -160,6 +238,7 @@ class _Name:
     key: str
     needed: float  # the fuzz.ratio this name needs; 100 means exactly as written
     town: bool = False  # from the gazetteer
+    world: bool = False  # a city outside Italy: matched only as written
     lookalikes: frozenset[str] = frozenset()  # words never taken for this name
 
     @property
@@ -189,21 +268,72 @@ class Matcher:
                         "place",
                         place.key,
                         town=place.kind == "town",
+                        world=place.abroad,
                         lookalikes=frozenset(place.lookalikes),
                     )
                 )
         unique = {(n.text, n.kind, n.key): n for n in names if n.text}
         self.names = list(unique.values())
         self._index()
-        # Distinctive words of the labs' activities ("lettura", "ciclofficina", "bicycles"):
-        # a message with one, that nothing else explains, asks about those activities.
-        self._activity_words = {
-            word
-            for lab in directory.visible
-            for activity in lab.activities
-            for word in tokens(f"{activity.what} {activity.what_en}")
-            if len(word) >= ACTIVITY_WORD_MIN and word not in GENERIC_WORDS
-        }
+        # What each activity is about (its themes, distinctive words, pairs of words and the
+        # words of its title): a message that shares any of it asks about that activity.
+        lexicon.warm()
+        self.thesaurus = directory.thesaurus
+        self._signatures: dict[Activity, frozenset[str]] = {}
+        self._runs: dict[str, set[str]] = {}  # signature element -> ids of the labs
+        for lab in directory.visible:
+            for activity in lab.activities:
+                signature = self._signature(activity)
+                self._signatures[activity] = signature
+                for element in signature:
+                    self._runs.setdefault(element, set()).add(lab.id)
+        self._known = frozenset(self._runs)
+        # The same, by kind, without their prefixes: a message is read with set look-ups.
+        self._known_words = frozenset(e[2:] for e in self._known if e.startswith("w:"))
+        self._known_pairs = frozenset(e[2:] for e in self._known if e.startswith("p:"))
+        self._pair_words = frozenset(w for pair in self._known_pairs for w in pair.split())
+
+    def _signature(self, activity: Activity) -> frozenset[str]:
+        text = " ".join((activity.what, activity.what_en, *activity.keywords))
+        title = {w for quoted in _QUOTED.findall(text) for w in tokens(quoted)}
+        words = content(tokens(text))
+        generic, audience = _generic_forms(), _audience_forms()
+        found = {f"t:{key}" for key in self.thesaurus.themes_in(words)}
+        for word in words:
+            these = forms(word)
+            if word in title or (
+                len(word) >= ACTIVITY_WORD_MIN and not these & generic and not these & audience
+            ):
+                found |= {f"w:{f}" for f in these}
+        keywords = [w for k in activity.keywords for w in content(tokens(k))]
+        found |= {f"w:{f}" for w in keywords for f in forms(w)}
+        found |= _pairs(words)
+        return frozenset(found)
+
+    def wanted(self, words: list[str]) -> frozenset[str]:
+        """What of the labs' activities content words ask about (empty: none)."""
+        known, pair_words = self._known_words, self._pair_words
+        direct = {f"w:{f}" for w in words for f in forms(w) if f in known}
+        for first, second in itertools.pairwise(words):
+            if forms(first) & pair_words and forms(second) & pair_words:
+                for a in forms(first):
+                    for b in forms(second):
+                        if f"{a} {b}" in self._known_pairs:
+                            direct.add(f"p:{a} {b}")
+        if direct:  # its own words first: "feste" is the Feste
+            return frozenset(direct)
+        themes = {f"t:{key}" for key in self.thesaurus.themes_in(words)}
+        return frozenset(themes & self._known)
+
+    def matches(self, activity: Activity, wanted: frozenset[str]) -> bool:
+        """Whether `activity` (of a visible lab) is one that `wanted` asks about."""
+        signature = self._signatures.get(activity)
+        if signature is None:
+            signature = self._signature(activity)
+        return bool(signature & wanted)
+
+    def labs_running(self, wanted: frozenset[str]) -> set[str]:
+        return {lab_id for element in wanted for lab_id in self._runs.get(element, ())}
 
     @staticmethod
     def _name(
@@ -212,11 +342,14 @@ class Matcher:
         key: str,
         *,
         town: bool = False,
+        world: bool = False,
         lookalikes: frozenset[str] = frozenset(),
     ) -> _Name:
         words = tuple(tokens(text))
         joined = " ".join(words)
-        if town:
+        if world:
+            needed = 100.0
+        elif town:
             needed = 100.0 if len(joined) <= TOWN_EXACT_ONLY else TOWN_THRESHOLD
         elif len(joined) <= EXACT_ONLY:
             needed = 100.0
@@ -229,6 +362,7 @@ class Matcher:
             key=key,
             needed=needed,
             town=town,
+            world=world,
             lookalikes=lookalikes,
         )
 
@@ -256,7 +390,7 @@ class Matcher:
                     fuzzy.setdefault((first, last, width), []).append(name)
                     if name.words[0] in STOPWORDS:
                         led.setdefault((name.words[0], last, width), []).append(name)
-            if size >= 2:
+            if size >= 2 and not name.world:
                 joined.setdefault(name.joined[0], []).append(name)
             head = next((w for w in name.words if w not in STOPWORDS), "")
             if len(head) >= PREFIX_MIN and not name.town:
@@ -265,8 +399,15 @@ class Matcher:
         self._led = {k: (v, [n.text for n in v]) for k, v in led.items()}
         self._joined = {k: (v, [n.joined for n in v]) for k, v in joined.items()}
         self._prefixes = prefixes
-        self._widest = max((len(n.words) for n in self.names), default=1) + 1
-        self._exact_widest = max((len(n.words) for n in self.names if n.needed >= 100), default=0)
+        self._widest = max((len(n.words) for n in self.names if n.needed < 100), default=0) + 1
+        # Exact-only names by their first word, with their widths: a window is built for them
+        # only when it starts with such a word (the world's cities do not slow every message).
+        heads: dict[str, set[int]] = {}
+        for name in self.names:
+            if name.needed >= 100.0:
+                heads.setdefault(name.words[0], set()).add(len(name.words))
+        self._exact_heads = {k: (frozenset(v), max(self._widest, *v)) for k, v in heads.items()}
+        self._no_exact: tuple[frozenset[int], int] = (frozenset(), self._widest)
 
     # --- finding names -----------------------------------------------------------------------
 
@@ -298,17 +439,18 @@ class Matcher:
             stop = word in STOPWORDS
             buckets = self._led if stop else self._fuzzy
             head = word if stop else word[0]
-            for width in range(1, min(self._widest, count - start) + 1):
+            exact, widest = self._exact_heads.get(word, self._no_exact)
+            for width in range(1, min(widest, count - start) + 1):
                 end = start + width
                 # Most windows can match nothing: look the bucket up before building the text.
                 bucket = buckets.get((head, words[end - 1][0], width))
-                if bucket is None and width > self._exact_widest:
+                if bucket is None and width not in exact:
                     continue
                 if stop and all(w in STOPWORDS for w in words[start:end]):
                     continue
                 joined_text = " ".join(words[start:end])
-                for name in self._exact.get(joined_text, ()):
-                    if not stop or name.words[0] == word:
+                if width in exact:
+                    for name in self._exact.get(joined_text, ()):
                         keep(name, 100.0, start, end)
                 if bucket is None:
                     continue
@@ -347,23 +489,53 @@ class Matcher:
 
     # --- deciding ----------------------------------------------------------------------------
 
-    def understand(self, text: str) -> Understanding:
+    def understand(self, text: str, today: date | None = None) -> Understanding:
+        """The decision for one message; `today` (the local date) tells current activities
+        from past ones, for "a che ora c'è ...?" about an activity."""
         if not has_letters(text):
             return Understanding("fallback")
         plain = normalize(text).split()
         words = expand_abbreviations(plain)
         cues = _cues(words, plain)
-        mentions = self._mentions(words)
+        mentions = _in_context(self._mentions(words), words)
         labs = [m for m in mentions if m.kind == "lab"]
         places = [m for m in mentions if m.kind == "place"]
         strong = [m for m in mentions if m.score > PREFIX_SCORE]
+        named = {i for m in strong for i in range(m.start, m.end)}
+        rest = content([w for i, w in enumerate(words) if i not in named])
+        wanted = self.wanted(rest)
+        sought, through = _sought(words, named)
+        if _other_school(words):  # "scuola media": a school, not the Scuola dei Laboratori
+            cues -= {"scuola"}
+            if not wanted:
+                cues.add("elsewhere")
+        if _whole_network_meets(words):  # "quando si riuniscono tutti i laboratori?"
+            cues.add("assemblea")
 
         if "elsewhere" in cues and not (cues & {"scuola", "assemblea", "events"}):
             # Weather, buses, shops...: not a lab question; said kindly as such.
             return Understanding("fallback", topic="elsewhere")
+        # What the message seeks is something the network does not do ("orari dell'anagrafe",
+        # "c'è una banca vicino a Scala?"): not a lab question, whatever place it names.
+        if (
+            sought is not None
+            and not wanted
+            and not through
+            and not (cues & {"scuola", "assemblea", "events"})
+            and self._foreign(sought, text)
+        ):
+            return Understanding("fallback", topic="elsewhere")
+        # An activity asked for that no lab has told the bot of ("c'è un corso di yoga?").
+        missing = None
+        asked_as_activity = through or "activities" in cues
+        if sought is not None and not wanted and not self._own(sought):  # noqa: SIM102
+            if asked_as_activity or self.thesaurus.themes_in([sought]):
+                missing = sought
         when = _when(text, plain)
         if when is not None and "open_now" in cues:
             cues.add("hours")  # "è aperto sabato?", "open now?"
+        if labs and self._a_word_of_elsewhere(labs[0], words, places):
+            labs = []  # "vivo a Milano, zona Navigli": Milan's canals, not Il Naviglio
         if labs and labs[0].score > PREFIX_SCORE:
             lab = self.directory.lab(labs[0].key)
             if lab is not None:
@@ -375,17 +547,21 @@ class Matcher:
             return Understanding("topic", topic="assemblea")
         audiences = audiences_in(words)
         audience = audiences[0] if audiences else None
-        about_activities = audience is not None or "activities" in cues
+        about_activities = audience is not None or "activities" in cues or bool(wanted)
+        if missing is not None:
+            return Understanding("fallback", topic="not_found", keyword=missing)
         if strong:
             specific = _most_specific([m for m in places if m.score > PREFIX_SCORE], self.directory)
             if specific is not None:
                 place = self.directory.place(specific.key)
                 if place is not None and place.key == "pavia" and place.kind == "comune":
                     if about_activities:  # "attività per bambini a Pavia": all of them
-                        return Understanding("activities", audience=audience)
+                        return Understanding("activities", audience=audience, wanted=wanted)
                     return Understanding("topic", topic="laboratori")  # the whole city: the list
                 if place is not None and place.located:
-                    return self._about_place(place, _facet(cues), audience, about_activities)
+                    return self._about_place(
+                        place, _facet(cues), audience, about_activities, wanted
+                    )
         if len({(m.kind, m.key) for m in mentions}) > 1 and not strong:
             return Understanding("ambiguous", choices=tuple(mentions[:6]))
         if len(mentions) == 1 and mentions[0].score == PREFIX_SCORE:  # "mira" -> Mirabello
@@ -394,10 +570,22 @@ class Matcher:
                 return Understanding("lab", lab=lab, facet=_facet(cues))
             place = self.directory.place(only.key)
             if place is not None and place.located:
-                return self._about_place(place, _facet(cues), audience, about_activities)
-        if about_activities and "events" not in cues:  # "c'è un corso di italiano?": that one
-            keyword = next((w for w in words if w in self._activity_words), None)
-            return Understanding("activities", audience=audience, keyword=keyword)
+                return self._about_place(place, _facet(cues), audience, about_activities, wanted)
+        if wanted and "events" not in cues:
+            # An activity with its hours, place or people ("a che ora c'è il gruppo di
+            # lettura?"): the lab that runs it, when one does.
+            facet = _facet(cues) or ("hours" if _asks_when(words) else None)
+            running = self.labs_running(wanted)
+            if facet in {"hours", "where", "contacts", "organisation"} and len(running) == 1:
+                lab = self.directory.lab(next(iter(running)))
+                if lab is not None:
+                    # When: the activity's own time, with the lab's other activities (or
+                    # when it ran, if it is over); where: the lab, while the activity is on.
+                    if facet == "hours" or not self._current(lab, wanted, today):
+                        facet = "activities" if facet in {"hours", "where"} else facet
+                    return Understanding("lab", lab=lab, facet=facet, when=when)
+        if about_activities and ("events" not in cues or wanted):
+            return Understanding("activities", audience=audience, wanted=wanted)
         topic = _topic(cues, words)
         if topic is not None:
             return Understanding("topic", topic=topic)
@@ -408,10 +596,45 @@ class Matcher:
                 return Understanding("thanks")
             if "greeting" in cues:
                 return Understanding("greeting")
-        keyword = next((w for w in words if w in self._activity_words), None)
-        if keyword is not None:  # "c'è un gruppo di lettura?"
-            return Understanding("activities", keyword=keyword)
         return Understanding("fallback")
+
+    def _a_word_of_elsewhere(self, lab: Mention, words: list[str], places: list[Mention]) -> bool:
+        """A lab named by one everyday word, in a message that names a town outside the
+        district: the word is that town's."""
+        if lab.length != 1 or not is_everyday(words[lab.start]):
+            return False
+        return any(
+            (place := self.directory.place(m.key)) is not None
+            and not place.in_district
+            and m.score > PREFIX_SCORE
+            for m in places
+        )
+
+    def _current(self, lab: Lab, wanted: frozenset[str], today: date | None) -> bool:
+        """Whether one of `lab`'s activities that `wanted` asks about is still on."""
+        return any(
+            self.matches(a, wanted) and (today is None or not a.is_past(today))
+            for a in lab.activities
+        )
+
+    def _own(self, word: str) -> bool:
+        """A word the bot reads as its own subject: a cue, an audience, a lab's word."""
+        return (
+            bool(_cues([word], [word]))
+            or word in AUDIENCE_WORDS
+            or bool(ages_in([word]))
+            or word in _BOT_NOUNS
+            or word in STOPWORDS
+            or bool(forms(word) & _generic_forms())
+        )
+
+    def _foreign(self, word: str, text: str) -> bool:
+        """A thing the network does not do: an everyday word (or an acronym: "ASL", "CUP")
+        that is none of the bot's own words nor of what labs do."""
+        if self._own(word) or self.thesaurus.themes_in([word]):
+            return False
+        acronym = any(t.isupper() and normalize(t) == word for t in re.findall(r"\w+", text))
+        return acronym or is_everyday(word)
 
     def _about_place(
         self,
@@ -419,6 +642,7 @@ class Matcher:
         facet: str | None,
         audience: str | None = None,
         about_activities: bool = False,
+        wanted: frozenset[str] = frozenset(),
     ) -> Understanding:
         """A place; but a question about a lab's hours (etc.) there goes to the lab, if exactly
         one stands in that place; and a question about activities, to the activities of the
@@ -435,8 +659,30 @@ class Matcher:
             if len(here) == 1 and audience is None:
                 return Understanding("lab", lab=here[0], facet=facet)
         if about_activities:
-            return Understanding("activities", place=place, audience=audience)
+            return Understanding("activities", place=place, audience=audience, wanted=wanted)
         return Understanding("place", place=place, facet=facet)
+
+
+_QUOTED = re.compile(r'["«“]([^"»”]+)["»”]')
+
+
+@lru_cache(maxsize=1)
+def _generic_forms() -> frozenset[str]:
+    return frozenset(f for word in GENERIC_WORDS for f in forms(word))
+
+
+@lru_cache(maxsize=1)
+def _audience_forms() -> frozenset[str]:
+    return frozenset(f for word in AUDIENCE_WORDS for f in forms(word))
+
+
+def _pairs(words: list[str]) -> set[str]:
+    """Two content words in a row, by their forms: "patto collaborazione"."""
+    found = set()
+    for first, second in itertools.pairwise(words):
+        if len(first) >= 3 and len(second) >= 3:
+            found |= {f"p:{a} {b}" for a in forms(first) for b in forms(second)}
+    return found
 
 
 def _score(window: list[str], name: _Name) -> float | None:
@@ -473,15 +719,27 @@ def _best_non_overlapping(mentions: list[Mention]) -> list[Mention]:
 
 def _most_specific(places: list[Mention], directory: Directory) -> Mention | None:
     """Among several places, a neighbourhood beats its whole comune ("Pavia, zona Mirabello"),
-    a place of the district beats a town of the gazetteer; otherwise the first one mentioned."""
+    a place of the district beats a town of the gazetteer; otherwise the first one mentioned.
+    But a neighbourhood's word said with another town is that town's district ("abito a
+    Milano, zona Città Studi", "vivo a Roma, quartiere San Pietro"): the town."""
     if not places:
         return None
+    found = [(m, directory.place(m.key)) for m in places]
+    quarters = [m for m, p in found if p is not None and p.kind == "quartiere"]
+    other_town = any(
+        p is not None
+        and p.kind in {"town", "comune"}
+        and p.key != "pavia"
+        and not any(m.start < q.end and q.start < m.end for q in quarters)
+        for m, p in found
+    )
 
-    def rank(mention: Mention) -> tuple[int, int, int]:
+    def rank(mention: Mention) -> tuple[int, int, int, int]:
         place = directory.place(mention.key)
         is_city = place is not None and place.kind == "comune" and place.key == "pavia"
         is_town = place is not None and place.kind == "town"
-        return (1 if is_city else 0, 1 if is_town else 0, mention.start)
+        elsewhere = other_town and place is not None and place.kind == "quartiere"
+        return (1 if elsewhere else 0, 1 if is_city else 0, 1 if is_town else 0, mention.start)
 
     return min(places, key=rank)
 
@@ -515,9 +773,12 @@ for _intent, _phrases in PHRASES.items():
 
 def _cues(words: list[str], plain: list[str]) -> set[str]:
     """The intents cued by the message: a word equal to a stem, or starting with one of four
-    letters or more; or a phrase among the plain words (normalised, before "s" became "san")."""
+    letters or more; or a phrase among the plain words (normalised, before "s" became "san").
+    "Vicino" after an article is the neighbour ("i vicini"), not "near"."""
     found: set[str] = set()
-    for word in words:
+    for index, word in enumerate(words):
+        if word.startswith("vicin") and index and words[index - 1] in _ARTICLES:
+            continue
         if (hit := _CUE_EXACT.get(word)) is not None:
             found |= hit
         size = len(word)
@@ -531,6 +792,92 @@ def _cues(words: list[str], plain: list[str]) -> set[str]:
             if tuple(plain[index : index + len(phrase)]) == phrase:
                 found.add(intent)
     return found
+
+
+def _in_context(mentions: list[Mention], words: list[str]) -> list[Mention]:
+    """Mentions that the words around them allow: one word that is also an everyday noun,
+    after an article ("una scala", "lo spazio", "il centro"), is the noun, not the place or lab."""
+    return [
+        m
+        for m in mentions
+        if not (
+            m.length == 1
+            and m.start
+            and words[m.start - 1] in _ARTICLES
+            and is_everyday(words[m.start])
+        )
+    ]
+
+
+def _sought(words: list[str], named: set[int]) -> tuple[str | None, bool]:
+    """What the message asks for ("c'è una banca", "orari dell'anagrafe", "is there a yoga
+    class", "un corso di ceramica"), as its first content word, unless it is a name; and
+    whether it was asked as an activity (after "corso di", before "class")."""
+    if _SEEK_HEADS.isdisjoint(words):
+        return None, False
+    skip = _SKIP_AFTER_SEEKING
+    count = len(words)
+
+    def after(index: int) -> int:
+        while index < count and words[index] in skip and index not in named:
+            index += 1
+        return index
+
+    for start, word in enumerate(words):
+        end = None
+        for pattern in _SEEKING_BY_HEAD.get(word, ()):
+            if tuple(words[start : start + len(pattern)]) == pattern:
+                end = start + len(pattern)
+                break
+        through = False
+        if end is None:
+            if word in CONTAINERS and start + 1 < count and words[start + 1] in _OF:
+                end, through = start + 1, True
+            else:
+                continue
+        index = after(end)
+        if index < count and words[index] in CONTAINERS:
+            through = True
+            index = after(index + 1)
+        if index >= count or index in named:
+            return None, through
+        if index + 1 < count and words[index + 1] in CONTAINERS:
+            through = True  # "a yoga class"
+        return words[index], through
+    return None, False
+
+
+_SCHOOL_LINKS = frozenset({"di", "d", "del", "della", "dell", "per"})
+
+
+def _other_school(words: list[str]) -> bool:
+    for index, word in enumerate(words):
+        if word in {"scuola", "scuole"}:
+            following = [w for w in words[index + 1 : index + 3] if w not in _SCHOOL_LINKS]
+            if following and following[0] in _OTHER_SCHOOLS_AFTER | {"musica", "lingue", "ballo"}:
+                return True
+        if word in {"school", "schools"} and index and words[index - 1] in _OTHER_SCHOOLS_BEFORE:
+            return True
+    return False
+
+
+def _whole_network_meets(words: list[str]) -> bool:
+    """A gathering of the whole network: "quando si riuniscono tutti i laboratori?", "the
+    network's general meeting"."""
+    if not any(w in _WHOLE_NETWORK or w in _ALL for w in words):
+        return False
+    if not any(forms(w) & _GATHERING for w in words):
+        return False
+    if any(w in _WHOLE_NETWORK for w in words):
+        return True
+    return any(
+        w in _ALL and any(_mentions_a_lab([x]) for x in words[i + 1 : i + 4])
+        for i, w in enumerate(words)
+    )
+
+
+def _asks_when(words: list[str]) -> bool:
+    return any(w in {"quando", "when"} for w in words)
 
 
 _NOW_WORDS = frozenset({"adesso", "ora", "now", "oggi", "today", "stasera", "tonight"})

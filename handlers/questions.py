@@ -17,7 +17,6 @@ from bot.i18n import escape
 from domain.activities import Activity
 from domain.directory import Lab
 from domain.geo import distance_m, format_distance
-from domain.text import tokens
 from domain.understanding import Understanding
 from handlers import menu
 from handlers.menu import main_menu
@@ -33,7 +32,7 @@ async def answer(update: Update, context: Ctx) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     text = message.text[:MAX_TEXT]
-    understood = context.data.labs.matcher.understand(text)
+    understood = context.data.labs.matcher.understand(text, today=labs.today(context))
     _record(context, understood, text)
     await reply(update, context, understood)
 
@@ -84,6 +83,10 @@ async def reply(update: Update, context: Ctx, understood: Understanding) -> None
         await message.reply_text(context.t("answer.greeting"), reply_markup=main_menu(context))
     elif intent == "thanks":
         await message.reply_text(context.t("answer.thanks"), reply_markup=main_menu(context))
+    elif understood.topic == "not_found":  # "c'è un corso di yoga?" and no lab has one
+        what = escape(understood.keyword or "")
+        text = context.t("activities.not_found", what=what, email=context.contact_email)
+        await message.reply_text(text, reply_markup=main_menu(context))
     elif understood.topic == "elsewhere":  # the weather, a train: not what the network does
         await message.reply_text(context.t("answer.elsewhere"), reply_markup=main_menu(context))
     else:
@@ -147,13 +150,15 @@ ACTIVITIES_SHOWN = 8  # per part of the answer: three parts stay well within one
 
 
 async def answer_activities(update: Update, context: Ctx, understood: Understanding) -> None:
-    """The labs' activities for an audience or about a word, nearest to a place first when one
-    was named: current ones for that audience, then current ones open to everyone, then past
-    ones as past; and the network's address, always, since the data may not know everything
-    that is on."""
+    """The labs' activities for an audience or about a subject, nearest to a place first when
+    one was named: current ones for that audience, those it had in the past, then current and
+    past ones open to everyone; and the network's address, always, since the data may not know
+    everything that is on. When the lab nearest to the place has nothing for that audience, the
+    answer says so before naming the labs that do."""
     message = update.effective_message
     assert message is not None
-    place, audience, keyword = understood.place, understood.audience, understood.keyword
+    place, audience, wanted = understood.place, understood.audience, understood.wanted
+    matcher = context.data.labs.matcher
     labs_in_order = list(context.data.labs.current.visible)
     distances: dict[str, float] = {}
     if place is not None and place.lat is not None and place.lon is not None:
@@ -164,19 +169,19 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     specific: list[tuple[Lab, Activity]] = []
     for_all: list[tuple[Lab, Activity]] = []
     past: list[tuple[Lab, Activity]] = []
+    past_for_all: list[tuple[Lab, Activity]] = []
     for lab in labs_in_order:
         current, before = labview.split_activities(context, lab.activities)
         for activity in current + before:
-            if keyword is not None and keyword not in tokens(f"{activity.what} {activity.what_en}"):
+            if wanted and not matcher.matches(activity, wanted):
                 continue
             if audience is not None and not activity.is_for(audience):
                 continue
+            own = audience is None or audience in activity.audiences
             if activity in before:
-                past.append((lab, activity))
-            elif audience is None or audience in activity.audiences:
-                specific.append((lab, activity))
+                (past if own else past_for_all).append((lab, activity))
             else:
-                for_all.append((lab, activity))
+                (specific if own else for_all).append((lab, activity))
     whom = context.label(f"audience.{audience}") if audience else ""
     if place is not None:
         key = "activities.heading_for_near" if audience else "activities.heading_near"
@@ -184,6 +189,17 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     else:
         key = "activities.heading_for" if audience else "activities.heading"
         lines = [context.t(key, audience=whom)]
+    named = {lab.id for lab, _ in specific + for_all + past + past_for_all}
+    nearest = next((lab for lab in labs_in_order if lab.id in distances), None)
+    if audience and place is not None and nearest is not None and nearest.id not in named:
+        lines.append(
+            context.t(
+                "activities.nearest_has_none",
+                lab=escape(nearest.name),
+                place=place.name_in(context.lang),
+                audience=whom,
+            )
+        )
 
     def listed(items: list[tuple[Lab, Activity]]) -> None:
         for lab, activity in items[:ACTIVITIES_SHOWN]:
@@ -197,15 +213,17 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     if not specific:
         key = "activities.none_current_for" if audience else "activities.none_current"
         lines.append(context.t(key, audience=whom))
-    if for_all:
-        lines.append(context.t("activities.open_to_all"))
-        listed(for_all)
     if past:
         lines.append(context.t("activities.past"))
         listed(past)
+    if for_all:
+        lines.append(context.t("activities.open_to_all"))
+        listed(for_all)
+    if past_for_all:
+        lines.append(context.t("activities.past_open_to_all"))
+        listed(past_for_all)
     lines.append("")
     lines.append(context.t("activities.ask", email=context.contact_email))
-    named = {lab.id for lab, _ in specific + for_all + past}
     rows = []
     for lab in [lab for lab in labs_in_order if lab.id in named][:MAX_ACTIVITY_LABS]:
         label = lab.name
