@@ -24,8 +24,9 @@ as far away; and every city of the world outside Italy of WORLD_POPULATION inhab
 (kind "city", no province), under its GeoNames name, so that "I live in Lyon" is answered the
 same way. A world city whose name is an everyday Italian or English word ("Nice", "Reading",
 "Split", "Male": simplemma's dictionaries, which give proper names capitalised) is left out
-unless it has WORLD_BIG inhabitants (London), as are names already kept for an Italian place; the bot matches world cities only as written. A name kept twice (Stradella, San Martino…) keeps the place in the province of
-Pavia, else the nearest to Pavia.
+unless it has WORLD_BIG inhabitants (London), as are names already kept for an Italian place;
+the bot matches world cities only as written. A name kept twice (Stradella, San Martino…) keeps
+the place in the province of Pavia, else the nearest to Pavia.
 """
 
 from __future__ import annotations

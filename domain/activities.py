@@ -156,10 +156,15 @@ def audiences_in(words: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+_KEYWORD = re.compile(r"(?<!\w)#(\w[\w'-]*)")
+
+
 def from_line(line: str) -> Activity:
     """An activity typed as one line: its year, its end ("fino al 30/06/2027") and its
-    audiences read from its words."""
-    line = line.strip()
+    audiences read from its words; words after "#" are its keywords, the other words people
+    use for it ("Ciclofficina #bici #riparazioni")."""
+    keywords = tuple(dict.fromkeys(_KEYWORD.findall(line)))
+    line = " ".join(_KEYWORD.sub(" ", line).split()) if keywords else line.strip()
     until = None
     if match := _UNTIL.search(line):
         day, month, year = (int(g) for g in match.groups())
@@ -173,6 +178,7 @@ def from_line(line: str) -> Activity:
         audiences=audiences_in(normalize(line).split()),
         year=int(years[-1]) if years else None,
         until=until,
+        keywords=keywords,
     )
 
 

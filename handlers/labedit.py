@@ -134,6 +134,7 @@ def _activity_details(context: Ctx, activity: Activity) -> list[str]:
         details.append(context.label("activity.until", date=f"{activity.until:%d/%m/%Y}"))
     elif activity.year is not None:
         details.append(str(activity.year))
+    details.extend(f"#{k}" for k in activity.keywords)  # the words it is found by
     return labview.unsaid(activity.what, details)
 
 

@@ -349,3 +349,17 @@ def test_activity_keywords_are_read_and_round_trip():
     assert from_value(activity.as_value()) == activity
     with pytest.raises(ValueError, match="keywords"):
         from_value({"what": "x", "keywords": "bici"})
+
+
+async def test_coordinators_add_keywords_in_the_activity_editor(bot):
+    staff = bot.user(STAFF_ID)
+    await open_editor(staff, "Crosione")
+    await staff.press("Attività")
+    assert "#bici" in staff.last().plain  # the editor says how
+    preview = await staff.send("Laboratorio del sabato per ragazzi #skateboard #tavola")
+    assert "• Laboratorio del sabato per ragazzi (#skateboard, #tavola)" in preview.text
+    await staff.press("✅ Salva")
+    [activity] = bot.app.bot_data.labs.current.lab("crosione").activities
+    assert activity.keywords == ("skateboard", "tavola")
+    replies = await bot.user(language_code="en").send("anywhere to skateboard?")
+    assert "Crosione" in replies.text and "Laboratorio del sabato" in replies.text
