@@ -32,7 +32,7 @@ async def answer(update: Update, context: Ctx) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     text = message.text[:MAX_TEXT]
-    understood = context.data.labs.matcher.understand(text, today=labs.today(context))
+    understood = context.data.labs.matcher.understand(text, today=labview.today(context))
     _record(context, understood, text)
     await reply(update, context, understood)
 
