@@ -170,7 +170,7 @@ def run_cli(
 def test_check_config_exit_codes(tmp_path):
     good = run_cli("check-config", env={}, cwd=tmp_path)
     assert good.returncode == 0 and "configuration OK" in good.stdout
-    assert "data OK (7 labs, 25 places, 639 towns of the gazetteer)" in good.stdout
+    assert "data OK (7 labs, 25 places, 6434 towns of the gazetteer)" in good.stdout
     bad = run_cli(
         "check-config", env={"LABBOT_TELEGRAM_STAFF_IDS": "x", "LABBOT_SMTP_X": "1"}, cwd=tmp_path
     )
