@@ -9,7 +9,7 @@ step. A feature's own flow takes its prefix from here too (`Flow(protocols.LAB_E
 
 from __future__ import annotations
 
-from bot.flows import Buttons
+from bot.callbacks import Buttons
 
 LAB = Buttons("lab")  # handlers/labs: cards, lists, the nearest, posters
 LAB_EDIT = Buttons("labedit")  # handlers/labedit: a lab's editor (staff, its coordinators)
