@@ -134,11 +134,19 @@ _DAY_FORMS = re.compile(
 )
 
 
+# What every day form contains: a digit, a weekday, a relative day, or a count of days/weeks.
+_MAY_NAME_A_DAY = re.compile(
+    rf"\d|\b(?:{_WD}|oggi|today|stasera|tonight|dopodomani|domani|tomorrow|settiman|week|giorn|day)"
+)
+
+
 def find_day(text: str) -> str | None:
     """The words naming a day in a question ("è aperto sabato 19?" -> "sabato 19"), for
     `parse_day`; a lone number counts only after a weekday or "il" ("il 19"). The last day
     named wins: "oggi o domani?" asks about tomorrow."""
     plain = _plain(text)
+    if not _MAY_NAME_A_DAY.search(plain):  # most questions name no day: one scan, no matching
+        return None
     found = None
     for match in _DAY_FORMS.finditer(plain):
         if match.group("d4") and not (match.group("wd") or re.match(r"(?:il|the)\s", match[0])):
