@@ -81,6 +81,11 @@ class Tap:
         self.answered = True
         await self.query.answer(text, show_alert=alert)
 
+    async def stale(self, context: Ctx) -> None:
+        """Answer the tap as a button that no longer does anything (its lab or event is gone,
+        its argument is not one the feature knows)."""
+        await self.answer(context.label("button.stale"), alert=True)
+
 
 R = TypeVar("R")
 Route = Callable[["Update", "Ctx", Tap], Awaitable[Any]]

@@ -22,7 +22,7 @@ from telegram import (
 from telegram.constants import ChatType
 
 from bot import protocols
-from bot.callbacks import Buttons, Tap, stale
+from bot.callbacks import Buttons, Tap
 from bot.context import Ctx
 from bot.i18n import escape
 from domain import dates
@@ -295,8 +295,7 @@ async def tool_lab(update: Update, context: Ctx, tap: Tap) -> Lab | None:
     answered; None (the tap answered as stale or private-only) otherwise."""
     lab = context.data.labs.current.lab(tap.args[0]) if tap.args else None
     if lab is None:
-        await stale(update, context)
-        tap.answered = True
+        await tap.stale(context)
         return None
     if not context.in_private:
         await tap.answer(context.label("labedit.private_only"), alert=True)

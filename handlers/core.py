@@ -6,10 +6,10 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
+from bot.callbacks import Buttons, Tap
 from bot.context import CommandSpec, Ctx, DeepLinkHandler
-from bot.flows import Buttons, stale
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, escape
 from handlers.menu import group_hello, main_menu
 
@@ -126,20 +126,16 @@ async def language(update: Update, context: Ctx) -> None:
     await update.effective_message.reply_text(context.t("lang.choose"), reply_markup=markup)
 
 
-async def on_language(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "set")
-    if parsed is None:
+@BUTTONS.on("set", args=1)
+async def on_language(update: Update, context: Ctx, tap: Tap) -> None:
+    chosen = tap.args[0]
+    if chosen not in LANGUAGES:
+        await tap.stale(context)
         return
-    if parsed.args[:1] not in [(x,) for x in LANGUAGES]:
-        await stale(update, context)
-        return
-    chosen = parsed.args[0]
-    await context.people.choose_language(query.from_user.id, chosen)
+    await context.people.choose_language(tap.user_id, chosen)
     context.lang = chosen
-    await query.answer()
-    await query.edit_message_text(
+    await tap.answer()
+    await tap.query.edit_message_text(
         context.t("lang.changed") + "\n\n" + context.t("menu.title"),
         reply_markup=main_menu(context),
     )
@@ -166,4 +162,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["help", "aiuto"], help_command))
     app.add_handler(CommandHandler(["lingua", "language"], language))
     app.add_handler(CommandHandler(["annulla", "cancel"], cancel))
-    app.add_handler(CallbackQueryHandler(on_language, pattern=BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())

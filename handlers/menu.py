@@ -1,23 +1,23 @@
 """The main menu: the buttons every conversation comes back to.
 
 Callback data `menu:v1:<item>`. Pressing an item edits the menu message in place; "Menu" edits it
-back. Features that exist take over their item (see `ITEMS`); until then the item explains what
+back. Features that exist take over their item (`menu_actions`); until then the item explains what
 is coming and how to reach the network.
 """
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot import protocols
+from bot.callbacks import Tap
 from bot.context import Ctx
 from bot.flows import edit_or_send
 from bot.i18n import LANGUAGES
 
 BUTTONS = protocols.MENU
 FEATURE = BUTTONS.feature
-ITEMS = ("labs", "scuola", "events", "notify", "help", "lang")
 _PLACEHOLDERS = {
     "labs": "placeholder.labs",
     "scuola": "placeholder.scuola",
@@ -58,35 +58,36 @@ def back_to_menu(context: Ctx) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[BUTTONS.button("⬅️ Menu", "home")]])
 
 
-async def on_menu(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context, *ITEMS, "home")
-    if parsed is None:
-        return
-    action = context.data.menu_actions.get(parsed.action)
-    if action is not None:  # the feature that owns this item answers
-        await query.answer()
+@BUTTONS.on(*_PLACEHOLDERS)
+async def on_item(update: Update, context: Ctx, tap: Tap) -> None:
+    """The feature that owns the item answers; until there is one, the item explains."""
+    await tap.answer()
+    action = context.data.menu_actions.get(tap.action)
+    if action is not None:
         await action(update, context)
         return
-    await query.answer()
-    if parsed.action == "lang":
-        other = next(lang for lang in LANGUAGES if lang != context.lang)
-        await context.people.choose_language(query.from_user.id, other)
-        context.lang = other
-        text, markup = (
-            context.t("lang.changed") + "\n\n" + context.t("menu.title"),
-            main_menu(context),
-        )
-    elif parsed.action == "home":
-        text, markup = context.t("menu.title"), main_menu(context)
-    else:
-        text = context.t(_PLACEHOLDERS[parsed.action], email=context.contact_email)
-        markup = back_to_menu(context)
-    await edit_or_send(update, context, text, markup)
+    text = context.t(_PLACEHOLDERS[tap.action], email=context.contact_email)
+    await edit_or_send(update, context, text, back_to_menu(context))
+
+
+@BUTTONS.on("lang")
+async def on_language(update: Update, context: Ctx, tap: Tap) -> None:
+    """The other language, at once: the menu comes back in it."""
+    await tap.answer()
+    other = next(lang for lang in LANGUAGES if lang != context.lang)
+    await context.people.choose_language(tap.user_id, other)
+    context.lang = other
+    text = context.t("lang.changed") + "\n\n" + context.t("menu.title")
+    await edit_or_send(update, context, text, main_menu(context))
+
+
+@BUTTONS.on("home")
+async def on_home(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    await edit_or_send(update, context, context.t("menu.title"), main_menu(context))
 
 
 def register(app: Application) -> None:
     """The menu's buttons are registered first in group 0 (`handlers/__init__.py`): no other
     handler takes `menu:` buttons, so they need not be matched against all the others."""
-    app.add_handler(CallbackQueryHandler(on_menu, pattern=BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())

@@ -10,10 +10,11 @@ with a button to stop. Callback data `notify:v1:toggle:<topic>`, `notify:v1:unfo
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
+from bot.callbacks import Buttons, Tap
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Buttons, edit_or_send, stale
+from bot.flows import edit_or_send
 from domain.directory import Lab
 from domain.subscriptions import TOPICS
 
@@ -78,27 +79,30 @@ async def offer(update: Update, context: Ctx) -> None:
     await context.bot.send_message(user.id, text, reply_markup=markup)
 
 
-async def on_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "toggle", "unfollow")
-    if parsed is None:
+@BUTTONS.on("unfollow", args=1)
+async def unfollow(update: Update, context: Ctx, tap: Tap) -> None:
+    lab_id = tap.args[0]
+    lab = context.data.labs.current.any_lab(lab_id)
+    await context.repo.subscriptions.set(tap.user_id, f"lab:{lab_id}", False, context.now())
+    name = (lab.name if lab else lab_id)[:80]
+    await tap.answer(context.label("labs.unfollowed", name=name))
+    await _refresh(update, context, tap.user_id)
+
+
+@BUTTONS.on("toggle", args=1)
+async def toggle(update: Update, context: Ctx, tap: Tap) -> None:
+    topic = tap.args[0]
+    if topic not in TOPICS:
+        await tap.stale(context)
         return
-    user_id = query.from_user.id
-    if parsed.action == "unfollow" and parsed.args:
-        lab = context.data.labs.current.any_lab(parsed.args[0])
-        await context.repo.subscriptions.set(user_id, f"lab:{parsed.args[0]}", False, context.now())
-        name = (lab.name if lab else parsed.args[0])[:80]
-        await query.answer(context.label("labs.unfollowed", name=name))
-    elif parsed.args[:1] in [(t,) for t in TOPICS]:
-        topic = parsed.args[0]
-        on = topic not in await choices(context, user_id)
-        await set_topic(context, user_id, topic, on)
-        label = context.label(f"notify.topic.{topic}")
-        await query.answer(context.label("notify.on" if on else "notify.off", topic=label))
-    else:
-        await stale(update, context)
-        return
+    on = topic not in await choices(context, tap.user_id)
+    await set_topic(context, tap.user_id, topic, on)
+    label = context.label(f"notify.topic.{topic}")
+    await tap.answer(context.label("notify.on" if on else "notify.off", topic=label))
+    await _refresh(update, context, tap.user_id)
+
+
+async def _refresh(update: Update, context: Ctx, user_id: int) -> None:
     labs = await followed(context, user_id)
     text, markup = view(context, await choices(context, user_id), first_time=False, labs=labs)
     await edit_or_send(update, context, text, markup)
@@ -124,4 +128,4 @@ def register(app: Application) -> None:
     data.deep_links["notifiche"] = link
     data.commands.append(CommandSpec("notifiche", "cmd.notifiche", order=30))
     app.add_handler(CommandHandler(["notifiche", "notifications"], command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())

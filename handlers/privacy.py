@@ -15,10 +15,11 @@ import logging
 from datetime import datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
+from bot.callbacks import Buttons, Tap
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Buttons, edit_or_send
+from bot.flows import edit_or_send
 from bot.mail import ERASURE, forget_files, message_id_domain
 from bot.mail import sender as mail_sender
 from bot.scuola_mail import mail_for
@@ -39,7 +40,7 @@ BUTTONS = Buttons(FEATURE)
 _button = BUTTONS.button
 
 
-async def _private(update: Update, context: Ctx) -> bool:
+async def _private(update: Update, context: Ctx, tap: Tap | None = None) -> bool:
     """In a group: never personal data there; a link to the private chat instead."""
     chat = update.effective_chat
     if chat is not None and chat.type == "private":
@@ -48,8 +49,8 @@ async def _private(update: Update, context: Ctx) -> bool:
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(context.label("privacy.open_private"), url=link)]]
     )
-    if update.callback_query:
-        await update.callback_query.answer(context.label("privacy.private_only"), show_alert=True)
+    if tap is not None:
+        await tap.answer(context.label("privacy.private_only"), alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(
             context.t("privacy.private_only"), reply_markup=markup
@@ -95,13 +96,15 @@ async def privacy_link(update: Update, context: Ctx, _payload: str) -> None:
 # --- a copy of one's data -------------------------------------------------------------------------
 
 
-async def export(update: Update, context: Ctx) -> None:
-    if not await _private(update, context):
+@BUTTONS.on("export")
+async def export(update: Update, context: Ctx, tap: Tap | None = None) -> None:
+    """/miei_dati, or its button (`tap`): a copy of what the bot holds of the person."""
+    if not await _private(update, context, tap):
         return
     user = update.effective_user
     assert user is not None
-    if update.callback_query:
-        await update.callback_query.answer()
+    if tap is not None:
+        await tap.answer()
     await context.data.write_behind()  # the last second of "last seen" too
     stored = await context.repo.privacy.export(user.id)
     document = {
@@ -124,11 +127,13 @@ async def export(update: Update, context: Ctx) -> None:
 # --- erasure --------------------------------------------------------------------------------------
 
 
-async def ask_erase(update: Update, context: Ctx) -> None:
-    if not await _private(update, context):
+@BUTTONS.on("erase")
+async def ask_erase(update: Update, context: Ctx, tap: Tap | None = None) -> None:
+    """/cancellami, or its button (`tap`): what erasing means, to confirm."""
+    if not await _private(update, context, tap):
         return
-    if update.callback_query:
-        await update.callback_query.answer()
+    if tap is not None:
+        await tap.answer()
     user = update.effective_user
     assert user is not None
     signups = [s for s in await context.repo.signups.of_user(user.id) if s.status != "cancelled"]
@@ -174,12 +179,12 @@ def erasure_mail(data: BotData, withdrawn: list[tuple[Signup, Edition]], now: da
     return NewMail(message_id, ERASURE, raw)
 
 
-async def erase(update: Update, context: Ctx) -> None:
-    if not await _private(update, context):
+@BUTTONS.on("eraseyes")
+async def erase(update: Update, context: Ctx, tap: Tap) -> None:
+    if not await _private(update, context, tap):
         return
     user = update.effective_user
-    query = update.callback_query
-    assert user is not None and query is not None
+    assert user is not None
     repo, now = context.repo, context.now()
     editions = {e.id: e for e in await repo.editions.all()}
     ended = {e.id for e in editions.values() if _ended(e, now)}
@@ -212,7 +217,7 @@ async def erase(update: Update, context: Ctx) -> None:
     log.info("a person erased their data (%d rows)", erased.rows)
     if withdrawn:
         context.outbox.kick()
-    await query.answer()
+    await tap.answer()
     key = "privacy.erased_withdrawn" if withdrawn else "privacy.erased"
     await edit_or_send(update, context, context.t(key, count=len(withdrawn)), None)
     tell_promoted = context.data.promoted_notice  # the Scuola's: it owns the words and the file
@@ -221,20 +226,10 @@ async def erase(update: Update, context: Ctx) -> None:
             await tell_promoted(context, person, edition)
 
 
-async def on_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "export", "erase", "eraseyes", "eraseno")
-    action = parsed.action if parsed else ""
-    if action == "export":
-        await export(update, context)
-    elif action == "erase":
-        await ask_erase(update, context)
-    elif action == "eraseyes":
-        await erase(update, context)
-    elif action == "eraseno":
-        await query.answer()
-        await edit_or_send(update, context, context.t("privacy.erase_kept"), None)
+@BUTTONS.on("eraseno")
+async def keep(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    await edit_or_send(update, context, context.t("privacy.erase_kept"), None)
 
 
 # --- retention ------------------------------------------------------------------------------------
@@ -295,7 +290,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("privacy", privacy_command))
     app.add_handler(CommandHandler(["miei_dati", "my_data"], export))
     app.add_handler(CommandHandler(["cancellami", "delete_me"], ask_erase))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())
 
     async def start(data: BotData) -> None:
         await apply_retention(data)
