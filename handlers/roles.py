@@ -29,15 +29,15 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
+from bot.callbacks import Tap
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import Flow, close_if_role_lost, edit_or_send, role_lost_text, stale
+from bot.flows import Flow, close_if_role_lost, edit_or_send, role_lost_text
 from bot.guards import admin_only
 from bot.i18n import Html
 from bot.profile import publish_staff_menu, withdraw_staff_menu
@@ -101,17 +101,21 @@ async def _list_view(context: Ctx) -> tuple[str, InlineKeyboardMarkup]:
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
+@FLOW.on("list")
 @admin_only
-async def show(update: Update, context: Ctx) -> int:
+async def show(update: Update, context: Ctx, tap: Tap | None = None) -> int:
+    """/staff, or back to the list from its buttons (`tap`)."""
+    if tap is not None:
+        await tap.answer()
     text, markup = await _list_view(context)
     await edit_or_send(update, context, text, markup)
     return ConversationHandler.END
 
 
+@FLOW.on("add")
 @admin_only
-async def ask_person(update: Update, context: Ctx) -> int:
-    if update.callback_query:
-        await update.callback_query.answer()
+async def ask_person(update: Update, context: Ctx, tap: Tap) -> int:
+    await tap.answer()
     FLOW.begin(context)
     assert update.effective_chat is not None
     picker = KeyboardButton(
@@ -178,51 +182,53 @@ async def _close_lost_flow(context: Ctx, user_id: int) -> None:
         log.info("could not tell a former staff member their tool was closed: %s", exc)
 
 
-@admin_only
-async def on_button(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(update, context, "add", "list", "rm", "rmyes")
-    if parsed is None:
-        return ConversationHandler.END
-    if parsed.action == "add":  # the flow takes this one; here only when it could not
-        return await ask_person(update, context)
-    if parsed.action == "list":
-        await query.answer()
-        return await show(update, context)
+async def _member(context: Ctx, tap: Tap) -> int | None:
+    """The staff member a remove button names; None (the tap answered) when there is none to
+    remove from the chat: a forged id, or someone named in config.toml."""
     try:
-        user_id = int(parsed.args[0])
-    except (IndexError, ValueError):
-        await stale(update, context)
-        return ConversationHandler.END
+        user_id = int(tap.args[0])
+    except ValueError:
+        await tap.stale(context)
+        return None
     if user_id in context.data.config_staff:
-        await query.answer(context.label("roles.in_config"), show_alert=True)
+        await tap.answer(context.label("roles.in_config"), alert=True)
+        return None
+    return user_id
+
+
+@FLOW.on("rm", args=1)
+@admin_only
+async def ask_remove(update: Update, context: Ctx, tap: Tap) -> int:
+    user_id = await _member(context, tap)
+    if user_id is None:
         return ConversationHandler.END
-    if parsed.action == "rm":
-        await query.answer()
-        markup = InlineKeyboardMarkup(
-            [
-                [_button(context.label("roles.remove_yes"), "rmyes", user_id)],
-                [_button(context.label("roles.remove_no"), "list")],
-            ]
-        )
-        await edit_or_send(
-            update, context, context.t("roles.remove_ask", person=_id_html(user_id)), markup
-        )
-        return ConversationHandler.END
-    if parsed.action == "rmyes":
-        removed = await context.repo.staff.remove(user_id)
-        await refresh(context.data)
-        await query.answer(
-            context.label("roles.removed" if removed else "roles.not_staff"), show_alert=False
-        )
-        if removed:
-            log.info("an administrator removed a staff member")
-            await withdraw_staff_menu(context.application, user_id)
-            await _close_lost_flow(context, user_id)
-        return await show(update, context)
-    await stale(update, context)
+    await tap.answer()
+    markup = InlineKeyboardMarkup(
+        [
+            [_button(context.label("roles.remove_yes"), "rmyes", user_id)],
+            [_button(context.label("roles.remove_no"), "list")],
+        ]
+    )
+    await edit_or_send(
+        update, context, context.t("roles.remove_ask", person=_id_html(user_id)), markup
+    )
     return ConversationHandler.END
+
+
+@FLOW.on("rmyes", args=1)
+@admin_only
+async def remove(update: Update, context: Ctx, tap: Tap) -> int:
+    user_id = await _member(context, tap)
+    if user_id is None:
+        return ConversationHandler.END
+    removed = await context.repo.staff.remove(user_id)
+    await refresh(context.data)
+    await tap.answer(context.label("roles.removed" if removed else "roles.not_staff"))
+    if removed:
+        log.info("an administrator removed a staff member")
+        await withdraw_staff_menu(context.application, user_id)
+        await _close_lost_flow(context, user_id)
+    return await show(update, context)
 
 
 def register(app: Application) -> None:
@@ -233,7 +239,7 @@ def register(app: Application) -> None:
     app.add_handler(
         FLOW.conversation(
             app,
-            entry_points=[CallbackQueryHandler(ask_person, pattern=FLOW.pattern("add"))],
+            entry_points=[FLOW.handler("add")],
             states={
                 ADDING: [
                     MessageHandler(private & filters.StatusUpdate.USERS_SHARED, got_person),
@@ -241,8 +247,8 @@ def register(app: Application) -> None:
                 ],
             },
             on_cancel=admin_only(FLOW.cancel),
-            on_stale=on_button,  # the list's buttons still work while a person is being chosen
+            on_stale=FLOW.dispatch,  # the list's buttons still work while a person is being chosen
         )
     )
     app.add_handler(CommandHandler("staff", show))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=FLOW.any_version))
+    app.add_handler(FLOW.handler())

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot import protocols
+from bot.callbacks import Tap
 from bot.context import Apply, BotData, CommandSpec, Ctx
-from bot.flows import stale
 from domain.calendar import calendar_file, file_name
 from domain.dates import say_span
 from domain.events import Occurrence, load_events, timeline
@@ -168,80 +168,117 @@ def _staff_rows(update: Update, context: Ctx) -> list[list[InlineKeyboardButton]
     return [[InlineKeyboardButton(context.label("events.new"), callback_data=new)]]
 
 
-async def on_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context)
-    if parsed is None:
-        return
-    ref = ".".join(parsed.args)
-    found = {o.ref: o for o in await upcoming(context)}.get(ref)
-    if parsed.action == "stop" and found is None and ref:
-        # "Non ricevere più" under a notice of an event that is over or cancelled: still one tap.
-        await context.repo.optouts.set_out(query.from_user.id, f"event:{ref}", True, context.now())
-        await query.answer(context.label("reminder.stopped"), show_alert=True)
-        return
+def _ref(tap: Tap) -> str:
+    return ".".join(tap.args)
+
+
+async def _upcoming(context: Ctx, tap: Tap) -> Occurrence | None:
+    """The upcoming event or session a button names; None, the tap answered, when it is over
+    or cancelled."""
+    found = {o.ref: o for o in await upcoming(context)}.get(_ref(tap))
     if found is None:
-        await query.answer(context.label("events.gone"), show_alert=True)
+        await tap.answer(context.label("events.gone"), alert=True)
+    return found
+
+
+@BUTTONS.on("open", args=1, more=True)
+async def open_card(update: Update, context: Ctx, tap: Tap) -> None:
+    found = await _upcoming(context, tap)
+    if found is None:
         return
-    user_id = query.from_user.id
-    action = parsed.action
-    if action == "open":
-        await query.answer()
-        await card(update, context, found)
-    elif action == "ics":
-        await query.answer()
-        url = found.online_url if await link_allowed(context, found, user_id) else ""
-        tz = context.config.scheduler.tz
-        back = f"https://t.me/{context.bot.username}"
-        about = "\n\n".join(
-            p for p in (found.description, context.label("ics.back", link=back)) if p
+    await tap.answer()
+    await card(update, context, found)
+
+
+@BUTTONS.on("ics", args=1, more=True)
+async def send_calendar_file(update: Update, context: Ctx, tap: Tap) -> None:
+    found = await _upcoming(context, tap)
+    if found is None:
+        return
+    await tap.answer()
+    user_id = tap.user_id
+    url = found.online_url if await link_allowed(context, found, user_id) else ""
+    tz = context.config.scheduler.tz
+    back = f"https://t.me/{context.bot.username}"
+    about = "\n\n".join(p for p in (found.description, context.label("ics.back", link=back)) if p)
+    data = calendar_file(
+        [{"uid": found.ref, "title": found.title, "start": found.starts_at.astimezone(tz),
+          "end": found.ends_at.astimezone(tz), "place": found.place, "url": url,
+          "geo": (found.lat, found.lon) if found.lat is not None and found.lon is not None
+          else None, "description": about}],
+        name=found.title, now=context.now(),
+    )  # fmt: skip
+    await context.bot.send_document(
+        user_id, document=data, filename=file_name(found.title, found.starts_at.astimezone(tz)),
+        caption=context.t("events.ics_caption"),
+    )  # fmt: skip
+
+
+@BUTTONS.on("map", args=1, more=True)
+async def send_map(update: Update, context: Ctx, tap: Tap) -> None:
+    found = await _upcoming(context, tap)
+    if found is None:
+        return
+    if found.lat is None or found.lon is None:
+        await tap.stale(context)
+        return
+    await tap.answer()
+    await context.bot.send_venue(
+        tap.user_id, latitude=found.lat, longitude=found.lon, title=found.title[:100],
+        address=found.place or "Pavia",
+    )  # fmt: skip
+
+
+@BUTTONS.on("join", "share", "noname", args=1, more=True)
+async def join(update: Update, context: Ctx, tap: Tap) -> None:
+    """ "Ci sarò" (not for Scuola sessions); for the Assemblea, first whether to share the name."""
+    found = await _upcoming(context, tap)
+    if found is None:
+        return
+    if found.kind == "scuola":
+        await tap.stale(context)
+        return
+    user_id = tap.user_id
+    if tap.action == "join" and found.kind == "assemblea":
+        await tap.answer()
+        rows = [[_button(context.label("events.share_name"), "share", found.ref)],
+                [_button(context.label("events.just_count"), "noname", found.ref)]]  # fmt: skip
+        await context.bot.send_message(
+            user_id, context.t("events.ask_name"), reply_markup=InlineKeyboardMarkup(rows)
         )
-        data = calendar_file(
-            [{"uid": found.ref, "title": found.title, "start": found.starts_at.astimezone(tz),
-              "end": found.ends_at.astimezone(tz), "place": found.place, "url": url,
-              "geo": (found.lat, found.lon) if found.lat is not None and found.lon is not None
-              else None, "description": about}],
-            name=found.title, now=context.now(),
-        )  # fmt: skip
-        await context.bot.send_document(
-            user_id, document=data, filename=file_name(found.title, found.starts_at.astimezone(tz)),
-            caption=context.t("events.ics_caption"),
-        )  # fmt: skip
-    elif action == "map" and found.lat is not None and found.lon is not None:
-        await query.answer()
-        await context.bot.send_venue(
-            user_id, latitude=found.lat, longitude=found.lon, title=found.title[:100],
-            address=found.place or "Pavia",
-        )  # fmt: skip
-    elif action in ("join", "share", "noname") and found.kind != "scuola":
-        event_id = found.ref.removeprefix("e.")
-        if action == "join" and found.kind == "assemblea":
-            await query.answer()
-            rows = [[_button(context.label("events.share_name"), "share", found.ref)],
-                    [_button(context.label("events.just_count"), "noname", found.ref)]]  # fmt: skip
-            await context.bot.send_message(
-                user_id, context.t("events.ask_name"), reply_markup=InlineKeyboardMarkup(rows)
-            )
-            return
-        name = query.from_user.full_name if action == "share" else ""
-        await context.repo.attendances.set(
-            event_id, user_id, action == "share", name, context.now()
-        )
-        await query.answer(context.label("events.see_you"))
-        await context.bot.send_message(user_id, context.t("events.see_you_long", title=found.title))
-    elif action == "stop":  # "Non ricevere più" on a reminder: one tap, this kind stops
-        now = context.now()
-        await context.repo.optouts.set_out(user_id, f"event:{found.ref}", True, now)
-        if found.kind in ("assemblea", "scuola"):
-            await context.repo.subscriptions.set(user_id, found.kind, False, now)
-            await context.repo.optouts.set_out(user_id, f"topic:{found.kind}", True, now)
-        await query.answer(context.label("reminder.stopped"), show_alert=True)
-    elif action == "leave" and found.kind != "scuola":
-        await context.repo.attendances.remove(found.ref.removeprefix("e."), user_id)
-        await query.answer(context.label("events.left"))
-    else:
-        await stale(update, context)
+        return
+    share = tap.action == "share"
+    name = tap.query.from_user.full_name if share else ""
+    event_id = found.ref.removeprefix("e.")
+    await context.repo.attendances.set(event_id, user_id, share, name, context.now())
+    await tap.answer(context.label("events.see_you"))
+    await context.bot.send_message(user_id, context.t("events.see_you_long", title=found.title))
+
+
+@BUTTONS.on("leave", args=1, more=True)
+async def leave(update: Update, context: Ctx, tap: Tap) -> None:
+    found = await _upcoming(context, tap)
+    if found is None:
+        return
+    if found.kind == "scuola":
+        await tap.stale(context)
+        return
+    await context.repo.attendances.remove(found.ref.removeprefix("e."), tap.user_id)
+    await tap.answer(context.label("events.left"))
+
+
+@BUTTONS.on("stop", args=1, more=True)
+async def stop(update: Update, context: Ctx, tap: Tap) -> None:
+    """ "Non ricevere più" on a reminder or a notice: one tap, this kind stops (still one tap
+    under the notice of an event that is over or cancelled)."""
+    ref = _ref(tap)
+    found = {o.ref: o for o in await upcoming(context)}.get(ref)
+    now = context.now()
+    await context.repo.optouts.set_out(tap.user_id, f"event:{ref}", True, now)
+    if found is not None and found.kind in ("assemblea", "scuola"):
+        await context.repo.subscriptions.set(tap.user_id, found.kind, False, now)
+        await context.repo.optouts.set_out(tap.user_id, f"topic:{found.kind}", True, now)
+    await tap.answer(context.label("reminder.stopped"), alert=True)
 
 
 async def command(update: Update, context: Ctx) -> None:
@@ -272,4 +309,4 @@ def register(app: Application) -> None:
     data.deep_links["eventi"] = lambda u, c, _r: show(u, c)
     data.commands.append(CommandSpec("eventi", "cmd.eventi", order=25))
     app.add_handler(CommandHandler(["eventi", "events"], command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())
