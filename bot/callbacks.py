@@ -194,5 +194,10 @@ class Buttons:
         async def route(update: Update, context: Ctx) -> Any:
             return await self.dispatch(update, context, *actions)
 
+        # The roles the routed handlers' guards check (bot.guards), for the role test.
+        routed = [e.handler for a, e in self.routes.items() if not actions or a in actions]
+        roles = sorted({role for h in routed if (role := getattr(h, "role", None))})
+        if roles:
+            route.role = ",".join(roles)  # type: ignore[attr-defined]
         pattern = self.pattern(*actions) if actions else self.any_version
         return CallbackQueryHandler(route, pattern=pattern)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -55,5 +54,5 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["vicino", "near"], browse.near_command))
     app.add_handler(CommandHandler("qr", posters.qr_command))
     app.add_handler(MessageHandler(browse.SHARED_POSITION, browse.on_location))
-    app.add_handler(CallbackQueryHandler(browse.on_button, pattern=protocols.LAB.any_version))
+    app.add_handler(protocols.LAB.handler())  # the card's buttons (browse) and /qr's (posters)
     app.add_handler(InlineQueryHandler(inline.inline_query))

@@ -21,12 +21,12 @@ from telegram.ext import (
 )
 
 from bot import flows, labview
+from bot.callbacks import Tap
 from bot.context import Ctx
-from bot.flows import edit_or_send, stale
+from bot.flows import edit_or_send
 from domain.directory import Lab
 from domain.geo import valid_coordinates
 from domain.hours import Hours
-from handlers.labs.posters import QR_ACTIONS, qr_button
 
 log = logging.getLogger(__name__)
 
@@ -65,68 +65,94 @@ async def on_location(update: Update, context: Ctx) -> None:
     await labview.send_nearest(update, context, location.latitude, location.longitude, None)
 
 
-async def on_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await labview.BUTTONS.pressed(update, context)
-    if parsed is None:
-        return
-    action, args = parsed.action, parsed.args
+BUTTONS = labview.BUTTONS
+
+
+@BUTTONS.on("list")
+async def show_list(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    text, markup = labview.list_view(context)
+    await edit_or_send(update, context, text, markup)
+
+
+async def _shown_lab(update: Update, context: Ctx, tap: Tap) -> Lab | None:
+    """The lab a card's button names (staff in private see hidden ones too), the tap answered;
+    None, with the list, when it is gone."""
     labs = context.data.labs.current
-    if action == "list":
-        await query.answer()
-        text, markup = labview.list_view(context)
-        await edit_or_send(update, context, text, markup)
-    elif action in QR_ACTIONS:
-        await qr_button(update, context)
-    elif action in ("open", "card", "map") and args:
-        staff = context.is_staff(query.from_user.id) and context.in_private
-        lab = labs.any_lab(args[0]) if staff else labs.lab(args[0])
-        if lab is None:
-            await query.answer(context.label("labs.gone_alert"), show_alert=True)
-            await labview.send_list(update, context)
-            return
-        await query.answer()
-        if action == "open":
-            following = await labview.follows(update, context, lab)
-            markup = labview.card_keyboard(context, lab, browsing=True, following=following)
-            await edit_or_send(update, context, labview.card_text(context, lab), markup)
-        elif action == "card":
-            await labview.send_card(update, context, lab)
-        elif lab.located:
-            await labview.send_venue(update, context, lab)
-        else:
-            await context.bot.send_message(
-                labview.chat_of(update),
-                context.t("labs.no_position", name=lab.name, email=context.contact_email),
-            )
-    elif action == "near" and args and (place := labs.place(args[0])) is not None:
-        await query.answer()
-        if place.lat is not None and place.lon is not None:
-            await labview.send_nearest(update, context, place.lat, place.lon, place)
-        else:
-            await labview.send_list(update, context)
-    elif action == "follow" and args and (lab := labs.lab(args[0])) is not None:
-        await follow(update, context, lab)
-    elif action == "hours" and len(args) == 2 and (lab := labs.lab(args[0])) is not None:
-        await _hours_on_day(update, context, lab, args[1])
-    elif action == "loc":
-        await query.answer()
-        await labview.ask_location(update, context)
-    else:
-        await stale(update, context)
+    staff = context.is_staff(tap.user_id) and context.in_private
+    lab = labs.any_lab(tap.args[0]) if staff else labs.lab(tap.args[0])
+    if lab is None:
+        await tap.answer(context.label("labs.gone_alert"), alert=True)
+        await labview.send_list(update, context)
+        return None
+    await tap.answer()
+    return lab
 
 
-async def _hours_on_day(update: Update, context: Ctx, lab: Lab, day_text: str) -> None:
-    """The day chosen after a weekday that did not match its number: that day's hours."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        day = datetime.strptime(day_text, "%Y%m%d").date()
-    except ValueError:
-        await stale(update, context)
+@BUTTONS.on("open", args=1)
+async def open_card(update: Update, context: Ctx, tap: Tap) -> None:
+    """A lab from the list: its card, in place of the list."""
+    lab = await _shown_lab(update, context, tap)
+    if lab is None:
         return
-    await query.answer()
+    following = await labview.follows(update, context, lab)
+    markup = labview.card_keyboard(context, lab, browsing=True, following=following)
+    await edit_or_send(update, context, labview.card_text(context, lab), markup)
+
+
+@BUTTONS.on("card", args=1)
+async def send_card(update: Update, context: Ctx, tap: Tap) -> None:
+    lab = await _shown_lab(update, context, tap)
+    if lab is not None:
+        await labview.send_card(update, context, lab)
+
+
+@BUTTONS.on("map", args=1)
+async def send_map(update: Update, context: Ctx, tap: Tap) -> None:
+    lab = await _shown_lab(update, context, tap)
+    if lab is None:
+        return
+    if lab.located:
+        await labview.send_venue(update, context, lab)
+    else:
+        await context.bot.send_message(
+            labview.chat_of(update),
+            context.t("labs.no_position", name=lab.name, email=context.contact_email),
+        )
+
+
+@BUTTONS.on("near", args=1)
+async def near_place(update: Update, context: Ctx, tap: Tap) -> None:
+    """The labs nearest to a place a card names (its neighbourhood)."""
+    place = context.data.labs.current.place(tap.args[0])
+    if place is None:
+        await tap.stale(context)
+        return
+    await tap.answer()
+    if place.lat is not None and place.lon is not None:
+        await labview.send_nearest(update, context, place.lat, place.lon, place)
+    else:
+        await labview.send_list(update, context)
+
+
+@BUTTONS.on("loc")
+async def ask_location(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    await labview.ask_location(update, context)
+
+
+@BUTTONS.on("hours", args=2)
+async def hours_on_day(update: Update, context: Ctx, tap: Tap) -> None:
+    """The day chosen after a weekday that did not match its number: that day's hours."""
+    lab = context.data.labs.current.lab(tap.args[0])
+    try:
+        day = datetime.strptime(tap.args[1], "%Y%m%d").date()
+    except ValueError:
+        day = None
+    if lab is None or day is None:
+        await tap.stale(context)
+        return
+    await tap.answer()
     schedule = lab.schedule or Hours()
     lines = labview.day_hours_lines(context, lab, schedule, day)
     if schedule.on(day) is None:
@@ -135,20 +161,24 @@ async def _hours_on_day(update: Update, context: Ctx, lab: Lab, day_text: str) -
     await edit_or_send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-async def follow(update: Update, context: Ctx, lab: Lab) -> None:
+@BUTTONS.on("follow", args=1)
+async def follow(update: Update, context: Ctx, tap: Tap) -> None:
     """News of one lab (announcements staff send to the people following it): a toggle."""
-    query = update.callback_query
-    assert query is not None
+    lab = context.data.labs.current.lab(tap.args[0])
+    if lab is None:
+        await tap.stale(context)
+        return
+    query = tap.query
     topic = f"lab:{lab.id}"
-    on = topic not in await context.repo.subscriptions.topics(query.from_user.id)
-    await context.repo.subscriptions.set(query.from_user.id, topic, on, context.now())
+    on = topic not in await context.repo.subscriptions.topics(tap.user_id)
+    await context.repo.subscriptions.set(tap.user_id, topic, on, context.now())
     key = "labs.followed" if on else "labs.unfollowed"
-    await query.answer(context.label(key, name=lab.name[:80]), show_alert=True)
+    await tap.answer(context.label(key, name=lab.name[:80]), alert=True)
     message = query.message
     markup = getattr(message, "reply_markup", None)
     if labview.is_private(update) and markup is not None:  # the toggle now says what it will do
         label = context.label("labs.unfollow" if on else "labs.follow")
-        mine = labview.BUTTONS.data("follow", lab.id)
+        mine = BUTTONS.data("follow", lab.id)
         rows = [
             [InlineKeyboardButton(label, callback_data=mine) if b.callback_data == mine else b
              for b in row]

@@ -15,15 +15,15 @@ from telegram import (
 from telegram.constants import ChatAction
 
 from bot import labview, poster
+from bot.callbacks import Tap
 from bot.context import Ctx
-from bot.guards import coordinator_of_tapped_lab, staff_or
+from bot.guards import coordinator_of_tapped_lab, staff_only, staff_or
 from domain.directory import Lab
 
 log = logging.getLogger(__name__)
 
 # --- QR codes and posters (staff) ---------------------------------------------------------------
 
-QR_ACTIONS = ("qr", "qr-scuola", "qr-rete")
 SCUOLA_WORDS = frozenset({"scuola", "school"})
 NETWORK_WORDS = frozenset({"rete", "network"})
 # Posters hang in Pavia: their line in Italian, and in English in smaller type (the bot speaks
@@ -113,27 +113,34 @@ async def qr_command(update: Update, context: Ctx) -> None:
     await send_posters(update, context, target)
 
 
+@labview.BUTTONS.on("qr", args=1)
 @staff_or(coordinator_of_tapped_lab(labview.BUTTONS))  # a lab's coordinator: that lab's poster
-async def qr_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    if not context.in_private:  # a staff tool, whatever chat the labview.button got into
-        await query.answer(context.label("qr.private_only"), show_alert=True)
+async def qr_of_lab(update: Update, context: Ctx, tap: Tap) -> None:
+    lab = context.data.labs.current.any_lab(tap.args[0])
+    await _send_tapped(update, context, tap, lab_target(context, lab) if lab else None)
+
+
+@labview.BUTTONS.on("qr-scuola")
+@staff_only
+async def qr_of_scuola(update: Update, context: Ctx, tap: Tap) -> None:
+    await _send_tapped(update, context, tap, scuola_target(context))
+
+
+@labview.BUTTONS.on("qr-rete")
+@staff_only
+async def qr_of_network(update: Update, context: Ctx, tap: Tap) -> None:
+    await _send_tapped(update, context, tap, network_target(context))
+
+
+async def _send_tapped(update: Update, context: Ctx, tap: Tap, target: QrTarget | None) -> None:
+    """The posters of a target picked from /qr's list (None: a lab that is gone)."""
+    if not context.in_private:  # a staff tool, whatever chat the button got into
+        await tap.answer(context.label("qr.private_only"), alert=True)
         return
-    parsed = await labview.BUTTONS.pressed(update, context, *QR_ACTIONS)
-    if parsed is None:
+    if target is None:
+        await tap.answer(context.label("labs.gone_alert"), alert=True)
         return
-    if parsed.action == "qr-scuola":
-        target = scuola_target(context)
-    elif parsed.action == "qr-rete":
-        target = network_target(context)
-    else:
-        lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
-        if lab is None:
-            await query.answer(context.label("labs.gone_alert"), show_alert=True)
-            return
-        target = lab_target(context, lab)
-    await query.answer()
+    await tap.answer()
     await send_posters(update, context, target)
 
 
