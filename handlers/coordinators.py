@@ -22,13 +22,15 @@ from datetime import datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot
+from telegram.ext import Application, CommandHandler, ExtBot
 
-from bot import callbacks, directory, flows, labview, protocols
+from bot import directory, flows, labview, protocols
+from bot.callbacks import Tap
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import edit_or_send, stale
-from bot.guards import staff_only, staff_or
+from bot.flows import edit_or_send
+from bot.guards import coordinator_of_tapped_lab, staff_only, staff_or
 from bot.i18n import escape
+from domain.directory import Lab
 from handlers.menu import main_menu
 
 log = logging.getLogger(__name__)
@@ -48,24 +50,11 @@ async def refresh(data: BotData) -> None:
     data.coordinators = {lab: frozenset(people) for lab, people in found.items()}
 
 
-def _pressed_lab(update: Update) -> str | None:
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None, FEATURE)
-    return parsed.args[0] if parsed and parsed.args else None
-
-
-def coordinator_of_pressed_lab(update: Update, context: Ctx) -> bool:
-    return context.coordinates(_pressed_lab(update))
-
-
 # --- staff: who coordinates a lab -------------------------------------------------------------
 
 
-async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) -> None:
-    lab = context.data.labs.current.any_lab(lab_id)
-    if lab is None:
-        await stale(update, context)
-        return
+async def show_list(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> None:
+    lab_id = lab.id
     people = await context.repo.coordinators.of_lab(lab_id)
     lines = [context.t("coord.list_title", name=lab.name)]
     if people:
@@ -86,55 +75,85 @@ async def show_list(update: Update, context: Ctx, lab_id: str, *, edit: bool) ->
     await edit_or_send(update, context, text, markup, edit=edit)
 
 
-@staff_only
-async def on_staff_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "list", "invite", "withdraw", "rm", "rmyes")
-    if parsed is None:
-        return
+async def _staff_lab(context: Ctx, tap: Tap) -> Lab | None:
+    """The lab a staff button names, in a private chat; None, the tap answered, otherwise."""
     if not context.in_private:
-        await query.answer(context.label("labedit.private_only"), show_alert=True)
-        return
-    lab_id = parsed.args[0] if parsed.args else ""
-    lab = context.data.labs.current.any_lab(lab_id)
+        await tap.answer(context.label("labedit.private_only"), alert=True)
+        return None
+    lab = context.data.labs.current.any_lab(tap.args[0])
     if lab is None:
-        await stale(update, context)
+        await tap.stale(context)
+    return lab
+
+
+@BUTTONS.on("list", args=1)
+@staff_only
+async def list_tapped(update: Update, context: Ctx, tap: Tap) -> None:
+    if (lab := await _staff_lab(context, tap)) is not None:
+        await tap.answer()
+        await show_list(update, context, lab, edit=False)
+
+
+@BUTTONS.on("invite", args=1)
+@staff_only
+async def invite_tapped(update: Update, context: Ctx, tap: Tap) -> None:
+    if (lab := await _staff_lab(context, tap)) is not None:
+        await tap.answer()
+        await invite(update, context, lab.id)
+
+
+@BUTTONS.on("withdraw", args=1)
+@staff_only
+async def withdraw(update: Update, context: Ctx, tap: Tap) -> None:
+    if (lab := await _staff_lab(context, tap)) is None:
         return
-    if parsed.action == "list":
-        await query.answer()
-        await show_list(update, context, lab_id, edit=False)
-    elif parsed.action == "invite":
-        await query.answer()
-        await invite(update, context, lab_id)
-    elif parsed.action == "withdraw":
-        withdrawn = await context.repo.coordinators.revoke_invitations(lab_id)
-        log.info("staff withdrew %d invitations of lab %s", withdrawn, lab_id)
-        await query.answer(context.label("coord.withdrawn"))
-        await show_list(update, context, lab_id, edit=True)
-    else:
-        user_id = int(parsed.args[1]) if len(parsed.args) > 1 and parsed.args[1].isdigit() else 0
-        if not context.coordinates(lab_id, user_id):
-            await query.answer(context.label("coord.already_removed"), show_alert=True)
-            return
-        if parsed.action == "rm":
-            await query.answer()
-            rows = [
-                [BUTTONS.button(context.label("coord.remove_yes"), "rmyes", lab_id, user_id)],
-                [BUTTONS.button(context.label("coord.remove_no"), "list", lab_id)],
-            ]
-            await edit_or_send(
-                update, context, context.t("coord.remove_ask", name=lab.name),
-                InlineKeyboardMarkup(rows),
-            )  # fmt: skip
-            return
-        await context.repo.coordinators.remove(lab_id, user_id)
-        await refresh(context.data)
-        log.info("a coordinator of lab %s was removed by staff", lab_id)
-        await query.answer(context.label("coord.removed"))
-        closed = flows.close_if_role_lost(context.application, user_id)  # her open editor
-        await _tell(context, user_id, "coord.you_were_removed", closed=closed, name=lab.name)
-        await show_list(update, context, lab_id, edit=True)
+    withdrawn = await context.repo.coordinators.revoke_invitations(lab.id)
+    log.info("staff withdrew %d invitations of lab %s", withdrawn, lab.id)
+    await tap.answer(context.label("coord.withdrawn"))
+    await show_list(update, context, lab, edit=True)
+
+
+async def _coordinator(context: Ctx, tap: Tap) -> tuple[Lab, int] | None:
+    """The lab and the coordinator a remove button names; None, the tap answered, when the
+    person no longer coordinates it."""
+    if (lab := await _staff_lab(context, tap)) is None:
+        return None
+    user_id = int(tap.args[1]) if tap.args[1].isdigit() else 0
+    if not context.coordinates(lab.id, user_id):
+        await tap.answer(context.label("coord.already_removed"), alert=True)
+        return None
+    return lab, user_id
+
+
+@BUTTONS.on("rm", args=2)
+@staff_only
+async def ask_remove(update: Update, context: Ctx, tap: Tap) -> None:
+    if (found := await _coordinator(context, tap)) is None:
+        return
+    lab, user_id = found
+    await tap.answer()
+    rows = [
+        [BUTTONS.button(context.label("coord.remove_yes"), "rmyes", lab.id, user_id)],
+        [BUTTONS.button(context.label("coord.remove_no"), "list", lab.id)],
+    ]
+    await edit_or_send(
+        update, context, context.t("coord.remove_ask", name=lab.name), InlineKeyboardMarkup(rows)
+    )
+
+
+@BUTTONS.on("rmyes", args=2)
+@staff_only
+async def remove(update: Update, context: Ctx, tap: Tap) -> None:
+    if (found := await _coordinator(context, tap)) is None:
+        return
+    lab, user_id = found
+    await context.repo.coordinators.remove(lab.id, user_id)
+    await refresh(context.data)
+    log.info("a coordinator of lab %s was removed by staff", lab.id)
+    await tap.answer(context.label("coord.removed"))
+    closed = flows.close_if_role_lost(context.application, user_id)  # her open editor
+    await _tell(context, user_id, "coord.you_were_removed", closed=closed, name=lab.name)
+    await show_list(update, context, lab, edit=True)
 
 
 async def invite(update: Update, context: Ctx, lab_id: str) -> None:
@@ -233,21 +252,17 @@ async def my_labs(update: Update, context: Ctx) -> None:
     await message.reply_text(context.t("coord.mine"), reply_markup=InlineKeyboardMarkup(rows))
 
 
-@staff_or(coordinator_of_pressed_lab)
-async def on_confirm(update: Update, context: Ctx) -> None:
+@BUTTONS.on("ok", args=1)
+@staff_or(coordinator_of_tapped_lab(BUTTONS))
+async def on_confirm(update: Update, context: Ctx, tap: Tap) -> None:
     """ "✅ Tutto giusto": every fact of the card confirmed now, by this person."""
-    query = update.callback_query
-    assert query is not None
-    parsed = await BUTTONS.pressed(update, context, "ok")
-    if parsed is None:
-        return
-    lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
+    lab = context.data.labs.current.any_lab(tap.args[0])
     if lab is None:
-        await stale(update, context)
+        await tap.stale(context)
         return
-    await context.repo.lab_edits.add(lab.id, "confirmed", None, query.from_user.id, context.now())
+    await context.repo.lab_edits.add(lab.id, "confirmed", None, tap.user_id, context.now())
     await directory.reapply_edits(context.data)
-    await query.answer(context.label("coord.confirmed_alert"))
+    await tap.answer(context.label("coord.confirmed_alert"))
     await edit_or_send(update, context, context.t("coord.confirmed", name=lab.name), None)
 
 
@@ -361,5 +376,4 @@ def register(app: Application) -> None:
     data.commands.append(CommandSpec("dati", "cmd.dati", staff=True, order=60))
     app.add_handler(CommandHandler(["dati", "data"], data_report))
     app.add_handler(CommandHandler(["coordina", "coordinate"], my_labs))
-    app.add_handler(CallbackQueryHandler(on_confirm, pattern=BUTTONS.pattern("ok")))
-    app.add_handler(CallbackQueryHandler(on_staff_button, pattern=BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())
