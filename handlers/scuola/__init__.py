@@ -14,81 +14,108 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
+from telegram.ext import Application, CommandHandler, TypeHandler
 
+from bot.callbacks import Tap
 from bot.context import BotData, CommandSpec, Ctx
-from bot.flows import edit_or_send, stale
+from bot.flows import edit_or_send
 from domain.scuola import Draft
 from handlers.scuola import editions, form, signups, staff
+from storage.scuola import Signup
 
 # --- buttons outside the form --------------------------------------------------------------------
 
 
-async def on_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None and query.from_user is not None
-    parsed = await editions.BUTTONS.pressed(update, context)
-    if parsed is None or parsed.action == "f":  # a form button, and no form open: stale
-        if parsed is not None:
-            await stale(update, context)
+BUTTONS = editions.BUTTONS  # the form's own (`f:<step>:<value>`) are routed in `form`
+
+
+@BUTTONS.on("join", args=1)
+async def join(update: Update, context: Ctx, tap: Tap) -> None:
+    edition = await context.repo.editions.get(tap.args[0])
+    if edition is None or not edition.accepts(context.now()):
+        await tap.answer(context.label("scuola.edition_closed_alert"), alert=True)
         return
-    action, args = parsed.action, parsed.args
-    if action == "join" and args:
-        edition = await context.repo.editions.get(args[0])
-        if edition is None or not edition.accepts(context.now()):
-            await query.answer(context.label("scuola.edition_closed_alert"), show_alert=True)
-            return
-        await query.answer()
-        await form.start_form(update, context, edition)
-    elif action == "notify" and args:
-        on = args[0] == "on"
-        await context.repo.subscriptions.set(query.from_user.id, "scuola", on, context.now())
-        await query.answer(context.label("scuola.notify_set" if on else "scuola.notify_unset"))
-        await context.bot.send_message(
-            query.from_user.id, context.t("scuola.notify_set" if on else "scuola.notify_unset")
-        )
-    elif action == "mine":
-        await query.answer()
-        await signups.mine(update, context)
-    elif action == "cancel" and args:
-        await query.answer()
-        rows = [[editions.button(context.label("scuola.cancel_yes"), "cancelok", args[0])],
-                [editions.button(context.label("scuola.cancel_no"), "keep")]]  # fmt: skip
-        await context.bot.send_message(
-            query.from_user.id,
-            context.t("scuola.cancel_sure"),
-            reply_markup=InlineKeyboardMarkup(rows),
-        )
-    elif action == "cancelok" and args and args[0].isdigit():
-        await query.answer()
-        await signups.do_cancel(update, context, int(args[0]))
-    elif action == "update" and args and args[0].isdigit():
-        signup = await context.repo.signups.get(int(args[0]))
-        if signup is None or signup.user_id != query.from_user.id or signup.status == "cancelled":
-            await stale(update, context)
-            return
-        await query.answer()
-        data = {**form.answers(signup), "edition": signup.edition_id, "_update": signup.id,
-                "consent_at": signup.consent_at.isoformat()}  # fmt: skip
-        draft = Draft(query.from_user.id, "summary", data)
-        await form.save(context, draft)
-        await form.ask(update, context, draft)
-    elif action == "ics" and args and args[0].isdigit():
-        signup = await context.repo.signups.get(int(args[0]))
-        edition = await context.repo.editions.get(signup.edition_id) if signup else None
-        if signup is None or signup.user_id != query.from_user.id or edition is None:
-            await stale(update, context)
-            return
-        if signup.status != "confirmed" or not edition.sessions:
-            await stale(update, context)
-            return
-        await query.answer()
-        await signups.send_calendar(context, query.from_user.id, edition, code=signup.code)
-    elif action == "keep":
-        await query.answer()
-        await edit_or_send(update, context, context.t("scuola.kept"), None)
-    else:
-        await stale(update, context)
+    await tap.answer()
+    await form.start_form(update, context, edition)
+
+
+@BUTTONS.on("notify", args=1)
+async def notify(update: Update, context: Ctx, tap: Tap) -> None:
+    """Told when an edition opens (`on`), or no longer."""
+    on = tap.args[0] == "on"
+    await context.repo.subscriptions.set(tap.user_id, "scuola", on, context.now())
+    key = "scuola.notify_set" if on else "scuola.notify_unset"
+    await tap.answer(context.label(key))
+    await context.bot.send_message(tap.user_id, context.t(key))
+
+
+@BUTTONS.on("mine")
+async def mine(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    await signups.mine(update, context)
+
+
+@BUTTONS.on("cancel", args=1)
+async def ask_cancel(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    rows = [[editions.button(context.label("scuola.cancel_yes"), "cancelok", tap.args[0])],
+            [editions.button(context.label("scuola.cancel_no"), "keep")]]  # fmt: skip
+    await context.bot.send_message(
+        tap.user_id, context.t("scuola.cancel_sure"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+@BUTTONS.on("cancelok", args=1)
+async def cancel(update: Update, context: Ctx, tap: Tap) -> None:
+    if not tap.args[0].isdigit():
+        await tap.stale(context)
+        return
+    await tap.answer()
+    await signups.do_cancel(update, context, int(tap.args[0]))
+
+
+@BUTTONS.on("keep")
+async def keep(update: Update, context: Ctx, tap: Tap) -> None:
+    await tap.answer()
+    await edit_or_send(update, context, context.t("scuola.kept"), None)
+
+
+async def _own_signup(context: Ctx, tap: Tap) -> Signup | None:
+    """The person's own sign-up a button names, not cancelled; None, the tap answered as
+    stale, otherwise."""
+    signup = await context.repo.signups.get(int(tap.args[0])) if tap.args[0].isdigit() else None
+    if signup is None or signup.user_id != tap.user_id or signup.status == "cancelled":
+        await tap.stale(context)
+        return None
+    return signup
+
+
+@BUTTONS.on("update", args=1)
+async def change(update: Update, context: Ctx, tap: Tap) -> None:
+    """Change a sign-up: the form again, at its summary, with the answers given."""
+    signup = await _own_signup(context, tap)
+    if signup is None:
+        return
+    await tap.answer()
+    data = {**form.answers(signup), "edition": signup.edition_id, "_update": signup.id,
+            "consent_at": signup.consent_at.isoformat()}  # fmt: skip
+    draft = Draft(tap.user_id, "summary", data)
+    await form.save(context, draft)
+    await form.ask(update, context, draft)
+
+
+@BUTTONS.on("ics", args=1)
+async def calendar_file(update: Update, context: Ctx, tap: Tap) -> None:
+    """The calendar file of a confirmed sign-up's sessions."""
+    signup = await _own_signup(context, tap)
+    if signup is None:
+        return
+    edition = await context.repo.editions.get(signup.edition_id)
+    if edition is None or signup.status != "confirmed" or not edition.sessions:
+        await tap.stale(context)
+        return
+    await tap.answer()
+    await signups.send_calendar(context, tap.user_id, edition, code=signup.code)
 
 
 async def scuola_command(update: Update, context: Ctx) -> None:
@@ -123,7 +150,7 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, form.form), group=form.GROUP)
     app.add_handler(CommandHandler(["scuola", "school"], scuola_command))
     app.add_handler(CommandHandler(["mie_iscrizioni", "iscrizioni_mie"], mine_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=editions.BUTTONS.any_version))
+    app.add_handler(BUTTONS.handler())
 
 
 def register_staff(app: Application) -> None:

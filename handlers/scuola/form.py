@@ -16,12 +16,14 @@ Form buttons are `scuola:v1:f:<step>:<value>`, valid only at that step (an old s
 from __future__ import annotations
 
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -29,9 +31,8 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot import callbacks
+from bot.callbacks import Tap
 from bot.context import BotData, Ctx
-from bot.flows import stale
 from domain.contacts import ContactProblem, check_email, check_phone
 from domain.scuola import (
     EDITABLE,
@@ -48,7 +49,7 @@ from domain.scuola import (
     next_step,
 )
 from handlers.scuola import signups
-from handlers.scuola.editions import FEATURE, button, open_editions, status_text
+from handlers.scuola.editions import BUTTONS, button, open_editions, status_text
 from storage.scuola import Signup
 
 GROUP = -1
@@ -215,22 +216,22 @@ async def advance(update: Update, context: Ctx, draft: Draft) -> None:
     await ask(update, context, draft)
 
 
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
 async def form(update: Update, context: Ctx) -> None:
     """Group -1: everything from a person with a form open."""
     user = update.effective_user
-    if user is None or update.effective_chat is None:
-        return
-    if update.effective_chat.type != ChatType.PRIVATE:
+    if user is None or not _private(update):
         return
     draft = _draft(context, user.id)
     if draft is None:
         return
-    query = update.callback_query
-    if query is not None:
-        parsed = callbacks.parse(query.data, FEATURE)
-        if parsed is None or parsed.action != "f":
+    if update.callback_query is not None:
+        if BUTTONS.parse(update, "f") is None:
             return  # menus, lab cards...: the features answer, the form waits
-        await form_button_pressed(update, context, draft, parsed.args)
+        await BUTTONS.dispatch(update, context, "f")
         raise ApplicationHandlerStop
     message = update.message
     if message is None:
@@ -287,6 +288,34 @@ async def leave(context: Ctx, draft: Draft) -> None:
     await context.bot.send_message(draft.user_id, text, reply_markup=ReplyKeyboardRemove())
 
 
+async def _typed_email(message: Message, context: Ctx, draft: Draft, text: str) -> bool:
+    """An address typed: taken (True), or a likely typo offered with its fix (False: the
+    person chooses with a button)."""
+    # A new answer replaces an offer made for an earlier one: its buttons go stale.
+    offered = draft.data.pop("_email_suggested", None)
+    draft.data.pop("_email_typed", None)
+    if offered is not None:
+        await save(context, draft)
+    address, suggestion = check_email(text)
+    if not suggestion or suggestion == address:
+        draft.data["email"] = address
+        return True
+    draft.data["_email_typed"] = address
+    draft.data["_email_suggested"] = suggestion
+    await save(context, draft)
+    use = context.label("scuola.email_use", email=suggestion)
+    keep = context.label("scuola.email_keep", email=address)
+    rows = [
+        [form_button(use, "email", f"fix-{_digest(suggestion)}")],
+        [form_button(keep, "email", f"keep-{_digest(address)}")],
+    ]
+    await message.reply_text(
+        context.t("scuola.email_typo", suggestion=suggestion),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+    return False
+
+
 async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
     message = update.message
     assert message is not None
@@ -307,38 +336,8 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
         if step in ("first_name", "last_name"):
             draft.data[step] = check_name(text, step)
         elif step == "email":
-            # A new answer replaces an offer made for an earlier one: its buttons go stale.
-            offered = draft.data.pop("_email_suggested", None)
-            draft.data.pop("_email_typed", None)
-            if offered is not None:
-                await save(context, draft)
-            address, suggestion = check_email(text)
-            if suggestion and suggestion != address:
-                draft.data["_email_typed"] = address
-                draft.data["_email_suggested"] = suggestion
-                await save(context, draft)
-                rows = [
-                    [
-                        form_button(
-                            context.label("scuola.email_use", email=suggestion),
-                            "email",
-                            f"fix-{_digest(suggestion)}",
-                        )
-                    ],
-                    [
-                        form_button(
-                            context.label("scuola.email_keep", email=address),
-                            "email",
-                            f"keep-{_digest(address)}",
-                        )
-                    ],
-                ]
-                await message.reply_text(
-                    context.t("scuola.email_typo", suggestion=suggestion),
-                    reply_markup=InlineKeyboardMarkup(rows),
-                )
+            if not await _typed_email(message, context, draft, text):
                 return
-            draft.data["email"] = address
         elif step == "phone":
             if text == context.label("scuola.skip"):
                 draft.data["phone"] = ""
@@ -366,85 +365,120 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
     await advance(update, context, draft)
 
 
-async def form_button_pressed(
-    update: Update, context: Ctx, draft: Draft, args: tuple[str, ...]
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    step, value = ((*args, "", ""))[:2]
+@BUTTONS.on("f", args=2)
+async def form_button_pressed(update: Update, context: Ctx, tap: Tap) -> None:
+    """A form button (`f:<step>:<value>`): valid only with the person's form open, at its
+    step; else stale."""
+    draft = _draft(context, tap.user_id) if _private(update) else None
+    if draft is None:  # no form open (or not in private): the features' table got it
+        await tap.stale(context)
+        return
+    step, value = tap.args
     if step == "pause":
-        await query.answer()
+        await tap.answer()
         if value == "abort":
             await leave(context, draft)
         else:
             await ask(update, context, draft)
         return
     if step != draft.step and not (step == "editfield" and draft.step == "summary"):
-        await stale(update, context)
+        await tap.stale(context)
         return
-    await query.answer()
-    if step == "edition":
-        edition = await context.repo.editions.get(value)
-        if edition is None or not edition.accepts(context.now()):
-            await context.bot.send_message(draft.user_id, context.t("scuola.edition_closed"))
-            await ask(update, context, draft)
-            return
-        existing = await context.repo.signups.active(edition.id, draft.user_id)
-        if existing is not None:
-            await drop(context, draft.user_id)
-            await _show_existing(update, context, existing, edition)
-            return
-        draft.data["edition"] = edition.id
-        draft.step = "first_name"
-        await save(context, draft)
-        await ask(update, context, draft)
-    elif step == "email":
-        choice, _, digest = value.partition("-")
-        offered = draft.data.get("_email_suggested" if choice == "fix" else "_email_typed")
-        if offered is None or digest != _digest(offered):  # an offer for an earlier answer
-            await context.bot.send_message(draft.user_id, context.t("scuola.email_stale"))
-            await ask(update, context, draft)
-            return
-        draft.data["email"] = offered
-        draft.data.pop("_email_suggested", None)
-        draft.data.pop("_email_typed", None)
-        await advance(update, context, draft)
-    elif step in OPTIONAL and value == "skip":
+    await tap.answer()
+    if step in OPTIONAL and value == "skip":
         draft.data[step] = ""
         await advance(update, context, draft)
-    elif step == "role" and value in ROLES:
-        draft.data["role"] = value
-        await advance(update, context, draft)
-    elif step == "consent":
-        if value != "yes":
-            await context.bot.send_message(draft.user_id, context.t("scuola.consent_needed"))
-            await ask(update, context, draft)
-            return
-        draft.data["consent_at"] = context.now().isoformat()
-        await advance(update, context, draft)
-    elif step == "summary":
-        if value == "confirm":
-            if not await signups.confirm(update, context, draft):  # the edition closed
-                await drop(context, draft.user_id)
-        elif value == "abort":
-            await leave(context, draft)
-        else:
-            rows = [
-                [form_button(context.label(f"scuola.fieldname.{f}"), "editfield", f)]
-                for f in EDITABLE
-            ]
-            await context.bot.send_message(
-                draft.user_id,
-                context.t("scuola.edit_which"),
-                reply_markup=InlineKeyboardMarkup(rows),
-            )
-    elif step == "editfield" and value in EDITABLE:
+        return
+    answer = _BUTTON_ANSWERS.get(step)
+    if answer is None:
+        await ask(update, context, draft)
+        return
+    await answer(update, context, draft, value)
+
+
+async def _chose_edition(update: Update, context: Ctx, draft: Draft, value: str) -> None:
+    edition = await context.repo.editions.get(value)
+    if edition is None or not edition.accepts(context.now()):
+        await context.bot.send_message(draft.user_id, context.t("scuola.edition_closed"))
+        await ask(update, context, draft)
+        return
+    existing = await context.repo.signups.active(edition.id, draft.user_id)
+    if existing is not None:
+        await drop(context, draft.user_id)
+        await _show_existing(update, context, existing, edition)
+        return
+    draft.data["edition"] = edition.id
+    draft.step = "first_name"
+    await save(context, draft)
+    await ask(update, context, draft)
+
+
+async def _chose_email(update: Update, context: Ctx, draft: Draft, value: str) -> None:
+    """The address suggested for a typo, or the one typed after all."""
+    choice, _, digest = value.partition("-")
+    offered = draft.data.get("_email_suggested" if choice == "fix" else "_email_typed")
+    if offered is None or digest != _digest(offered):  # an offer for an earlier answer
+        await context.bot.send_message(draft.user_id, context.t("scuola.email_stale"))
+        await ask(update, context, draft)
+        return
+    draft.data["email"] = offered
+    draft.data.pop("_email_suggested", None)
+    draft.data.pop("_email_typed", None)
+    await advance(update, context, draft)
+
+
+async def _chose_role(update: Update, context: Ctx, draft: Draft, value: str) -> None:
+    if value not in ROLES:
+        await ask(update, context, draft)
+        return
+    draft.data["role"] = value
+    await advance(update, context, draft)
+
+
+async def _consented(update: Update, context: Ctx, draft: Draft, value: str) -> None:
+    if value != "yes":
+        await context.bot.send_message(draft.user_id, context.t("scuola.consent_needed"))
+        await ask(update, context, draft)
+        return
+    draft.data["consent_at"] = context.now().isoformat()
+    await advance(update, context, draft)
+
+
+async def _summary(update: Update, context: Ctx, draft: Draft, value: str) -> None:
+    """Confirm, abort, or choose a field to change."""
+    if value == "confirm":
+        if not await signups.confirm(update, context, draft):  # the edition closed
+            await drop(context, draft.user_id)
+    elif value == "abort":
+        await leave(context, draft)
+    else:
+        rows = [
+            [form_button(context.label(f"scuola.fieldname.{f}"), "editfield", f)] for f in EDITABLE
+        ]
+        await context.bot.send_message(
+            draft.user_id,
+            context.t("scuola.edit_which"),
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+
+
+async def _edit_field(update: Update, context: Ctx, draft: Draft, value: str) -> None:
+    if value in EDITABLE:
         draft.step = value
         draft.data["_return"] = True
         await save(context, draft)
-        await ask(update, context, draft)
-    else:
-        await ask(update, context, draft)
+    await ask(update, context, draft)
+
+
+# The answers a form step takes by button (an optional step's "skip" aside).
+_BUTTON_ANSWERS: dict[str, Callable[[Update, Ctx, Draft, str], Awaitable[None]]] = {
+    "edition": _chose_edition,
+    "email": _chose_email,
+    "role": _chose_role,
+    "consent": _consented,
+    "summary": _summary,
+    "editfield": _edit_field,
+}
 
 
 async def load_drafts(data: BotData) -> None:

@@ -23,13 +23,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
+from bot.callbacks import Tap
 from bot.context import CommandSpec, Ctx
 from bot.flows import Buttons, Flow, edit_or_send, stale
 from bot.guards import staff_only
@@ -163,96 +163,175 @@ async def show_menu(update: Update, context: Ctx, edition: Edition, *, edit: boo
     return MENU
 
 
+@FLOW.on("pick", args=1)
 @staff_only
-async def on_menu(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(update, context)
-    if parsed is None:
+async def pick(update: Update, context: Ctx, tap: Tap) -> int:
+    edition = await context.repo.editions.get(tap.args[0])
+    if edition is None:
+        await tap.stale(context)
         return MENU
-    action, args = parsed.action, parsed.args
-    draft = FLOW.draft(context)
-    if action == "pick" and args:
-        edition = await context.repo.editions.get(args[0])
-        if edition is None:
-            await stale(update, context)
-            return MENU
-        await query.answer()
-        draft.edition = edition.id
-        return await show_menu(update, context, edition, edit=True)
-    if action == "new":
-        await query.answer()
-        FLOW.begin(context, Draft(awaiting="new"))
-        await context.bot.send_message(query.from_user.id, context.t("edizioni.ask.title"))
-        return VALUE
+    await tap.answer()
+    FLOW.draft(context).edition = edition.id
+    return await show_menu(update, context, edition, edit=True)
+
+
+@FLOW.on("new")
+@staff_only
+async def new(update: Update, context: Ctx, tap: Tap) -> int:
+    await tap.answer()
+    FLOW.begin(context, Draft(awaiting="new"))
+    await context.bot.send_message(tap.user_id, context.t("edizioni.ask.title"))
+    return VALUE
+
+
+@FLOW.on("done")
+@staff_only
+async def done(update: Update, context: Ctx, tap: Tap) -> int:
+    if await _edition(context) is None:
+        await tap.stale(context)
+        return ConversationHandler.END
+    await tap.answer()
+    FLOW.drop(context)
+    await edit_or_send(update, context, context.t("edizioni.bye"), None)
+    return ConversationHandler.END
+
+
+async def _editable(context: Ctx, tap: Tap) -> Edition | int:
+    """The edition on screen, which staff may change in the chat, the tap answered; else the
+    tap answered and the state to return: END with no edition on screen, MENU for one the
+    file declares."""
     edition = await _edition(context)
     if edition is None:
-        await stale(update, context)
-        return ConversationHandler.END
-    if action == "done":
-        await query.answer()
-        FLOW.drop(context)
-        await edit_or_send(update, context, context.t("edizioni.bye"), None)
+        await tap.stale(context)
         return ConversationHandler.END
     if edition.origin == "file":
-        await query.answer(context.label("edizioni.from_file_alert"), show_alert=True)
+        await tap.answer(context.label("edizioni.from_file_alert"), alert=True)
         return MENU
-    await query.answer()
-    if action == "field" and args and args[0] in ("title", "capacity", "deadline"):
-        draft.awaiting = args[0]
-        rows = []
-        if args[0] in ("capacity", "deadline"):
-            rows = [[_button(context.label(f"edizioni.no_{args[0]}"), "clear", args[0])]]
-        await context.bot.send_message(
-            query.from_user.id,
-            context.t(f"edizioni.ask.{args[0]}"),
-            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
-        )
-        return VALUE
-    if action == "clear" and args:
-        if args[0] == "capacity":
-            await _save(update, context, replace(edition, capacity=None))
-        else:
-            await _save(update, context, replace(edition, deadline=None))
-        return await show_menu(update, context, await _edition(context) or edition)
-    if action == "session":
-        await context.bot.send_message(query.from_user.id, context.t("edizioni.ask.when"))
-        return WHEN
-    if action in ("drop", "dropyes") and args:
-        found = [(n, s) for n, s in enumerate(edition.sessions, 1) if str(s.id) == args[0]]
-        if not found:  # removed meanwhile (session ids change at every save)
-            await stale(update, context)
-            return MENU
-        n, session = found[0]
-        if action == "drop":  # ask first: the people confirmed hold it in their calendars
-            return await confirm_removal(update, context, edition, n, session)
-        sessions = tuple(s for s in edition.sessions if s is not session)
-        changed = replace(edition, sessions=sessions)
-        deadline = _deadline_within(changed, context.config.scheduler.tz)
-        if deadline != changed.deadline:  # it was after the new last session: brought back
-            changed = replace(changed, deadline=deadline)
-            await context.bot.send_message(query.from_user.id, context.t("edizioni.deadline_moved"))
-        await _save(update, context, changed)
-        changed = await _edition(context) or edition
-        told = await tell_sessions_changed(context, changed, removed=session)
-        key = "edizioni.session_removed" if told else "edizioni.session_removed_nobody"
-        await edit_or_send(update, context, context.t(key, count=told), None)
-        return await show_menu(update, context, changed)
-    if action == "addyes":
-        return await add_session(update, context, edition)
-    if action == "back":
-        draft.adding = None
-        return await show_menu(update, context, edition, edit=True)
-    if action == "toggle":
-        if not edition.open and not edition.sessions:
-            await context.bot.send_message(query.from_user.id, context.t("edizioni.need_session"))
-            return MENU
-        opened = replace(edition, open=not edition.open)
-        await _save(update, context, opened)
-        if opened.open:
-            await announce_opening(context, opened)
-        return await show_menu(update, context, opened)
-    return MENU
+    await tap.answer()
+    return edition
+
+
+@FLOW.on("field", args=1)
+@staff_only
+async def ask_field(update: Update, context: Ctx, tap: Tap) -> int:
+    edition = await _editable(context, tap)
+    field = tap.args[0]
+    if isinstance(edition, int) or field not in ("title", "capacity", "deadline"):
+        return edition if isinstance(edition, int) else MENU
+    FLOW.draft(context).awaiting = field
+    rows = []
+    if field in ("capacity", "deadline"):
+        rows = [[_button(context.label(f"edizioni.no_{field}"), "clear", field)]]
+    await context.bot.send_message(
+        tap.user_id,
+        context.t(f"edizioni.ask.{field}"),
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    )
+    return VALUE
+
+
+@FLOW.on("clear", args=1)
+@staff_only
+async def clear(update: Update, context: Ctx, tap: Tap) -> int:
+    """No limit of places, or no deadline."""
+    edition = await _editable(context, tap)
+    if isinstance(edition, int):
+        return edition
+    if tap.args[0] == "capacity":
+        await _save(update, context, replace(edition, capacity=None))
+    else:
+        await _save(update, context, replace(edition, deadline=None))
+    return await show_menu(update, context, await _edition(context) or edition)
+
+
+@FLOW.on("session")
+@staff_only
+async def ask_session(update: Update, context: Ctx, tap: Tap) -> int:
+    edition = await _editable(context, tap)
+    if isinstance(edition, int):
+        return edition
+    await context.bot.send_message(tap.user_id, context.t("edizioni.ask.when"))
+    return WHEN
+
+
+async def _session(context: Ctx, tap: Tap) -> tuple[Edition, int, Session] | int:
+    """The edition on screen and the session a button names (with its number), or the state to
+    return (the tap answered)."""
+    edition = await _editable(context, tap)
+    if isinstance(edition, int):
+        return edition
+    found = [(n, s) for n, s in enumerate(edition.sessions, 1) if str(s.id) == tap.args[0]]
+    if not found:  # removed meanwhile (session ids change at every save)
+        await tap.stale(context)
+        return MENU
+    return edition, *found[0]
+
+
+@FLOW.on("drop", args=1)
+@staff_only
+async def ask_drop(update: Update, context: Ctx, tap: Tap) -> int:
+    """Ask first: the people confirmed hold the session in their calendars."""
+    found = await _session(context, tap)
+    if isinstance(found, int):
+        return found
+    return await confirm_removal(update, context, *found)
+
+
+@FLOW.on("dropyes", args=1)
+@staff_only
+async def drop_session(update: Update, context: Ctx, tap: Tap) -> int:
+    found = await _session(context, tap)
+    if isinstance(found, int):
+        return found
+    edition, _n, session = found
+    sessions = tuple(s for s in edition.sessions if s is not session)
+    changed = replace(edition, sessions=sessions)
+    deadline = _deadline_within(changed, context.config.scheduler.tz)
+    if deadline != changed.deadline:  # it was after the new last session: brought back
+        changed = replace(changed, deadline=deadline)
+        await context.bot.send_message(tap.user_id, context.t("edizioni.deadline_moved"))
+    await _save(update, context, changed)
+    changed = await _edition(context) or edition
+    told = await tell_sessions_changed(context, changed, removed=session)
+    key = "edizioni.session_removed" if told else "edizioni.session_removed_nobody"
+    await edit_or_send(update, context, context.t(key, count=told), None)
+    return await show_menu(update, context, changed)
+
+
+@FLOW.on("addyes")
+@staff_only
+async def add_tapped(update: Update, context: Ctx, tap: Tap) -> int:
+    edition = await _editable(context, tap)
+    if isinstance(edition, int):
+        return edition
+    return await add_session(update, context, edition)
+
+
+@FLOW.on("back")
+@staff_only
+async def back(update: Update, context: Ctx, tap: Tap) -> int:
+    edition = await _editable(context, tap)
+    if isinstance(edition, int):
+        return edition
+    FLOW.draft(context).adding = None
+    return await show_menu(update, context, edition, edit=True)
+
+
+@FLOW.on("toggle")
+@staff_only
+async def toggle(update: Update, context: Ctx, tap: Tap) -> int:
+    """Open the edition (everyone who asked is told) or close it."""
+    edition = await _editable(context, tap)
+    if isinstance(edition, int):
+        return edition
+    if not edition.open and not edition.sessions:
+        await context.bot.send_message(tap.user_id, context.t("edizioni.need_session"))
+        return MENU
+    opened = replace(edition, open=not edition.open)
+    await _save(update, context, opened)
+    if opened.open:
+        await announce_opening(context, opened)
+    return await show_menu(update, context, opened)
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -493,24 +572,21 @@ async def signups_command(update: Update, context: Ctx) -> None:
     )
 
 
+@CSV.on("csv", args=0, more=True)
 @staff_only
-async def on_csv(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await CSV.pressed(update, context, "csv")
-    if parsed is None:
-        return
-    edition_id = parsed.args[0] if parsed.args else None
+async def send_csv(update: Update, context: Ctx, tap: Tap) -> None:
+    """The sign-ups of one edition (`csv:<edition>`), or of all (`csv`), for Excel."""
+    edition_id = tap.args[0] if tap.args else None
     editions = {e.id: e for e in await context.repo.editions.all()}
     if edition_id is not None and edition_id not in editions:
-        await stale(update, context)
+        await tap.stale(context)
         return
-    await query.answer()
+    await tap.answer()
     signups = await context.repo.signups.of_edition(edition_id)
     data = await signups_csv(context, signups, editions)
     name = f"iscrizioni-{edition_id or 'tutte'}-{context.now():%Y%m%d}.csv"
     await context.bot.send_document(
-        query.from_user.id, document=data, filename=name,
+        tap.user_id, document=data, filename=name,
         caption=context.t("iscrizioni.csv_caption", count=len(signups)),
     )  # fmt: skip
     log.info("staff exported %d sign-ups", len(signups))
@@ -598,10 +674,10 @@ def register(app: Application) -> None:
             app,
             entry_points=[CommandHandler("edizioni", list_editions)],
             states={
-                MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],
+                MENU: [FLOW.handler()],
                 VALUE: [
                     MessageHandler(text, got_value),
-                    CallbackQueryHandler(on_menu, pattern=FLOW.pattern()),
+                    FLOW.handler(),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
                 WHEN: [
@@ -617,4 +693,4 @@ def register(app: Application) -> None:
     )
     app.add_handler(FLOW.outside(staff_only(stale)))
     app.add_handler(CommandHandler("iscrizioni", signups_command))
-    app.add_handler(CallbackQueryHandler(on_csv, pattern=CSV.any_version))
+    app.add_handler(CSV.handler())
