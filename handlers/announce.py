@@ -20,14 +20,13 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot import broadcast, callbacks, labview, protocols
+from bot import broadcast, labview, protocols
 from bot.callbacks import Tap
 from bot.context import BotData, CommandSpec, Ctx
 from bot.flows import Flow, edit_or_send, stale
@@ -211,64 +210,81 @@ def audience_label(context: Ctx, name: str) -> str:
     return context.label("annuncio.aud.all")
 
 
+async def _choosing(context: Ctx, tap: Tap) -> bool:
+    """Whether the person has a draft to choose an audience for; if not, the tap is stale."""
+    if not FLOW.draft(context).kind:
+        await tap.stale(context)
+        return False
+    await tap.answer()
+    return True
+
+
+async def _choose_from(update: Update, context: Ctx, key: str, rows: list) -> int:
+    rows.append([_button(context.label("annuncio.back"), "back")])
+    await edit_or_send(update, context, context.t(key), InlineKeyboardMarkup(rows))
+    return AUDIENCE
+
+
+@FLOW.on("zones")
 @staff_only
-async def on_audience(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(
-        update, context, "cancel", "zones", "zone", "editions", "back", "aud"
-    )
-    draft = FLOW.draft(context)
-    if parsed is None:
-        return AUDIENCE
-    if not draft.kind:
-        await stale(update, context)
+async def choose_zone(update: Update, context: Ctx, tap: Tap) -> int:
+    if not await _choosing(context, tap):
         return ConversationHandler.END
-    await query.answer()
-    if parsed.action == "cancel":
-        return await _cancel(update, context)
-    if parsed.action == "zones":
-        rows = [
-            [_button(labs[0].area or labs[0].name, "zone", key)]
-            for key, labs in sorted(_zones(context).items())
-        ]
-        rows.append([_button(context.label("annuncio.back"), "back")])
-        await edit_or_send(
-            update, context, context.t("annuncio.ask_zone"), InlineKeyboardMarkup(rows)
-        )
-        return AUDIENCE
-    if parsed.action == "zone" and parsed.args:
-        labs = _zones(context).get(parsed.args[0], [])
-        rows = [[_button(context.label("annuncio.whole_zone"), "aud", "area", parsed.args[0])]]
-        rows += [[_button(lab.name[:60], "aud", "lab", lab.id)] for lab in labs]
-        rows.append([_button(context.label("annuncio.back"), "back")])
-        await edit_or_send(
-            update, context, context.t("annuncio.ask_lab"), InlineKeyboardMarkup(rows)
-        )
-        return AUDIENCE
-    if parsed.action == "editions":
-        rows = [
-            [_button(e.title[:60], "aud", "edition", e.id)]
-            for e in await context.repo.editions.all()
-        ]
-        rows.append([_button(context.label("annuncio.back"), "back")])
-        await edit_or_send(
-            update, context, context.t("annuncio.ask_edition"), InlineKeyboardMarkup(rows)
-        )
-        return AUDIENCE
-    if parsed.action == "back":
-        return await ask_audience(update, context, edit=True)
-    if parsed.action != "aud" or not parsed.args:
-        return AUDIENCE
-    name = ":".join(parsed.args)
+    rows = [
+        [_button(labs[0].area or labs[0].name, "zone", key)]
+        for key, labs in sorted(_zones(context).items())
+    ]
+    return await _choose_from(update, context, "annuncio.ask_zone", rows)
+
+
+@FLOW.on("zone", args=1)
+@staff_only
+async def choose_in_zone(update: Update, context: Ctx, tap: Tap) -> int:
+    """The whole zone, or one of its labs."""
+    if not await _choosing(context, tap):
+        return ConversationHandler.END
+    zone = tap.args[0]
+    rows = [[_button(context.label("annuncio.whole_zone"), "aud", "area", zone)]]
+    rows += [
+        [_button(lab.name[:60], "aud", "lab", lab.id)] for lab in _zones(context).get(zone, [])
+    ]
+    return await _choose_from(update, context, "annuncio.ask_lab", rows)
+
+
+@FLOW.on("editions")
+@staff_only
+async def choose_edition(update: Update, context: Ctx, tap: Tap) -> int:
+    if not await _choosing(context, tap):
+        return ConversationHandler.END
+    rows = [
+        [_button(e.title[:60], "aud", "edition", e.id)] for e in await context.repo.editions.all()
+    ]
+    return await _choose_from(update, context, "annuncio.ask_edition", rows)
+
+
+@FLOW.on("back")
+@staff_only
+async def back_to_audiences(update: Update, context: Ctx, tap: Tap) -> int:
+    if not await _choosing(context, tap):
+        return ConversationHandler.END
+    return await ask_audience(update, context, edit=True)
+
+
+@FLOW.on("aud", args=1, more=True)
+@staff_only
+async def chose_audience(update: Update, context: Ctx, tap: Tap) -> int:
+    """An audience (`aud:<kind>[:<arg>]`): the preview, or a word that nobody is in it."""
+    if not await _choosing(context, tap):
+        return ConversationHandler.END
+    name = ":".join(tap.args)
     people = await broadcast.audience(context.data, name)
     if not people:
         await context.bot.send_message(
-            query.from_user.id,
+            tap.user_id,
             context.t("annuncio.empty", audience=audience_label(context, name)),
         )
         return await ask_audience(update, context)
-    draft.audience = name
+    FLOW.draft(context).audience = name
     return await show_preview(update, context, len(people))
 
 
@@ -283,7 +299,7 @@ async def show_preview(update: Update, context: Ctx, count: int) -> int:
         await context.bot.send_message(chat_id, text, reply_markup=markup)
     last = [_button(context.label("annuncio.cancel"), "cancel")]
     if not draft.lab:  # a lab's news go to its followers, and to them only
-        last.insert(0, _button(context.label("annuncio.change_audience"), "back"))
+        last.insert(0, _button(context.label("annuncio.change_audience"), "audience"))
     rows = [
         [_button(context.label("annuncio.send_now", count=count), "send", draft.token)],
         [_button(context.label("annuncio.later"), "later", draft.token)],
@@ -299,44 +315,60 @@ async def show_preview(update: Update, context: Ctx, count: int) -> int:
     return CONFIRM
 
 
+CONFIRMING = ("send", "later", "cancel", "audience")  # the buttons under the preview
+
+
+@FLOW.on("cancel")
 @author
-async def on_confirm(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(update, context)
-    draft = FLOW.draft(context)
-    if parsed is None:
+async def cancel(update: Update, context: Ctx, tap: Tap) -> int:
+    """The flow's "Annulla" button, choosing the audience or confirming: as /annulla."""
+    if not FLOW.draft(context).kind:
+        await tap.stale(context)
+        return ConversationHandler.END
+    await tap.answer()
+    return await FLOW.cancel(update, context)
+
+
+@FLOW.on("audience")
+@author
+async def change_audience(update: Update, context: Ctx, tap: Tap) -> int:
+    if FLOW.draft(context).lab:  # a lab's news go to its followers only: no other audience
+        await tap.stale(context)
         return CONFIRM
-    if parsed.action in ("send", "later") and parsed.args[:1] != (draft.token,):
-        return await on_stale(update, context) or CONFIRM
-    if parsed.action == "cancel":
-        await query.answer()
-        return await _cancel(update, context)
-    if parsed.action == "back":
-        if draft.lab:  # a lab's news go to its followers only: no other audience to pick
-            await stale(update, context)
-            return CONFIRM
-        await query.answer()
-        return await ask_audience(update, context)
-    if parsed.action == "later":
-        await query.answer()
-        await context.bot.send_message(query.from_user.id, context.t("annuncio.ask_when"))
-        return WHEN
-    if parsed.action != "send":
-        await stale(update, context)
+    await tap.answer()
+    return await ask_audience(update, context)
+
+
+@FLOW.on("later", args=1)
+@author
+async def later(update: Update, context: Ctx, tap: Tap) -> int:
+    if tap.args[0] != FLOW.draft(context).token:
+        await _answer_old(context, tap)
+        return CONFIRM
+    await tap.answer()
+    await context.bot.send_message(tap.user_id, context.t("annuncio.ask_when"))
+    return WHEN
+
+
+@FLOW.on("send", args=1)
+@author
+async def send_now(update: Update, context: Ctx, tap: Tap) -> int:
+    draft = FLOW.draft(context)
+    if tap.args[0] != draft.token:
+        await _answer_old(context, tap)
         return CONFIRM
     people = await broadcast.audience(context.data, draft.audience)
     if not people:
-        await query.answer(context.label("annuncio.empty_now"), show_alert=True)
+        await tap.answer(context.label("annuncio.empty_now"), alert=True)
         if draft.lab:
             FLOW.drop(context)
             return ConversationHandler.END
         return await ask_audience(update, context)
-    announcement, created = await _create(context, query.from_user.id, draft, context.now(), people)
+    announcement, created = await _create(context, tap.user_id, draft, context.now(), people)
     if not created:
-        await query.answer(context.label("annuncio.already"), show_alert=True)
+        await tap.answer(context.label("annuncio.already"), alert=True)
         return ConversationHandler.END
-    await query.answer(context.label("annuncio.started"))
+    await tap.answer(context.label("annuncio.started"))
     await edit_or_send(update, context, context.t("annuncio.started_long", count=len(people)), None)
     log.info("announcement %d queued for %d recipients", announcement.id, len(people))
     FLOW.drop(context)
@@ -392,80 +424,62 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
     return None
 
 
-async def _cancel(update: Update, context: Ctx) -> int:
-    """The flow's "Annulla" button: the same as /annulla."""
-    return await FLOW.cancel(update, context)
-
-
 # --- buttons outside the flow ---------------------------------------------------------------------
 
 
-async def on_stale(update: Update, context: Ctx) -> int | None:
-    """A flow button pressed after the flow ended: already sent, or simply old."""
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.parse(query.data, FEATURE)
-    sent = (
-        parsed is not None
-        and parsed.action in ("send", "later")
-        and bool(parsed.args)
-        and await context.repo.announcements.by_token(parsed.args[0]) is not None
-    )
-    if sent:
-        await query.answer(context.label("annuncio.already"), show_alert=True)
-        return None
-    await stale(update, context)
-    return None
+async def _answer_old(context: Ctx, tap: Tap) -> None:
+    """ "Send" or "later" of a draft that is no longer the person's: already sent, or old."""
+    if await context.repo.announcements.by_token(tap.args[0]) is not None:
+        await tap.answer(context.label("annuncio.already"), alert=True)
+    else:
+        await tap.stale(context)
 
 
-async def on_broadcast_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = await SENDING.pressed(update, context, "optout", "stop")
-    if parsed is None:
-        return
-    if parsed.action == "optout" and parsed.args[:1] == ("lab",) and len(parsed.args) > 1:
-        lab_id = parsed.args[1]  # a lab's news: stop following that lab, and only that
-        await context.repo.subscriptions.set(
-            query.from_user.id, f"lab:{lab_id}", False, context.now()
-        )
+async def on_stale(update: Update, context: Ctx) -> None:
+    """A flow button pressed at a step that does not take it, or after the flow ended."""
+    tap = FLOW.parse(update, "send", "later")
+    if tap is not None:
+        await _answer_old(context, tap)
+    else:
+        await stale(update, context)
+
+
+@SENDING.on("optout", more=True)
+async def opt_out(update: Update, context: Ctx, tap: Tap) -> None:
+    """ "Non ricevere più" under an announcement: a lab's news (`optout:lab:<id>`) stop
+    following that lab, and only that; the network's stop its announcements."""
+    if tap.args[:1] == ("lab",) and len(tap.args) > 1:
+        lab_id = tap.args[1]
+        await context.repo.subscriptions.set(tap.user_id, f"lab:{lab_id}", False, context.now())
         lab = context.data.labs.current.any_lab(lab_id)
         name = (lab.name if lab else lab_id)[:80]
-        await query.answer(context.label("labs.unfollowed", name=name), show_alert=True)
+        await tap.answer(context.label("labs.unfollowed", name=name), alert=True)
         return
-    if parsed.action == "optout":
-        now = context.now()
-        await context.repo.subscriptions.set(query.from_user.id, "annunci", False, now)
-        await context.repo.optouts.set_out(query.from_user.id, "topic:annunci", True, now)
-        await query.answer(context.label("broadcast.opted_out"), show_alert=True)
-        return
-    if parsed.action == "stop" and parsed.args[:1]:
-        await stop(update, context)
-        return
-    await stale(update, context)
+    now = context.now()
+    await context.repo.subscriptions.set(tap.user_id, "annunci", False, now)
+    await context.repo.optouts.set_out(tap.user_id, "topic:annunci", True, now)
+    await tap.answer(context.label("broadcast.opted_out"), alert=True)
 
 
+@SENDING.on("stop", args=1, more=True)
 @staff_or(lambda _update, context: bool(context.coordinated_labs()))
-async def stop(update: Update, context: Ctx) -> None:
+async def stop(update: Update, context: Ctx, tap: Tap) -> None:
     """Staff stop any announcement; a coordinator, only one they wrote (checked below)."""
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.parse(query.data, SENDING.feature)
-    announcement_id = parsed.args[0] if parsed and parsed.args else ""
+    announcement_id = tap.args[0]
     found = (
         await context.repo.announcements.get(int(announcement_id))
         if announcement_id.isdigit()
         else None
     )
-    if found is not None and not context.is_staff_user and found.author_id != query.from_user.id:
-        await query.answer(context.label("staff.only"), show_alert=True)
+    if found is not None and not context.is_staff_user and found.author_id != tap.user_id:
+        await tap.answer(context.label("staff.only"), alert=True)
         return
     if found is None or not await context.repo.announcements.stop(found.id, context.now()):
-        await query.answer(context.label("broadcast.already_over"), show_alert=True)
+        await tap.answer(context.label("broadcast.already_over"), alert=True)
         return
     who = "a staff member" if context.is_staff_user else "its author, a coordinator"
     log.info("announcement %d stopped by %s", found.id, who)
-    await query.answer(context.label("broadcast.stopping"))
+    await tap.answer(context.label("broadcast.stopping"))
     if found.status == "scheduled":
         await edit_or_send(update, context, context.t("annuncio.unscheduled"), None)
 
@@ -486,16 +500,16 @@ def register(app: Application) -> None:
                     MessageHandler(~filters.COMMAND, got_body),
                 ],
                 AUDIENCE: [
-                    CallbackQueryHandler(on_audience, pattern=FLOW.pattern()),
+                    FLOW.handler("cancel", "zones", "zone", "editions", "back", "aud"),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
                 CONFIRM: [
-                    CallbackQueryHandler(on_confirm, pattern=FLOW.pattern()),
+                    FLOW.handler(*CONFIRMING),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
                 WHEN: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, got_when),
-                    CallbackQueryHandler(on_confirm, pattern=FLOW.pattern()),
+                    FLOW.handler(*CONFIRMING),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
             },
@@ -503,4 +517,4 @@ def register(app: Application) -> None:
         )
     )
     app.add_handler(FLOW.outside(staff_only(on_stale)))
-    app.add_handler(CallbackQueryHandler(on_broadcast_button, pattern=SENDING.any_version))
+    app.add_handler(SENDING.handler())

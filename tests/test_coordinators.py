@@ -161,7 +161,7 @@ async def test_news_reach_exactly_the_labs_followers(bot, clock):
     # A forged "change audience" does nothing; her news never reach other audiences.
     await maria.press("📣 Scrivi a chi lo segue")
     await maria.send("Secondo messaggio")
-    await maria.press_data(callbacks.pack("annuncio", "back"))
+    await maria.press_data(callbacks.pack("annuncio", "audience"))
     assert maria.callback_answer()["show_alert"]
 
 
