@@ -20,7 +20,6 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -106,6 +105,8 @@ def _coordinator_of_draft(update: Update, context: Ctx) -> bool:
 
 
 planner = staff_or(_coordinator_of_draft)
+# The buttons of an event in the making (its kind, preview and menu): the entry points aside.
+PLANNING = ("kind", "field", "empty", "close", "save", "drop", "dropyes", "keep")
 any_coordinator = staff_or(lambda _update, context: bool(context.coordinated_labs()))
 
 
@@ -131,10 +132,12 @@ async def new_at_lab(update: Update, context: Ctx, tap: Tap) -> int:
     return await next_step(update, context)
 
 
+@FLOW.on("new")
 @staff_only
-async def new(update: Update, context: Ctx) -> int:
-    if update.callback_query:
-        await update.callback_query.answer()
+async def new(update: Update, context: Ctx, tap: Tap | None = None) -> int:
+    """/evento, or its button (`tap`, under the events listing): a new event."""
+    if tap is not None:
+        await tap.answer()
     FLOW.begin(context, Draft(new=True, steps=list(FIELDS)))
     rows = [
         [button(context.label("evedit.kind.assemblea"), "kind", "assemblea")],
@@ -149,26 +152,21 @@ async def new(update: Update, context: Ctx) -> int:
     return MENU
 
 
+@FLOW.on("edit", args=0, more=True)
 @any_coordinator
-async def edit(update: Update, context: Ctx) -> int:
+async def edit(update: Update, context: Ctx, tap: Tap) -> int:
     """Staff edit any event; a coordinator, the events at their labs (checked below)."""
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(update, context, "edit")
-    if parsed is None:
-        return ConversationHandler.END
-    event_id = parsed.args[0] if parsed.args else ""
-    event = await context.repo.events.get(event_id)
+    event = await context.repo.events.get(tap.args[0] if tap.args else "")
     if event is None or event.cancelled or event.ends_at <= context.now():
-        await query.answer(context.label("events.gone"), show_alert=True)
+        await tap.answer(context.label("events.gone"), alert=True)
         return ConversationHandler.END
     if not context.may_edit_event(event):
-        await query.answer(context.label("staff.only"), show_alert=True)
+        await tap.answer(context.label("staff.only"), alert=True)
         return ConversationHandler.END
     if event.origin == "file":
-        await query.answer(context.label("evedit.from_file"), show_alert=True)
+        await tap.answer(context.label("evedit.from_file"), alert=True)
         return ConversationHandler.END
-    await query.answer()
+    await tap.answer()
     draft = Draft.of(event)
     if not context.is_staff_user:  # a coordinator: her lab's event stays at her lab
         draft.fixed_lab = event.for_lab
@@ -225,60 +223,107 @@ async def next_step(update: Update, context: Ctx) -> int:
     return await show(update, context)
 
 
-@planner
-async def on_menu(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(update, context)
+async def _refused(context: Ctx, tap: Tap) -> int | None:
+    """The state to return, the tap answered as stale, when the person has no event in the
+    making (END), or a coordinator's tap would change its place or kind (MENU: they stay her
+    lab's); None when the tap goes on."""
     draft = FLOW.draft(context)
-    if parsed is None:
-        return MENU
-    if parsed.action != "kind" and not draft.kind:
-        await stale(update, context)
+    if tap.action != "kind" and not draft.kind:
+        await tap.stale(context)
         return ConversationHandler.END
-    action, args = parsed.action, parsed.args
-    if draft.fixed_lab and (action == "kind" or (args[:1] == ("where",))):
-        await stale(update, context)  # the place and the kind stay as the coordinator's
+    if draft.fixed_lab and (tap.action == "kind" or tap.args[:1] == ("where",)):
+        await tap.stale(context)
         return MENU
-    if action == "kind" and args and args[0] in ("assemblea", "altro") and draft.new:
-        await query.answer()
-        draft.kind = args[0]
-        await edit_or_send(update, context, context.label(f"evedit.kind.{args[0]}"), None)
-        return await next_step(update, context)
-    if action == "field" and args and args[0] in FIELDS and draft.start is not None:
-        await query.answer()
-        return await ask(update, context, args[0])
-    if action == "empty" and args and args[0] in ("where", "description"):
-        await query.answer()
-        if args[0] == "where":
-            draft.lab_id = draft.place = draft.online_url = ""
-        else:
-            draft.description = ""
-        draft.awaiting = None
-        return await next_step(update, context)
-    if action == "close":
-        await query.answer()
-        FLOW.drop(context)
-        await edit_or_send(update, context, context.t("evedit.closed"), None)
-        return ConversationHandler.END
-    if action == "save" and draft.start is not None:
-        return await save(update, context)
-    if action == "drop" and draft.id:
-        await query.answer()
-        rows = [[button(context.label("evedit.confirm_cancel"), "dropyes", draft.id)],
-                [button(context.label("evedit.keep"), "keep")]]  # fmt: skip
-        await context.bot.send_message(
-            query.from_user.id, context.t("evedit.sure_cancel", title=draft.title),
-            reply_markup=InlineKeyboardMarkup(rows),
-        )  # fmt: skip
+    return None
+
+
+@FLOW.on("kind", args=1)
+@planner
+async def chose_kind(update: Update, context: Ctx, tap: Tap) -> int:
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    draft = FLOW.draft(context)
+    kind = tap.args[0]
+    if kind not in ("assemblea", "altro") or not draft.new:
+        await tap.stale(context)
         return MENU
-    if action == "dropyes" and args and draft.id == args[0]:
-        return await cancel_event(update, context)
-    if action == "keep":
-        await query.answer()
-        return await show(update, context)
-    await stale(update, context)
+    await tap.answer()
+    draft.kind = kind
+    await edit_or_send(update, context, context.label(f"evedit.kind.{kind}"), None)
+    return await next_step(update, context)
+
+
+@FLOW.on("field", args=1)
+@planner
+async def change_field(update: Update, context: Ctx, tap: Tap) -> int:
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    field = tap.args[0]
+    if field not in FIELDS or FLOW.draft(context).start is None:
+        await tap.stale(context)
+        return MENU
+    await tap.answer()
+    return await ask(update, context, field)
+
+
+@FLOW.on("empty", args=1)
+@planner
+async def empty_field(update: Update, context: Ctx, tap: Tap) -> int:
+    """No place (nor online link), or no description."""
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    field = tap.args[0]
+    if field not in ("where", "description"):
+        await tap.stale(context)
+        return MENU
+    await tap.answer()
+    draft = FLOW.draft(context)
+    if field == "where":
+        draft.lab_id = draft.place = draft.online_url = ""
+    else:
+        draft.description = ""
+    draft.awaiting = None
+    return await next_step(update, context)
+
+
+@FLOW.on("close")
+@planner
+async def close(update: Update, context: Ctx, tap: Tap) -> int:
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    await tap.answer()
+    FLOW.drop(context)
+    await edit_or_send(update, context, context.t("evedit.closed"), None)
+    return ConversationHandler.END
+
+
+@FLOW.on("drop")
+@planner
+async def ask_drop(update: Update, context: Ctx, tap: Tap) -> int:
+    """Cancelling an event: asked first."""
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    draft = FLOW.draft(context)
+    if not draft.id:
+        await tap.stale(context)
+        return MENU
+    await tap.answer()
+    rows = [[button(context.label("evedit.confirm_cancel"), "dropyes", draft.id)],
+            [button(context.label("evedit.keep"), "keep")]]  # fmt: skip
+    await context.bot.send_message(
+        tap.user_id, context.t("evedit.sure_cancel", title=draft.title),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )  # fmt: skip
     return MENU
+
+
+@FLOW.on("keep")
+@planner
+async def keep(update: Update, context: Ctx, tap: Tap) -> int:
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    await tap.answer()
+    return await show(update, context)
 
 
 # --- typed values ---------------------------------------------------------------------------------
@@ -341,20 +386,27 @@ async def waiting_for_text(update: Update, context: Ctx) -> int | None:
 # --- saving and telling people --------------------------------------------------------------------
 
 
-async def save(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
+@FLOW.on("save")
+@planner
+async def save(update: Update, context: Ctx, tap: Tap) -> int:
+    """Publish a new event (people who asked are told), or save a changed one (people coming
+    are told when its time or place moved)."""
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
     draft = FLOW.draft(context)
+    if draft.start is None:
+        await tap.stale(context)
+        return MENU
     now = context.now()
-    if draft.start is None or draft.start <= now:
-        await query.answer(context.label("evedit.now_past"), show_alert=True)
+    if draft.start <= now:
+        await tap.answer(context.label("evedit.now_past"), alert=True)
         return await ask(update, context, "when")
     old = await context.repo.events.get(draft.id) if draft.id else None
     if draft.id and (old is None or old.cancelled):
-        await query.answer(context.label("events.gone"), show_alert=True)
+        await tap.answer(context.label("events.gone"), alert=True)
         FLOW.drop(context)
         return ConversationHandler.END
-    await query.answer()
+    await tap.answer()
     if old is None:
         taken = {e.id for e in await context.repo.events.all()}
         event = replace(draft.event(), id=unique_slug(draft.title, taken, "evento")[:32])
@@ -367,10 +419,10 @@ async def save(update: Update, context: Ctx) -> int:
     FLOW.drop(context)
     told = 0
     if old is not None and concerned and _moved(context, old, event):
-        told = await _notify(context, query.from_user.id, old, event, concerned, "changed")
+        told = await _notify(context, tap.user_id, old, event, concerned, "changed")
     if old is None:  # new: the people who asked to hear of such events are told, once
         people = await _interested(context, event)
-        told = await _notify(context, query.from_user.id, event, event, people, "published")
+        told = await _notify(context, tap.user_id, event, event, people, "published")
         key = "evedit.published_told" if told else "evedit.published"
     else:
         key = "evedit.saved_told" if told else "evedit.saved"
@@ -378,20 +430,26 @@ async def save(update: Update, context: Ctx) -> int:
     return ConversationHandler.END
 
 
-async def cancel_event(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    old = await context.repo.events.get(FLOW.draft(context).id)
+@FLOW.on("dropyes", args=1)
+@planner
+async def cancel_event(update: Update, context: Ctx, tap: Tap) -> int:
+    if (refused := await _refused(context, tap)) is not None:
+        return refused
+    draft = FLOW.draft(context)
+    if draft.id != tap.args[0]:
+        await tap.stale(context)
+        return MENU
+    old = await context.repo.events.get(draft.id)
     FLOW.drop(context)
     if old is None or old.cancelled:
-        await query.answer(context.label("events.gone"), show_alert=True)
+        await tap.answer(context.label("events.gone"), alert=True)
         return ConversationHandler.END
-    await query.answer()
+    await tap.answer()
     concerned = await _concerned(context, old)
     await context.repo.events.save(replace(old, cancelled=True), context.now())
     await replan(context.data, context.application)  # its reminders are cancelled
     log.info("%s cancelled the event %s", _who(context), old.id)
-    told = await _notify(context, query.from_user.id, old, old, concerned, "cancelled")
+    told = await _notify(context, tap.user_id, old, old, concerned, "cancelled")
     await edit_or_send(
         update, context, context.t("evedit.cancelled", title=old.title, count=told), None
     )
@@ -468,15 +526,13 @@ def register(app: Application) -> None:
             app,
             entry_points=[
                 CommandHandler(["evento", "event"], new),
-                CallbackQueryHandler(new, pattern=FLOW.pattern("new")),
-                CallbackQueryHandler(edit, pattern=FLOW.pattern("edit")),
-                FLOW.handler("lab"),
+                FLOW.handler("new", "edit", "lab"),
             ],
             states={
-                MENU: [CallbackQueryHandler(on_menu, pattern=FLOW.pattern())],
+                MENU: [FLOW.handler(*PLANNING)],
                 VALUE: [
                     MessageHandler(text, got_value),
-                    CallbackQueryHandler(on_menu, pattern=FLOW.pattern()),
+                    FLOW.handler(*PLANNING),
                     MessageHandler(~filters.COMMAND, waiting_for_text),
                 ],
             },
