@@ -26,13 +26,13 @@ from telegram import (
 )
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot import directory, labview, protocols
+from bot.callbacks import Tap
 from bot.context import Ctx
 from bot.flows import Flow, edit_or_send, stale
 from bot.guards import coordinator_of_tapped_lab, staff_only, staff_or
@@ -198,81 +198,117 @@ async def _menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> int:
 # --- entry points -------------------------------------------------------------------------------
 
 
+@FLOW.on("menu", args=1)
 @staff_or(coordinator_of_tapped_lab(FLOW))
-async def start_edit(update: Update, context: Ctx) -> int | None:
-    query = update.callback_query
-    assert query is not None
+async def start_edit(update: Update, context: Ctx, tap: Tap) -> int:
     if not context.in_private:
-        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        await tap.answer(context.label("labedit.private_only"), alert=True)
         return ConversationHandler.END
-    parsed = await FLOW.pressed(update, context, "menu")
-    if parsed is None:
-        return ConversationHandler.END
-    lab = context.data.labs.current.any_lab(parsed.args[0]) if parsed.args else None
+    lab = context.data.labs.current.any_lab(tap.args[0])
     if lab is None:
-        await query.answer(context.label("labs.gone_alert"), show_alert=True)
+        await tap.answer(context.label("labs.gone_alert"), alert=True)
         return ConversationHandler.END
-    await query.answer()
+    await tap.answer()
     FLOW.begin(context, Draft(lab=lab.id))
     return await _menu(update, context, lab, edit=True)
 
 
+@FLOW.on("new")
 @staff_only
-async def start_new(update: Update, context: Ctx) -> int | None:
-    query = update.callback_query
-    assert query is not None
+async def start_new(update: Update, context: Ctx, tap: Tap) -> int:
     if not context.in_private:
-        await query.answer(context.label("labedit.private_only"), show_alert=True)
+        await tap.answer(context.label("labedit.private_only"), alert=True)
         return ConversationHandler.END
-    await query.answer()
+    await tap.answer()
     FLOW.begin(context)
-    await context.bot.send_message(query.from_user.id, context.t("labedit.new_name"))
+    await context.bot.send_message(tap.user_id, context.t("labedit.new_name"))
     return NEW_NAME
 
 
 # --- choosing ----------------------------------------------------------------------------------
 
 
-@editor
-async def choose(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(update, context)
+async def _chosen(context: Ctx, tap: Tap, wanted: str) -> Lab | int:
+    """The lab being edited, if the person may change `wanted` in it; else the tap answered
+    and the state to return (END: no lab in the making; CHOOSE: a staff-only change)."""
     lab = _lab(context)
-    if parsed is None:
-        return CHOOSE
     if lab is None:
-        await stale(update, context)
+        await tap.stale(context)
         return ConversationHandler.END
-    wanted = parsed.action if parsed.action != "field" else (parsed.args or ("",))[0]
-    if parsed.action != "done" and not _may_change(context, wanted):
-        await query.answer(context.label("staff.only"), show_alert=True)
+    if not _may_change(context, wanted):
+        await tap.answer(context.label("staff.only"), alert=True)
         return CHOOSE
-    await query.answer()
-    draft = FLOW.draft(context)
-    if parsed.action == "done":
-        FLOW.drop(context)
-        await labview.send_card(update, context, lab)
+    return lab
+
+
+@FLOW.on("done")
+@editor
+async def done(update: Update, context: Ctx, tap: Tap) -> int:
+    lab = _lab(context)
+    if lab is None:
+        await tap.stale(context)
         return ConversationHandler.END
-    if parsed.action == "history":
-        return await _history(update, context, lab)
-    if parsed.action == "back_menu":
-        return await _menu(update, context, lab, edit=True)
-    if parsed.action == "undo":
-        return await _ask_undo(update, context, lab, parsed.args[0] if parsed.args else "")
-    if parsed.action == "undoyes":
-        return await _undo(update, context, lab, parsed.args[0] if parsed.args else "")
-    if parsed.action == "district":
-        other = "distretto" if lab.district == "pavia" else "pavia"
-        return await _confirm(update, context, lab, "district", other)
-    if parsed.action == "hidden":
-        return await _confirm(update, context, lab, "hidden", not lab.hidden)
-    field = parsed.args[0] if parsed.args else ""
-    if parsed.action != "field" or field not in EDITABLE:
+    await tap.answer()
+    FLOW.drop(context)
+    await labview.send_card(update, context, lab)
+    return ConversationHandler.END
+
+
+@FLOW.on("history")
+@editor
+async def history(update: Update, context: Ctx, tap: Tap) -> int:
+    lab = await _chosen(context, tap, "history")
+    if isinstance(lab, int):
+        return lab
+    await tap.answer()
+    return await _history(update, context, lab)
+
+
+@FLOW.on("back_menu")
+@editor
+async def back_to_menu(update: Update, context: Ctx, tap: Tap) -> int:
+    lab = await _chosen(context, tap, "back_menu")
+    if isinstance(lab, int):
+        return lab
+    await tap.answer()
+    return await _menu(update, context, lab, edit=True)
+
+
+@FLOW.on("district")
+@editor
+async def move_district(update: Update, context: Ctx, tap: Tap) -> int:
+    lab = await _chosen(context, tap, "district")
+    if isinstance(lab, int):
+        return lab
+    await tap.answer()
+    other = "distretto" if lab.district == "pavia" else "pavia"
+    return await _confirm(update, context, lab, "district", other)
+
+
+@FLOW.on("hidden")
+@editor
+async def hide_or_show(update: Update, context: Ctx, tap: Tap) -> int:
+    lab = await _chosen(context, tap, "hidden")
+    if isinstance(lab, int):
+        return lab
+    await tap.answer()
+    return await _confirm(update, context, lab, "hidden", not lab.hidden)
+
+
+@FLOW.on("field", args=1)
+@editor
+async def ask_value(update: Update, context: Ctx, tap: Tap) -> int:
+    """A field to change: its current value and what to type (or the week's hours)."""
+    field = tap.args[0]
+    lab = await _chosen(context, tap, field)
+    if isinstance(lab, int):
+        return lab
+    await tap.answer()
+    if field not in EDITABLE:
         return CHOOSE
     if field == "schedule":
         return await _hours_menu(update, context, lab, edit=True)
-    draft.field = field
+    FLOW.draft(context).field = field
     current = _show(context, field, _current_value(lab, field))
     prompt = context.t(
         f"labedit.prompt.{field}" if field in ("position", "activities") else "labedit.prompt",
@@ -291,7 +327,7 @@ async def choose(update: Update, context: Ctx) -> int:
             one_time_keyboard=True,
         )
         await context.bot.send_message(
-            query.from_user.id, context.t("labedit.here_hint"), reply_markup=keyboard
+            tap.user_id, context.t("labedit.here_hint"), reply_markup=keyboard
         )
     return VALUE
 
@@ -358,28 +394,28 @@ async def got_location(update: Update, context: Ctx) -> int:
     return await _confirm(update, context, lab, "position", [location.latitude, location.longitude])
 
 
+@FLOW.on("clear")
 @editor
-async def clear_value(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
+async def clear_value(update: Update, context: Ctx, tap: Tap) -> int:
     lab = _lab(context)
     field = FLOW.draft(context).field
     if lab is None or field is None or field == "name":
-        await stale(update, context)
+        await tap.stale(context)
         return ConversationHandler.END
-    await query.answer()
+    await tap.answer()
     empty: Any = [] if field == "activities" else None if field == "position" else ""
     return await _confirm(update, context, lab, field, empty)
 
 
+@FLOW.on("back")
 @editor
-async def back(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+async def back(update: Update, context: Ctx, tap: Tap) -> int:
+    """Back to the menu, from a value asked or from the week's hours."""
     lab = _lab(context)
     if lab is None:
+        await tap.stale(context)
         return ConversationHandler.END
+    await tap.answer()
     FLOW.draft(context).field = None
     return await _menu(update, context, lab, edit=True)
 
@@ -440,34 +476,33 @@ async def _confirm(update: Update, context: Ctx, lab: Lab, field: str, value: An
     return CONFIRM
 
 
+@FLOW.on("save")
 @editor
-async def save(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
+async def save(update: Update, context: Ctx, tap: Tap) -> int:
     draft = FLOW.draft(context)
     pending, draft.pending = draft.pending, None
     if pending is None:
-        await stale(update, context)
+        await tap.stale(context)
         return ConversationHandler.END
     field, value = pending
     if not _may_change(context, field):
-        await stale(update, context)
+        await tap.stale(context)
         return ConversationHandler.END
     repo = context.repo.lab_edits
-    staff_id = query.from_user.id
+    staff_id = tap.user_id
     if field == "created":
         lab_id = _unique_id(context, str(value))
         await repo.add_many(lab_id, [("created", value)], staff_id, context.now())
         draft.lab = lab_id
     elif draft.lab is None:
-        await stale(update, context)
+        await tap.stale(context)
         return ConversationHandler.END
     else:
         lab_id = draft.lab
         await repo.add(lab_id, field, value, staff_id, context.now())
     await directory.reapply_edits(context.data)
     log.info("field %s of lab %s changed in the chat", field, lab_id)
-    await query.answer(context.label("labedit.saved_alert"))
+    await tap.answer(context.label("labedit.saved_alert"))
     await edit_or_send(update, context, context.t("labedit.saved"), None)
     draft.field = None
     lab = _lab(context)
@@ -475,11 +510,10 @@ async def save(update: Update, context: Ctx) -> int:
     return await _menu(update, context, lab, edit=False)
 
 
+@FLOW.on("discard")
 @editor
-async def discard(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+async def discard(update: Update, context: Ctx, tap: Tap) -> int:
+    await tap.answer()
     FLOW.draft(context).pending = None
     lab = _lab(context)
     await edit_or_send(update, context, context.t("labedit.discarded"), None)
@@ -543,13 +577,19 @@ async def _before(context: Ctx, lab: Lab, edit_id: str) -> tuple[EditRecord, Any
     return target, value, later
 
 
-async def _ask_undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int:
+@FLOW.on("undo", args=1)
+@editor
+async def ask_undo(update: Update, context: Ctx, tap: Tap) -> int:
     """What the undo would do, before doing it: the value the field goes back to, and the later
     changes of the same field that it takes away too."""
-    found = await _before(context, lab, edit_id)
+    lab = await _chosen(context, tap, "undo")
+    if isinstance(lab, int):
+        return lab
+    found = await _before(context, lab, tap.args[0])
     if found is None:
-        await stale(update, context)
+        await tap.stale(context)
         return CHOOSE
+    await tap.answer()
     target, value, later = found
     field = target.edit.field
     lines = [
@@ -570,12 +610,19 @@ async def _ask_undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int
     return CHOOSE
 
 
-async def _undo(update: Update, context: Ctx, lab: Lab, edit_id: str) -> int:
-    """Puts the field back as it was before change `edit_id`, as a new change by this person."""
-    found = await _before(context, lab, edit_id)
+@FLOW.on("undoyes", args=1)
+@editor
+async def undo(update: Update, context: Ctx, tap: Tap) -> int:
+    """Puts the field back as it was before the change the button names, as a new change by
+    this person."""
+    lab = await _chosen(context, tap, "undoyes")
+    if isinstance(lab, int):
+        return lab
+    found = await _before(context, lab, tap.args[0])
     if found is None:
-        await stale(update, context)
+        await tap.stale(context)
         return CHOOSE
+    await tap.answer()
     target, value, _later = found
     field = target.edit.field
     await _store(update, context, lab, field, value)
@@ -626,48 +673,67 @@ async def _hours_menu(update: Update, context: Ctx, lab: Lab, *, edit: bool) -> 
     return HOURS
 
 
-@editor
-async def on_hours(update: Update, context: Ctx) -> int:
-    query = update.callback_query
-    assert query is not None
-    parsed = await FLOW.pressed(
-        update, context, "day", "closure", "rmclosure", "restclosed", "back"
-    )
+async def _hours_lab(context: Ctx, tap: Tap) -> Lab | None:
     lab = _lab(context)
-    if parsed is None:
-        return HOURS
     if lab is None:
-        await stale(update, context)
+        await tap.stale(context)
+    return lab
+
+
+@FLOW.on("day", args=1)
+@editor
+async def ask_day(update: Update, context: Ctx, tap: Tap) -> int:
+    """A day of the week: its hours, typed next."""
+    if (lab := await _hours_lab(context, tap)) is None:
         return ConversationHandler.END
-    await query.answer()
+    if tap.args[0] not in ("0", "1", "2", "3", "4", "5", "6"):
+        await tap.stale(context)
+        return HOURS
+    await tap.answer()
     draft = FLOW.draft(context)
-    if parsed.action == "back":
-        return await _menu(update, context, lab, edit=True)
-    if parsed.action == "day" and parsed.args and parsed.args[0] in "0123456":
-        draft.day = int(parsed.args[0])
-        now = _day_shown(context, _schedule(lab).week[draft.day])
-        day = WEEKDAYS[context.lang][draft.day]
-        await context.bot.send_message(
-            query.from_user.id, context.t("labedit.day_prompt", day=day, now=now)
-        )
-        return DAY
-    if parsed.action == "closure":
-        await context.bot.send_message(query.from_user.id, context.t("labedit.closure_prompt"))
-        return CLOSURE
-    if parsed.action == "restclosed":
-        await _store(
-            update, context, lab, "schedule", _schedule(lab).with_unknown_closed().as_value()
-        )
-        return await _hours_menu(update, context, _lab(context) or lab, edit=True)
-    if parsed.action == "rmclosure" and parsed.args and parsed.args[0].isdigit():
-        index = int(parsed.args[0])
-        hours = _schedule(lab)
-        if index < len(hours.closures):
-            await _store(update, context, lab, "schedule", hours.without_closure(index).as_value())
-            lab = _lab(context) or lab
-        return await _hours_menu(update, context, lab, edit=True)
-    await stale(update, context)
-    return HOURS
+    draft.day = int(tap.args[0])
+    now = _day_shown(context, _schedule(lab).week[draft.day])
+    day = WEEKDAYS[context.lang][draft.day]
+    await context.bot.send_message(tap.user_id, context.t("labedit.day_prompt", day=day, now=now))
+    return DAY
+
+
+@FLOW.on("closure")
+@editor
+async def ask_closure(update: Update, context: Ctx, tap: Tap) -> int:
+    if await _hours_lab(context, tap) is None:
+        return ConversationHandler.END
+    await tap.answer()
+    await context.bot.send_message(tap.user_id, context.t("labedit.closure_prompt"))
+    return CLOSURE
+
+
+@FLOW.on("restclosed")
+@editor
+async def rest_closed(update: Update, context: Ctx, tap: Tap) -> int:
+    """The days not given are closed."""
+    if (lab := await _hours_lab(context, tap)) is None:
+        return ConversationHandler.END
+    await tap.answer()
+    await _store(update, context, lab, "schedule", _schedule(lab).with_unknown_closed().as_value())
+    return await _hours_menu(update, context, _lab(context) or lab, edit=True)
+
+
+@FLOW.on("rmclosure", args=1)
+@editor
+async def remove_closure(update: Update, context: Ctx, tap: Tap) -> int:
+    if (lab := await _hours_lab(context, tap)) is None:
+        return ConversationHandler.END
+    if not tap.args[0].isdigit():
+        await tap.stale(context)
+        return HOURS
+    await tap.answer()
+    index = int(tap.args[0])
+    hours = _schedule(lab)
+    if index < len(hours.closures):
+        await _store(update, context, lab, "schedule", hours.without_closure(index).as_value())
+        lab = _lab(context) or lab
+    return await _hours_menu(update, context, lab, edit=True)
 
 
 @editor
@@ -747,60 +813,43 @@ async def got_new_name(update: Update, context: Ctx) -> int:
     return await _confirm(update, context, placeholder, "created", name)
 
 
+# The buttons each step of the editor takes.
+CHOOSING = ("field", "district", "hidden", "done", "history", "undo", "undoyes", "back_menu")
+HOURS_ACTIONS = ("day", "closure", "rmclosure", "restclosed", "back")
+
+
 def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND
     location = filters.LOCATION | filters.VENUE
     app.add_handler(
         FLOW.conversation(
             app,
-            entry_points=[
-                CallbackQueryHandler(start_edit, pattern=FLOW.pattern("menu")),
-                CallbackQueryHandler(start_new, pattern=FLOW.pattern("new")),
-            ],
+            entry_points=[FLOW.handler("menu", "new")],
             states={
                 CHOOSE: [
                     MessageHandler(~filters.COMMAND, waiting_for_buttons),
-                    CallbackQueryHandler(
-                        choose,
-                        pattern=FLOW.pattern(
-                            "field",
-                            "district",
-                            "hidden",
-                            "done",
-                            "history",
-                            "undo",
-                            "undoyes",
-                            "back_menu",
-                        ),
-                    ),
+                    FLOW.handler(*CHOOSING),
                 ],
                 VALUE: [
                     MessageHandler(text, got_text),
                     MessageHandler(location, got_location),
-                    CallbackQueryHandler(clear_value, pattern=FLOW.pattern("clear")),
-                    CallbackQueryHandler(back, pattern=FLOW.pattern("back")),
+                    FLOW.handler("clear", "back"),
                     MessageHandler(~filters.COMMAND, waiting_for_value),
                 ],
-                CONFIRM: [
-                    CallbackQueryHandler(save, pattern=FLOW.pattern("save")),
-                    CallbackQueryHandler(discard, pattern=FLOW.pattern("discard")),
-                ],
+                CONFIRM: [FLOW.handler("save", "discard")],
                 NEW_NAME: [MessageHandler(text, got_new_name)],
                 HOURS: [
-                    CallbackQueryHandler(
-                        on_hours,
-                        pattern=FLOW.pattern("day", "closure", "rmclosure", "restclosed", "back"),
-                    ),
+                    FLOW.handler(*HOURS_ACTIONS),
                     MessageHandler(~filters.COMMAND, waiting_for_buttons),
                 ],
                 DAY: [
                     MessageHandler(text, got_day),
-                    CallbackQueryHandler(on_hours, pattern=FLOW.pattern()),
+                    FLOW.handler(*HOURS_ACTIONS),
                     MessageHandler(~filters.COMMAND, waiting_for_value),
                 ],
                 CLOSURE: [
                     MessageHandler(text, got_closure),
-                    CallbackQueryHandler(on_hours, pattern=FLOW.pattern()),
+                    FLOW.handler(*HOURS_ACTIONS),
                     MessageHandler(~filters.COMMAND, waiting_for_value),
                 ],
             },
