@@ -149,28 +149,21 @@ FACET_ACTIVITIES, FACET_PAST = 15, 3  # a lab's own: the editor allows 15 (200 c
 ACTIVITIES_SHOWN = 8  # per part of the answer: three parts stay well within one message
 
 
-async def answer_activities(update: Update, context: Ctx, understood: Understanding) -> None:
-    """The labs' activities for an audience or about a subject, nearest to a place first when
-    one was named: current ones for that audience, those it had in the past, then current and
-    past ones open to everyone; and the network's address, always, since the data may not know
-    everything that is on. When the lab nearest to the place has nothing for that audience, the
-    answer says so before naming the labs that do."""
-    message = update.effective_message
-    assert message is not None
-    place, audience, wanted = understood.place, understood.audience, understood.wanted
+Found = list[tuple[Lab, Activity]]
+
+
+def _activities(
+    context: Ctx, labs: list[Lab], audience: str | None, wanted: frozenset[str]
+) -> tuple[Found, Found, Found, Found]:
+    """The activities of `labs` for `audience` and about what is `wanted` (either may be
+    empty): the current ones for that audience, the current ones open to everyone, the past
+    ones for that audience, the past ones open to everyone."""
     matcher = context.data.labs.matcher
-    labs_in_order = list(context.data.labs.current.visible)
-    distances: dict[str, float] = {}
-    if place is not None and place.lat is not None and place.lon is not None:
-        for lab in labs_in_order:
-            if lab.lat is not None and lab.lon is not None:
-                distances[lab.id] = distance_m(place.lat, place.lon, lab.lat, lab.lon)
-        labs_in_order.sort(key=lambda lab: distances.get(lab.id, float("inf")))
-    specific: list[tuple[Lab, Activity]] = []
-    for_all: list[tuple[Lab, Activity]] = []
-    past: list[tuple[Lab, Activity]] = []
-    past_for_all: list[tuple[Lab, Activity]] = []
-    for lab in labs_in_order:
+    specific: Found = []
+    for_all: Found = []
+    past: Found = []
+    past_for_all: Found = []
+    for lab in labs:
         current, before = labview.split_activities(context, lab.activities)
         for activity in current + before:
             if wanted and not matcher.matches(activity, wanted):
@@ -182,6 +175,26 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
                 (past if own else past_for_all).append((lab, activity))
             else:
                 (specific if own else for_all).append((lab, activity))
+    return specific, for_all, past, past_for_all
+
+
+async def answer_activities(update: Update, context: Ctx, understood: Understanding) -> None:
+    """The labs' activities for an audience or about a subject, nearest to a place first when
+    one was named: current ones for that audience, those it had in the past, then current and
+    past ones open to everyone; and the network's address, always, since the data may not know
+    everything that is on. When the lab nearest to the place has nothing for that audience, the
+    answer says so before naming the labs that do."""
+    message = update.effective_message
+    assert message is not None
+    place, audience, wanted = understood.place, understood.audience, understood.wanted
+    labs_in_order = list(context.data.labs.current.visible)
+    distances: dict[str, float] = {}
+    if place is not None and place.lat is not None and place.lon is not None:
+        for lab in labs_in_order:
+            if lab.lat is not None and lab.lon is not None:
+                distances[lab.id] = distance_m(place.lat, place.lon, lab.lat, lab.lon)
+        labs_in_order.sort(key=lambda lab: distances.get(lab.id, float("inf")))
+    specific, for_all, past, past_for_all = _activities(context, labs_in_order, audience, wanted)
     whom = context.label(f"audience.{audience}") if audience else ""
     if place is not None:
         key = "activities.heading_for_near" if audience else "activities.heading_near"
