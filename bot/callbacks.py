@@ -132,17 +132,6 @@ class Buttons:
         the feature, which answers them."""
         return pattern(self.feature)
 
-    async def pressed(self, update: Update, context: Ctx, *actions: str) -> Callback | None:
-        """The tap parsed without a route table (being replaced by `on`/`dispatch`): None, the
-        tap answered as stale, when it is not one of `actions`."""
-        query = update.callback_query
-        assert query is not None
-        parsed = parse(query.data, self.feature)
-        if parsed is None or (actions and parsed.action not in actions):
-            await stale(update, context)
-            return None
-        return parsed
-
     # --- the route table ------------------------------------------------------------------------
 
     def on(self, *actions: str, args: int = 0, more: bool = False) -> Callable[[R], R]:

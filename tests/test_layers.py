@@ -9,7 +9,9 @@
 - a feature (a module or package under `handlers/`) imports no other feature, except the one
   declared shared module, the menu; what features share is a service in `bot/`;
 - the bench imports no feature internals and no tests; no test module imports another (their
-  shared helpers are `tests/helpers.py`).
+  shared helpers are `tests/helpers.py`);
+- a tap is routed by its feature's table (`bot.callbacks.Buttons.on`): no handler parses,
+  answers and dispatches it by hand, and no function in `handlers/` is over 60 lines.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+
+from bot import callbacks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("bot", "domain", "handlers", "storage")
@@ -95,12 +99,87 @@ def test_no_sql_in_handlers():
     assert not found, "\n".join(found)
 
 
+MAX_FUNCTION_LINES = 60
+# Where a tap's data is parsed or built by hand: the protocol itself, and the guard that reads
+# the lab a tap names.
+TAP_MACHINERY = {"bot/callbacks.py", "bot/guards.py"}
+
+
+def long_functions(source: str, where: str) -> list[str]:
+    """The functions longer than MAX_FUNCTION_LINES, counted from the def line to the last."""
+    return [
+        f"{where}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+
+
+def hand_routed_taps(source: str, where: str) -> list[str]:
+    """A tap handled by hand: `.pressed(...)`, `callbacks.parse(...)` or `callbacks.pack(...)`
+    (a button is built by its feature's `Buttons`, or `bot.protocols` for another feature's),
+    or, in a handler, the old prologue `query = update.callback_query`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            called = node.func.attr
+            by_hand = called == "pressed" or (
+                called in ("parse", "pack")
+                and isinstance(owner, ast.Name)
+                and owner.id == "callbacks"
+            )
+            if by_hand:
+                found.append(f"{where}:{node.lineno} .{called}()")
+        if (
+            not where.startswith("bot/")  # edit_or_send reads the message a button is on
+            and isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "callback_query"
+        ):
+            found.append(f"{where}:{node.lineno} = update.callback_query")
+    return found
+
+
+def test_no_function_in_handlers_is_over_60_lines():
+    found = [
+        line
+        for path in modules("handlers")
+        for line in long_functions(path.read_text(encoding="utf-8"), name(path))
+    ]
+    assert not found, "split these along what they do:\n" + "\n".join(found)
+
+
+def test_taps_are_routed_by_the_table():
+    found = [
+        line
+        for folder in ("handlers", "bot")
+        for path in modules(folder)
+        if name(path) not in TAP_MACHINERY
+        for line in hand_routed_taps(path.read_text(encoding="utf-8"), name(path))
+    ]
+    assert not found, "route these with @BUTTONS.on(...):\n" + "\n".join(found)
+    assert not hasattr(callbacks.Buttons, "pressed")
+
+
 def test_the_checks_would_see_a_violation():
     """The readers above are not blind: they find what they look for in a known sample."""
     sample = ROOT / "storage" / "scuola.py"
     assert "domain.scuola" in imports(sample)
     assert _SQL.search("SELECT * FROM signups WHERE id = ?")
     assert not _SQL.search("Seleziona il laboratorio")
+    prologue = (
+        "async def on_button(update, context):\n"
+        "    query = update.callback_query\n"
+        "    assert query is not None\n"
+        "    parsed = await BUTTONS.pressed(update, context)\n"
+        "    other = callbacks.parse(query.data, 'x')\n"
+        "    data = callbacks.pack('lab', 'card', 'x')\n" + "    pass\n" * (MAX_FUNCTION_LINES - 5)
+    )
+    assert len(hand_routed_taps(prologue, "sample")) == 4
+    assert len(long_functions(prologue, "sample")) == 1
+    assert long_functions(prologue.removesuffix("    pass\n"), "sample") == []
 
 
 SHARED_FEATURES = {"handlers.menu"}  # the main menu: every conversation comes back to it
