@@ -181,6 +181,16 @@ async def _upcoming(context: Ctx, tap: Tap) -> Occurrence | None:
     return found
 
 
+async def _attendable(context: Ctx, tap: Tap) -> Occurrence | None:
+    """An upcoming event one says "Ci sarò" to (a Scuola session is a sign-up's, not this); None,
+    the tap answered, otherwise."""
+    found = await _upcoming(context, tap)
+    if found is not None and found.kind == "scuola":
+        await tap.stale(context)
+        return None
+    return found
+
+
 @BUTTONS.on("open", args=1, more=True)
 async def open_card(update: Update, context: Ctx, tap: Tap) -> None:
     found = await _upcoming(context, tap)
@@ -232,11 +242,8 @@ async def send_map(update: Update, context: Ctx, tap: Tap) -> None:
 @BUTTONS.on("join", "share", "noname", args=1, more=True)
 async def join(update: Update, context: Ctx, tap: Tap) -> None:
     """ "Ci sarò" (not for Scuola sessions); for the Assemblea, first whether to share the name."""
-    found = await _upcoming(context, tap)
+    found = await _attendable(context, tap)
     if found is None:
-        return
-    if found.kind == "scuola":
-        await tap.stale(context)
         return
     user_id = tap.user_id
     if tap.action == "join" and found.kind == "assemblea":
@@ -257,11 +264,8 @@ async def join(update: Update, context: Ctx, tap: Tap) -> None:
 
 @BUTTONS.on("leave", args=1, more=True)
 async def leave(update: Update, context: Ctx, tap: Tap) -> None:
-    found = await _upcoming(context, tap)
+    found = await _attendable(context, tap)
     if found is None:
-        return
-    if found.kind == "scuola":
-        await tap.stale(context)
         return
     await context.repo.attendances.remove(found.ref.removeprefix("e."), tap.user_id)
     await tap.answer(context.label("events.left"))
