@@ -15,7 +15,7 @@ from bot.context import CommandSpec, Ctx
 from bot.guards import staff_only
 from bot.i18n import escape
 from domain.activities import Activity
-from domain.directory import Lab
+from domain.directory import Lab, Place
 from domain.geo import distance_m, format_distance
 from domain.understanding import Understanding
 from handlers import menu
@@ -152,6 +152,19 @@ ACTIVITIES_SHOWN = 8  # per part of the answer: three parts stay well within one
 Found = list[tuple[Lab, Activity]]
 
 
+def _by_distance(context: Ctx, place: Place | None) -> tuple[list[Lab], dict[str, float]]:
+    """The visible labs, nearest to `place` first when it has a position, with their distances
+    (only those with a position)."""
+    labs_in_order = list(context.data.labs.current.visible)
+    distances: dict[str, float] = {}
+    if place is not None and place.lat is not None and place.lon is not None:
+        for lab in labs_in_order:
+            if lab.lat is not None and lab.lon is not None:
+                distances[lab.id] = distance_m(place.lat, place.lon, lab.lat, lab.lon)
+        labs_in_order.sort(key=lambda lab: distances.get(lab.id, float("inf")))
+    return labs_in_order, distances
+
+
 def _activities(
     context: Ctx, labs: list[Lab], audience: str | None, wanted: frozenset[str]
 ) -> tuple[Found, Found, Found, Found]:
@@ -187,13 +200,7 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     message = update.effective_message
     assert message is not None
     place, audience, wanted = understood.place, understood.audience, understood.wanted
-    labs_in_order = list(context.data.labs.current.visible)
-    distances: dict[str, float] = {}
-    if place is not None and place.lat is not None and place.lon is not None:
-        for lab in labs_in_order:
-            if lab.lat is not None and lab.lon is not None:
-                distances[lab.id] = distance_m(place.lat, place.lon, lab.lat, lab.lon)
-        labs_in_order.sort(key=lambda lab: distances.get(lab.id, float("inf")))
+    labs_in_order, distances = _by_distance(context, place)
     specific, for_all, past, past_for_all = _activities(context, labs_in_order, audience, wanted)
     whom = context.label(f"audience.{audience}") if audience else ""
     if place is not None:
@@ -226,15 +233,11 @@ async def answer_activities(update: Update, context: Ctx, understood: Understand
     if not specific:
         key = "activities.none_current_for" if audience else "activities.none_current"
         lines.append(context.t(key, audience=whom))
-    if past:
-        lines.append(context.t("activities.past"))
-        listed(past)
-    if for_all:
-        lines.append(context.t("activities.open_to_all"))
-        listed(for_all)
-    if past_for_all:
-        lines.append(context.t("activities.past_open_to_all"))
-        listed(past_for_all)
+    for heading, items in (("activities.past", past), ("activities.open_to_all", for_all),
+                           ("activities.past_open_to_all", past_for_all)):  # fmt: skip
+        if items:
+            lines.append(context.t(heading))
+            listed(items)
     lines.append("")
     lines.append(context.t("activities.ask", email=context.contact_email))
     rows = []

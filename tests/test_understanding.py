@@ -13,7 +13,7 @@ from domain.lexicon import content
 from domain.text import tokens
 from domain.understanding import Matcher
 from tests.conftest import STAFF_ID
-from tests.test_labedit import open_editor
+from tests.helpers import open_editor
 
 LABS = [lab.name for lab in directory.load().labs]
 
