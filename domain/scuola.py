@@ -97,22 +97,86 @@ class Edition:
 
 
 @dataclass
+class Answers:
+    """What a person gave in the form, step by step ("" until given)."""
+
+    edition: str = ""  # the edition's id
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    role: str = ""
+    organisation: str = ""
+    note: str = ""
+    consent_at: str = ""  # the moment of the consent (ISO), as the sign-up keeps it
+
+    def get(self, field_name: str) -> str:
+        """The answer of a step named like its field (`EDITABLE`)."""
+        if field_name not in _ANSWER_FIELDS:
+            raise KeyError(field_name)
+        return str(getattr(self, field_name))
+
+    def set(self, field_name: str, value: str) -> None:
+        if field_name not in _ANSWER_FIELDS:
+            raise KeyError(field_name)
+        setattr(self, field_name, value)
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: self.get(name) for name in _ANSWER_FIELDS}
+
+
+_ANSWER_FIELDS = ("edition", *EDITABLE, "consent_at")
+# How a draft stored before the draft was typed named its marks (one JSON object, answers and
+# marks together): still read, so a form in progress survives the upgrade.
+_LEGACY_MARKS = {"_update": "update_of", "_return": "returning", "_paused": "paused",
+                 "_email_typed": "email_typed", "_email_suggested": "email_suggested"}  # fmt: skip
+
+
+@dataclass
 class Draft:
-    """A sign-up being filled in: saved at every step, so it survives restarts."""
+    """A sign-up being filled in: saved at every step (`as_value`), so it survives restarts."""
 
     user_id: int
     step: str
-    data: dict[str, Any] = field(default_factory=dict)
+    answers: Answers = field(default_factory=Answers)
+    update_of: int | None = None  # changing this sign-up (its id), not making a new one
+    returning: bool = False  # changing one field from the summary: back to it afterwards
+    paused: bool = False  # a command came in the middle: asked whether to go on, waiting
+    email_typed: str | None = None  # an address typed that looks like a typo...
+    email_suggested: str | None = None  # ...and its likely fix, offered with two buttons
 
-    @property
-    def paused(self) -> bool:
-        """A command came in the middle: the bot asked whether to go on, and waits for that."""
-        return bool(self.data.get("_paused"))
+    def as_value(self) -> dict[str, Any]:
+        """As stored (JSON)."""
+        return {
+            "answers": self.answers.as_dict(),
+            "update_of": self.update_of,
+            "returning": self.returning,
+            "paused": self.paused,
+            "email_typed": self.email_typed,
+            "email_suggested": self.email_suggested,
+        }
 
-    @property
-    def returning(self) -> bool:
-        """Editing one field from the summary: go back to the summary afterwards."""
-        return bool(self.data.get("_return"))
+    @classmethod
+    def from_value(cls, user_id: int, step: str, value: dict[str, Any]) -> Draft:
+        if "answers" not in value:  # stored flat, with "_update" and the like
+            value = {
+                "answers": {k: v for k, v in value.items() if k in _ANSWER_FIELDS},
+                **{new: value.get(old) for old, new in _LEGACY_MARKS.items()},
+            }
+        answers = Answers(
+            **{k: str(v or "") for k, v in value["answers"].items() if k in _ANSWER_FIELDS}
+        )
+        update_of = value.get("update_of")
+        return cls(
+            user_id,
+            step,
+            answers,
+            update_of=int(update_of) if update_of is not None else None,
+            returning=bool(value.get("returning")),
+            paused=bool(value.get("paused")),
+            email_typed=value.get("email_typed"),
+            email_suggested=value.get("email_suggested"),
+        )
 
 
 def next_step(draft: Draft, skip_edition: bool) -> str:

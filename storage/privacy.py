@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.mail import readable
+from domain.scuola import Draft
 from storage.db import Database
 from storage.outbox import NewMail, queue_in
 from storage.times import to_db
@@ -54,8 +55,9 @@ class PrivacyRepo:
             ("language_explicit", "blocked"),
         )
         drafts = await rows("SELECT step, data, updated_at FROM signup_drafts WHERE user_id = ?")
-        for draft in drafts:
-            draft["data"] = json.loads(draft["data"])
+        for draft in drafts:  # the answers given so far, as the person typed them
+            answers = Draft.from_value(user_id, draft["step"], json.loads(draft["data"])).answers
+            draft["data"] = {k: v for k, v in answers.as_dict().items() if v}
         mails = await rows(
             "SELECT o.kind, o.status, o.created_at AS queued_at, o.sent_at, o.raw FROM outbox o "
             "JOIN signups s ON s.id = o.signup_id WHERE s.user_id = ? ORDER BY o.id"

@@ -332,7 +332,7 @@ class DraftsRepo:
 
     async def all(self) -> list[Draft]:
         rows = await self._db.fetch_all("SELECT * FROM signup_drafts")
-        return [Draft(r["user_id"], r["step"], json.loads(r["data"])) for r in rows]
+        return [Draft.from_value(r["user_id"], r["step"], json.loads(r["data"])) for r in rows]
 
     async def save(self, draft: Draft, now: datetime) -> None:
         await self._db.execute(
@@ -341,7 +341,12 @@ class DraftsRepo:
             ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, data = excluded.data,
                 updated_at = excluded.updated_at
             """,
-            (draft.user_id, draft.step, json.dumps(draft.data, ensure_ascii=False), to_db(now)),
+            (
+                draft.user_id,
+                draft.step,
+                json.dumps(draft.as_value(), ensure_ascii=False),
+                to_db(now),
+            ),
         )
 
     async def delete(self, user_id: int) -> None:

@@ -570,5 +570,5 @@ async def test_an_old_did_you_mean_button_does_not_apply_to_a_newer_answer(
     assert "non sembra valido" in refused.text
     await giulia.press_data(old[1]["callback_data"], old[0])
     assert "era per un indirizzo scritto prima" in giulia.messages()[-2].plain
-    assert "email" not in bot.app.bot_data.drafts[giulia.id].data  # nothing applied
+    assert bot.app.bot_data.drafts[giulia.id].answers.email == ""  # nothing applied
     assert bot.app.bot_data.drafts[giulia.id].step == "email"

@@ -87,19 +87,19 @@ async def test_a_question_typed_while_the_form_waits_to_go_on_is_not_a_field(
     answer = await anna.send("dove è lo spazio q?")
     assert "Piazzale Torino 40" in answer.text  # answered as anyone's question
     draft = first.app.bot_data.drafts[anna.id]
-    assert draft.step == "last_name" and "last_name" not in draft.data
+    assert draft.step == "last_name" and draft.answers.last_name == ""
     await stop(first.app)
 
     second = await start_bot(configured)  # a restart: still waiting for "continue?"
     second.api.chats = first.api.chats
     anna = second.user(anna.id)
     await anna.send("è aperto adesso?")
-    assert "last_name" not in second.app.bot_data.drafts[anna.id].data
+    assert second.app.bot_data.drafts[anna.id].answers.last_name == ""
     resumed = await anna.press("▶️ Continua l'iscrizione")
     assert "Passo 2 di 8" in resumed.text
     await anna.send("Rossi")  # now it is the answer
     draft = second.app.bot_data.drafts[anna.id]
-    assert (draft.step, draft.data["last_name"]) == ("email", "Rossi")
+    assert (draft.step, draft.answers.last_name) == ("email", "Rossi")
     await stop(second.app)
 
 

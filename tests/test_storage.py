@@ -211,7 +211,7 @@ async def _scuola(tmp_path):
     answers = {"first_name": "Ada", "last_name": "Rossi", "email": "ada@example.org",
                "role": "attivista", "consent_at": now.isoformat()}  # fmt: skip
     for user_id in (1, 2):
-        await repos.drafts.save(Draft(user_id, "summary", dict(answers)), now)
+        await repos.drafts.save(Draft.from_value(user_id, "summary", dict(answers)), now)
     return repos, edition, answers, now
 
 
@@ -285,3 +285,28 @@ async def test_step_11_hashes_the_invitations_of_an_existing_database(start_bot,
     maria = bot.user(first_name="Maria")
     assert "Ora coordini Spazio Q" in (await maria.send(f"/start coord_{secret}")).text
     assert "già stato usato" in (await bot.user().send(f"/start coord_{secret}")).text
+
+
+async def test_a_form_stored_before_the_draft_was_typed_is_read_as_it_was(tmp_path):
+    """A draft row written by the previous version (answers and "_update"-style marks in one
+    JSON object) resumes after the upgrade with the same answers and marks."""
+    import json
+
+    repos = Repos.over(await Database.open(tmp_path / "bot.sqlite3"))
+    try:
+        old = {"edition": "autunno", "first_name": "Ada", "email": "ada@exmaple.org",
+               "_update": 7, "_return": True, "_paused": True,
+               "_email_typed": "ada@exmaple.org",
+               "_email_suggested": "ada@example.org"}  # fmt: skip
+        await repos.db.execute(
+            "INSERT INTO signup_drafts (user_id, step, data, updated_at) VALUES (?, ?, ?, ?)",
+            (5, "email", json.dumps(old), "2026-11-25T09:30:00+00:00"),
+        )
+        [draft] = await repos.drafts.all()
+        assert (draft.answers.first_name, draft.answers.edition) == ("Ada", "autunno")
+        assert draft.update_of == 7 and draft.returning and draft.paused
+        assert (draft.email_typed, draft.email_suggested) == ("ada@exmaple.org", "ada@example.org")
+        await repos.drafts.save(draft, datetime(2026, 11, 25, 9, 31, tzinfo=UTC))
+        assert (await repos.drafts.all()) == [draft]  # and written back in the new form
+    finally:
+        await repos.db.close()

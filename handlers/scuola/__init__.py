@@ -97,9 +97,7 @@ async def change(update: Update, context: Ctx, tap: Tap) -> None:
     if signup is None:
         return
     await tap.answer()
-    data = {**form.answers(signup), "edition": signup.edition_id, "_update": signup.id,
-            "consent_at": signup.consent_at.isoformat()}  # fmt: skip
-    draft = Draft(tap.user_id, "summary", data)
+    draft = Draft(tap.user_id, "summary", form.answers(signup), update_of=signup.id)
     await form.save(context, draft)
     await form.ask(update, context, draft)
 

@@ -40,6 +40,7 @@ from domain.scuola import (
     OPTIONAL,
     ROLES,
     STEPS,
+    Answers,
     Draft,
     Edition,
     FormProblem,
@@ -83,15 +84,15 @@ async def start_form(update: Update, context: Ctx, edition: Edition | None) -> N
     editions = await open_editions(context)
     if edition is None and len(editions) == 1:
         edition = editions[0]
-    data: dict[str, Any] = {}
+    answers = Answers()
     if edition is not None:
         existing = await context.repo.signups.active(edition.id, user.id)
         if existing is not None:
             await _show_existing(update, context, existing, edition)
             return
-        data["edition"] = edition.id
+        answers.edition = edition.id
     step = "edition" if edition is None else "first_name"
-    draft = Draft(user.id, step, data)
+    draft = Draft(user.id, step, answers)
     await save(context, draft)
     await context.bot.send_message(user.id, context.t("scuola.form_intro"))
     await ask(update, context, draft)
@@ -112,16 +113,19 @@ async def _show_existing(update: Update, context: Ctx, signup: Signup, edition: 
     )
 
 
-def answers(signup: Signup) -> dict[str, Any]:
-    return {
-        "first_name": signup.first_name,
-        "last_name": signup.last_name,
-        "email": signup.email,
-        "phone": signup.phone,
-        "role": signup.role,
-        "organisation": signup.organisation,
-        "note": signup.note,
-    }
+def answers(signup: Signup) -> Answers:
+    """A sign-up's answers, as the form holds them (to change them)."""
+    return Answers(
+        edition=signup.edition_id,
+        first_name=signup.first_name,
+        last_name=signup.last_name,
+        email=signup.email,
+        phone=signup.phone,
+        role=signup.role,
+        organisation=signup.organisation,
+        note=signup.note,
+        consent_at=signup.consent_at.isoformat(),
+    )
 
 
 def _progress(draft: Draft) -> tuple[int, int]:
@@ -130,79 +134,106 @@ def _progress(draft: Draft) -> tuple[int, int]:
     return position, len(steps)
 
 
+Question = tuple[str, list[list[InlineKeyboardButton]], Any]  # text, inline rows, other markup
+
+
 async def ask(update: Update, context: Ctx, draft: Draft) -> None:
     """Send the question of the draft's current step: from now on, what the person types
     answers it (a pause is over)."""
-    chat_id = draft.user_id
-    if draft.data.pop("_paused", None):
+    if draft.paused:
+        draft.paused = False
         await save(context, draft)
     step = draft.step
     number, total = _progress(draft)
     prefix = context.t("scuola.step", n=number, total=total) + "\n" if step in FORM_STEPS else ""
-    rows: list[list[InlineKeyboardButton]] = []
-    markup: Any = None
-    if step == "edition":
-        editions = await open_editions(context)
-        rows = [[form_button(e.title, "edition", e.id)] for e in editions]
-        text = context.t("scuola.ask.edition")
-    elif step == "phone":
-        text = prefix + context.t("scuola.ask.phone")
-        markup = ReplyKeyboardMarkup(
-            [
-                [KeyboardButton(context.label("scuola.share_phone"), request_contact=True)],
-                [KeyboardButton(context.label("scuola.skip"))],
-            ],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-    elif step == "role":
-        rows = [[form_button(context.label(f"role.{r}"), "role", r)] for r in ROLES]
-        text = prefix + context.t("scuola.ask.role")
-    elif step == "consent":
-        rows = [[form_button(context.label("scuola.consent_yes"), "consent", "yes")],
-                [form_button(context.label("scuola.consent_no"), "consent", "no")]]  # fmt: skip
-        text = prefix + context.t("scuola.ask.consent", email=context.contact_email)
-    elif step == "summary":
-        edition = await context.repo.editions.get(draft.data.get("edition", ""))
-        text = (
-            context.t("scuola.summary_title")
-            + "\n\n"
-            + await summary_text(context, draft.data, edition)
-        )
-        if edition is not None and "_update" not in draft.data:  # say it before, not after
-            counts = await context.repo.signups.counts(edition.id)
-            if edition.places_left(counts.confirmed) == 0:
-                position = counts.waiting + 1
-                text += "\n\n" + context.t("scuola.summary_waiting", position=position)
-        rows = [
-            [form_button(context.label("scuola.confirm"), "summary", "confirm")],
-            [form_button(context.label("scuola.edit"), "summary", "edit")],
-            [form_button(context.label(_abort_label(draft)), "summary", "abort")],
-        ]
-    else:
-        current = draft.data.get(step)
-        text = prefix + context.t(f"scuola.ask.{step}")
-        if draft.returning and current:
-            text += "\n" + context.t("scuola.current", value=current)
+    question = _QUESTIONS.get(step, _ask_field)
+    text, rows, markup = await question(context, draft, prefix)
     if step in OPTIONAL and step != "phone":
         rows.append([form_button(context.label("scuola.skip"), step, "skip")])
     if rows:
         markup = InlineKeyboardMarkup(rows)
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
+    await context.bot.send_message(draft.user_id, text, reply_markup=markup)
 
 
-async def summary_text(context: Ctx, data: dict[str, Any], edition: Edition | None) -> str:
+async def _ask_field(context: Ctx, draft: Draft, prefix: str) -> Question:
+    """A field typed as text; changed from the summary, with its current value."""
+    text = prefix + context.t(f"scuola.ask.{draft.step}")
+    current = draft.answers.get(draft.step)
+    if draft.returning and current:
+        text += "\n" + context.t("scuola.current", value=current)
+    return text, [], None
+
+
+async def _ask_edition(context: Ctx, draft: Draft, prefix: str) -> Question:
+    editions = await open_editions(context)
+    rows = [[form_button(e.title, "edition", e.id)] for e in editions]
+    return context.t("scuola.ask.edition"), rows, None
+
+
+async def _ask_phone(context: Ctx, draft: Draft, prefix: str) -> Question:
+    markup = ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(context.label("scuola.share_phone"), request_contact=True)],
+            [KeyboardButton(context.label("scuola.skip"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    return prefix + context.t("scuola.ask.phone"), [], markup
+
+
+async def _ask_role(context: Ctx, draft: Draft, prefix: str) -> Question:
+    rows = [[form_button(context.label(f"role.{r}"), "role", r)] for r in ROLES]
+    return prefix + context.t("scuola.ask.role"), rows, None
+
+
+async def _ask_consent(context: Ctx, draft: Draft, prefix: str) -> Question:
+    rows = [[form_button(context.label("scuola.consent_yes"), "consent", "yes")],
+            [form_button(context.label("scuola.consent_no"), "consent", "no")]]  # fmt: skip
+    return prefix + context.t("scuola.ask.consent", email=context.contact_email), rows, None
+
+
+async def _ask_summary(context: Ctx, draft: Draft, prefix: str) -> Question:
+    edition = await context.repo.editions.get(draft.answers.edition)
+    text = (
+        context.t("scuola.summary_title")
+        + "\n\n"
+        + await summary_text(context, draft.answers, edition)
+    )
+    if edition is not None and draft.update_of is None:  # say it before, not after
+        counts = await context.repo.signups.counts(edition.id)
+        if edition.places_left(counts.confirmed) == 0:
+            text += "\n\n" + context.t("scuola.summary_waiting", position=counts.waiting + 1)
+    rows = [
+        [form_button(context.label("scuola.confirm"), "summary", "confirm")],
+        [form_button(context.label("scuola.edit"), "summary", "edit")],
+        [form_button(context.label(_abort_label(draft)), "summary", "abort")],
+    ]
+    return text, rows, None
+
+
+# The question of each step that is not a plain field typed as text (`_ask_field`).
+_QUESTIONS: dict[str, Callable[[Ctx, Draft, str], Awaitable[Question]]] = {
+    "edition": _ask_edition,
+    "phone": _ask_phone,
+    "role": _ask_role,
+    "consent": _ask_consent,
+    "summary": _ask_summary,
+}
+
+
+async def summary_text(context: Ctx, answers: Answers, edition: Edition | None) -> str:
     empty = context.label("scuola.empty")
-    role = data.get("role")
+    role = answers.role
     lines = [
         context.t("scuola.field.edition", value=edition.title if edition else empty),
-        context.t("scuola.field.first_name", value=data.get("first_name") or empty),
-        context.t("scuola.field.last_name", value=data.get("last_name") or empty),
-        context.t("scuola.field.email", value=data.get("email") or empty),
-        context.t("scuola.field.phone", value=data.get("phone") or empty),
+        context.t("scuola.field.first_name", value=answers.first_name or empty),
+        context.t("scuola.field.last_name", value=answers.last_name or empty),
+        context.t("scuola.field.email", value=answers.email or empty),
+        context.t("scuola.field.phone", value=answers.phone or empty),
         context.t("scuola.field.role", value=context.label(f"role.{role}") if role else empty),
-        context.t("scuola.field.organisation", value=data.get("organisation") or empty),
-        context.t("scuola.field.note", value=data.get("note") or empty),
+        context.t("scuola.field.organisation", value=answers.organisation or empty),
+        context.t("scuola.field.note", value=answers.note or empty),
     ]
     return "\n".join(lines)
 
@@ -211,7 +242,7 @@ async def advance(update: Update, context: Ctx, draft: Draft) -> None:
     single = len(await open_editions(context)) <= 1
     draft.step = next_step(draft, skip_edition=single)
     if draft.step == "summary":
-        draft.data.pop("_return", None)
+        draft.returning = False
     await save(context, draft)
     await ask(update, context, draft)
 
@@ -257,7 +288,7 @@ async def pause(context: Ctx, draft: Draft) -> None:
     """A command in the middle of the form: ask whether to go on. Until the answer, what the
     person types is not taken for the step's answer (kept across restarts, with the form)."""
     if not draft.paused:
-        draft.data["_paused"] = True
+        draft.paused = True
         await save(context, draft)
     number, total = _progress(draft)
     rows = [[form_button(context.label("scuola.continue"), "pause", "go")],
@@ -271,15 +302,15 @@ async def pause(context: Ctx, draft: Draft) -> None:
 
 def _abort_label(draft: Draft) -> str:
     """Leaving an edit drops the changes; the sign-up it edits stays."""
-    return "scuola.drop_changes" if "_update" in draft.data else "scuola.abort"
+    return "scuola.drop_changes" if draft.update_of is not None else "scuola.abort"
 
 
 async def leave(context: Ctx, draft: Draft) -> None:
     """Close the form at the person's wish and say what is true: a new sign-up was not made;
     an edit of a sign-up was dropped, and the sign-up stands as it was."""
     await drop(context, draft.user_id)
-    update_of = draft.data.get("_update")
-    signup = await context.repo.signups.get(int(update_of)) if update_of is not None else None
+    update_of = draft.update_of
+    signup = await context.repo.signups.get(update_of) if update_of is not None else None
     if signup is not None and signup.status != "cancelled":
         status = await status_text(context, signup)
         text = context.t("scuola.changes_dropped", code=signup.code, status=status)
@@ -292,16 +323,14 @@ async def _typed_email(message: Message, context: Ctx, draft: Draft, text: str) 
     """An address typed: taken (True), or a likely typo offered with its fix (False: the
     person chooses with a button)."""
     # A new answer replaces an offer made for an earlier one: its buttons go stale.
-    offered = draft.data.pop("_email_suggested", None)
-    draft.data.pop("_email_typed", None)
+    offered, draft.email_suggested, draft.email_typed = draft.email_suggested, None, None
     if offered is not None:
         await save(context, draft)
     address, suggestion = check_email(text)
     if not suggestion or suggestion == address:
-        draft.data["email"] = address
+        draft.answers.email = address
         return True
-    draft.data["_email_typed"] = address
-    draft.data["_email_suggested"] = suggestion
+    draft.email_typed, draft.email_suggested = address, suggestion
     await save(context, draft)
     use = context.label("scuola.email_use", email=suggestion)
     keep = context.label("scuola.email_keep", email=address)
@@ -327,31 +356,15 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
             await message.reply_text(context.t("scuola.error.other_contact"))
             return
         text = contact.phone_number
-    if step in ("edition", "role", "consent", "summary") or not text:
+    typed = _TYPED.get(step)
+    if typed is None or not text:  # a step of buttons, or no text (a sticker, a photo)
         key = "scuola.error.use_buttons" if message.text else "scuola.error.need_text"
         await message.reply_text(context.t(key))
         await ask(update, context, draft)
         return
     try:
-        if step in ("first_name", "last_name"):
-            draft.data[step] = check_name(text, step)
-        elif step == "email":
-            if not await _typed_email(message, context, draft, text):
-                return
-        elif step == "phone":
-            if text == context.label("scuola.skip"):
-                draft.data["phone"] = ""
-            else:
-                draft.data["phone"] = check_phone(text)
-            phone = draft.data["phone"]
-            ack = context.t("scuola.phone_ok", phone=phone) if phone else None
-            await message.reply_text(
-                ack or context.t("scuola.phone_skipped"), reply_markup=ReplyKeyboardRemove()
-            )
-        elif step == "organisation":
-            draft.data["organisation"] = check_organisation(text)
-        elif step == "note":
-            draft.data["note"] = check_free_text(text, MAX_NOTE)
+        if not await typed(message, context, draft, text):
+            return
     except FormProblem as problem:
         await message.reply_text(context.t(f"scuola.error.{problem.code}"))
         return
@@ -363,6 +376,44 @@ async def form_message(update: Update, context: Ctx, draft: Draft) -> None:
             await message.reply_text(context.t(key))
         return
     await advance(update, context, draft)
+
+
+Typed = Callable[[Message, Ctx, Draft, str], Awaitable[bool]]
+
+
+async def _typed_name(message: Message, context: Ctx, draft: Draft, text: str) -> bool:
+    draft.answers.set(draft.step, check_name(text, draft.step))
+    return True
+
+
+async def _typed_phone(message: Message, context: Ctx, draft: Draft, text: str) -> bool:
+    skipped = text == context.label("scuola.skip")
+    phone = draft.answers.phone = "" if skipped else check_phone(text)
+    ack = context.t("scuola.phone_ok", phone=phone) if phone else context.t("scuola.phone_skipped")
+    await message.reply_text(ack, reply_markup=ReplyKeyboardRemove())
+    return True
+
+
+async def _typed_organisation(message: Message, context: Ctx, draft: Draft, text: str) -> bool:
+    draft.answers.organisation = check_organisation(text)
+    return True
+
+
+async def _typed_note(message: Message, context: Ctx, draft: Draft, text: str) -> bool:
+    draft.answers.note = check_free_text(text, MAX_NOTE)
+    return True
+
+
+# What each step takes as text (True: taken, go on; False: the step answered itself). The
+# other steps take buttons.
+_TYPED: dict[str, Typed] = {
+    "first_name": _typed_name,
+    "last_name": _typed_name,
+    "email": _typed_email,
+    "phone": _typed_phone,
+    "organisation": _typed_organisation,
+    "note": _typed_note,
+}
 
 
 @BUTTONS.on("f", args=2)
@@ -386,7 +437,7 @@ async def form_button_pressed(update: Update, context: Ctx, tap: Tap) -> None:
         return
     await tap.answer()
     if step in OPTIONAL and value == "skip":
-        draft.data[step] = ""
+        draft.answers.set(step, "")
         await advance(update, context, draft)
         return
     answer = _BUTTON_ANSWERS.get(step)
@@ -407,7 +458,7 @@ async def _chose_edition(update: Update, context: Ctx, draft: Draft, value: str)
         await drop(context, draft.user_id)
         await _show_existing(update, context, existing, edition)
         return
-    draft.data["edition"] = edition.id
+    draft.answers.edition = edition.id
     draft.step = "first_name"
     await save(context, draft)
     await ask(update, context, draft)
@@ -416,14 +467,13 @@ async def _chose_edition(update: Update, context: Ctx, draft: Draft, value: str)
 async def _chose_email(update: Update, context: Ctx, draft: Draft, value: str) -> None:
     """The address suggested for a typo, or the one typed after all."""
     choice, _, digest = value.partition("-")
-    offered = draft.data.get("_email_suggested" if choice == "fix" else "_email_typed")
+    offered = draft.email_suggested if choice == "fix" else draft.email_typed
     if offered is None or digest != _digest(offered):  # an offer for an earlier answer
         await context.bot.send_message(draft.user_id, context.t("scuola.email_stale"))
         await ask(update, context, draft)
         return
-    draft.data["email"] = offered
-    draft.data.pop("_email_suggested", None)
-    draft.data.pop("_email_typed", None)
+    draft.answers.email = offered
+    draft.email_suggested = draft.email_typed = None
     await advance(update, context, draft)
 
 
@@ -431,7 +481,7 @@ async def _chose_role(update: Update, context: Ctx, draft: Draft, value: str) ->
     if value not in ROLES:
         await ask(update, context, draft)
         return
-    draft.data["role"] = value
+    draft.answers.role = value
     await advance(update, context, draft)
 
 
@@ -440,7 +490,7 @@ async def _consented(update: Update, context: Ctx, draft: Draft, value: str) -> 
         await context.bot.send_message(draft.user_id, context.t("scuola.consent_needed"))
         await ask(update, context, draft)
         return
-    draft.data["consent_at"] = context.now().isoformat()
+    draft.answers.consent_at = context.now().isoformat()
     await advance(update, context, draft)
 
 
@@ -465,7 +515,7 @@ async def _summary(update: Update, context: Ctx, draft: Draft, value: str) -> No
 async def _edit_field(update: Update, context: Ctx, draft: Draft, value: str) -> None:
     if value in EDITABLE:
         draft.step = value
-        draft.data["_return"] = True
+        draft.returning = True
         await save(context, draft)
     await ask(update, context, draft)
 

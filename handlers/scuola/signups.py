@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
     """Store the form's answers as a sign-up (or as changes to one); False when its edition
     closed meanwhile (the person is told; the form is the caller's to drop)."""
-    data = draft.data
-    edition = await context.repo.editions.get(data.get("edition", ""))
+    data = draft.answers.as_dict()
+    edition = await context.repo.editions.get(draft.answers.edition)
     now = context.now()
-    update_of = data.get("_update")
+    update_of = draft.update_of
     if edition is None or (update_of is None and not edition.accepts(now)):
         await context.bot.send_message(draft.user_id, context.t("scuola.edition_closed"))
         return False
@@ -42,7 +42,7 @@ async def confirm(update: Update, context: Ctx, draft: Draft) -> bool:
     # Stored, e-mail queued and the form's row dropped in one transaction.
     if update_of is not None:
         mail = mail_for(context, "update", edition, now)
-        signup = await context.repo.signups.update(int(update_of), data, now, mail)
+        signup = await context.repo.signups.update(update_of, data, now, mail)
         confirmed_before = None
     else:
         mail = mail_for(context, "signup", edition, now)
