@@ -46,9 +46,26 @@ class CommandSpec:
     order: int = 50  # position in the menu: start first, help and cancel last
 
 
-class BotData:
-    """The application's shared state and services. PTB creates it empty; `build_application`
-    and `LabApplication.initialize` fill it (features never build a service themselves)."""
+class Registry:
+    """What the features register once, while the application is built (`register(app)`), and
+    never change afterwards: their deep links, commands, menu items, hooks and startup steps."""
+
+    def __init__(self) -> None:
+        self.deep_links: dict[str, DeepLinkHandler] = {}
+        self.commands: list[CommandSpec] = []
+        self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
+        self.first_offers: list[MenuAction] = []  # after the welcome, to someone new
+        # Told to a person whose place came free (the Scuola's; a person's erasure frees one).
+        self.promoted_notice: PromotedNotice | None = None
+        self.startup: list[StartupHook] = []  # run once the database is open
+        self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
+        # Updates that must not start a record of someone unknown (privacy requests).
+        self.quiet: list[Callable[[object], bool]] = []
+
+
+class Services:
+    """What the composition root builds (`build_application`) and opens at start
+    (`LabApplication.initialize`): features use them, never build them."""
 
     config: Config
     texts: Catalog
@@ -60,34 +77,45 @@ class BotData:
     flood_guard: FloodGuard
     people: People
     asked: Asked
+    labs: LabsState  # the directory in service (bot/directory.py)
 
     def __init__(self) -> None:
         self.repo = None  # type: ignore[assignment]  # opened by LabApplication.initialize
-        self.deep_links: dict[str, DeepLinkHandler] = {}
-        self.commands: list[CommandSpec] = []
-        self.menu_actions: dict[str, MenuAction] = {}  # main-menu items a feature owns
-        self.first_offers: list[MenuAction] = []  # after the welcome, to someone new
+        self.labs = LabsState()
+
+
+class State:
+    """What changes while the bot runs, kept for the whole application (per person or chat
+    data is PTB's `user_data`/`chat_data`); what must outlive a restart is mirrored in the
+    database."""
+
+    def __init__(self) -> None:
         # user id -> the feature of the person's open staff flow (one at a time); bot/flows.py
         self.open_flows: dict[int, str] = {}
-        # Told to a person whose place came free (the Scuola's; a person's erasure frees one).
-        self.promoted_notice: PromotedNotice | None = None
-        self.startup: list[StartupHook] = []  # run once the database is open
-        self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
-        self.last_error: str | None = None
-        # The updates whose error was reported (the latest few): one report, one alert each.
-        self.errors_reported: deque[int] = deque(maxlen=256)
-        self.closing = False  # the bot is stopping: background work gives back what it holds
-        self.labs = LabsState()
         self.drafts: dict[int, Draft] = {}  # Scuola forms in progress, mirrored in the database
         self.chat_staff: frozenset[int] = frozenset()  # added with /staff, mirrored in the database
         # Who coordinates which lab (lab id -> user ids), mirrored in the database.
         self.coordinators: dict[str, frozenset[int]] = {}
-        # Updates that must not start a record of someone unknown (privacy requests).
-        self.quiet: list[Callable[[object], bool]] = []
+        self.last_error: str | None = None
+        # The updates whose error was reported (the latest few): one report, one alert each.
+        self.errors_reported: deque[int] = deque(maxlen=256)
+        self.closing = False  # the bot is stopping: background work gives back what it holds
         self.known_commands: frozenset[str] | None = None  # found once, for the group guard
         # Keyboards that depend only on the language (the main menu, the notifications offer):
         # built once per language; PTB's objects are immutable, so one serves every reply.
         self.keyboards: dict[tuple[str, str], InlineKeyboardMarkup] = {}
+
+
+class BotData(Registry, Services, State):
+    """The application's data, in three kinds: what features register once (`Registry`), the
+    services built at start (`Services`) and the state that changes while the bot runs
+    (`State`). PTB creates it empty; `build_application` and `LabApplication.initialize` fill
+    it. A service that needs part of it says which part (`bot.broadcast.Sources`)."""
+
+    def __init__(self) -> None:
+        Registry.__init__(self)
+        Services.__init__(self)
+        State.__init__(self)
 
     @property
     def admin_ids(self) -> frozenset[int]:
