@@ -577,12 +577,12 @@ async def _before(context: Ctx, lab: Lab, edit_id: str) -> tuple[EditRecord, Any
     return target, value, later
 
 
-@FLOW.on("undo", args=1)
-@editor
-async def ask_undo(update: Update, context: Ctx, tap: Tap) -> int:
-    """What the undo would do, before doing it: the value the field goes back to, and the later
-    changes of the same field that it takes away too."""
-    lab = await _chosen(context, tap, "undo")
+async def _undo_target(
+    context: Ctx, tap: Tap, action: str
+) -> tuple[Lab, tuple[EditRecord, Any, list[int]]] | int:
+    """The lab and the change a tap on an undo button names, the tap answered; or the state to
+    stay in (the tap answered as stale)."""
+    lab = await _chosen(context, tap, action)
     if isinstance(lab, int):
         return lab
     found = await _before(context, lab, tap.args[0])
@@ -590,7 +590,18 @@ async def ask_undo(update: Update, context: Ctx, tap: Tap) -> int:
         await tap.stale(context)
         return CHOOSE
     await tap.answer()
-    target, value, later = found
+    return lab, found
+
+
+@FLOW.on("undo", args=1)
+@editor
+async def ask_undo(update: Update, context: Ctx, tap: Tap) -> int:
+    """What the undo would do, before doing it: the value the field goes back to, and the later
+    changes of the same field that it takes away too."""
+    chosen = await _undo_target(context, tap, "undo")
+    if isinstance(chosen, int):
+        return chosen
+    _, (target, value, later) = chosen
     field = target.edit.field
     lines = [
         context.t(
@@ -615,15 +626,10 @@ async def ask_undo(update: Update, context: Ctx, tap: Tap) -> int:
 async def undo(update: Update, context: Ctx, tap: Tap) -> int:
     """Puts the field back as it was before the change the button names, as a new change by
     this person."""
-    lab = await _chosen(context, tap, "undoyes")
-    if isinstance(lab, int):
-        return lab
-    found = await _before(context, lab, tap.args[0])
-    if found is None:
-        await tap.stale(context)
-        return CHOOSE
-    await tap.answer()
-    target, value, _later = found
+    chosen = await _undo_target(context, tap, "undoyes")
+    if isinstance(chosen, int):
+        return chosen
+    lab, (target, value, _later) = chosen
     field = target.edit.field
     await _store(update, context, lab, field, value)
     await context.bot.send_message(
