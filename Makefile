@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck format bench check-config gazetteer clean
+.PHONY: run test lint typecheck format bench check-config gazetteer lexicon clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -47,6 +47,11 @@ bench: $(STAMP)
 gazetteer: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,gazetteer]'
 	$(PY) data/build_gazetteer.py
+
+# Rebuilds data/lexicon.bin (words and their lemmas) from simplemma's dictionaries.
+lexicon: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,gazetteer]'
+	$(PY) data/build_lexicon.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

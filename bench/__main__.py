@@ -154,7 +154,7 @@ def labs_rows() -> list[tuple[str, str]]:
             f"{r['stack_locations_p50_ms']:.2f} / {r['stack_locations_p99_ms']:.2f}",
         ),
         ("matcher build (at start and after each staff edit), ms", f"{r['matcher_build_ms']:.2f}"),
-        ("lemma dictionaries load (simplemma, once at start), ms", f"{r['lexicon_load_ms']:.0f}"),
+        ("lemma dictionary load (data/lexicon.bin, at start), ms", f"{r['lexicon_load_ms']:.0f}"),
         ("dev-set score through the sandbox (right / total)", score),
     ]
 
