@@ -3,7 +3,7 @@ thesaurus of what community labs do (`data/thesaurus.toml`).
 
 Lemmas come from simplemma's dictionaries (it reads both languages without guessing which one a
 message is in, which a bilingual bot needs), turned once into `data/lexicon.bin` by
-`data/build_lexicon.py`: a sorted block of about 13 MB searched in place, instead of the 70 MB
+`data/build_lexicon.py`: 2 MB of compressed blocks searched where they are, instead of the 70 MB
 and half a second simplemma's own dictionaries take. A word stands for itself and its Italian
 and English lemmas ("feste" -> festa, "walks" -> walk, "biciclette" -> bicicletta); two words
 match when those sets meet. `warm()` reads the file at start, never while answering.
@@ -11,6 +11,9 @@ match when those sets meet. `warm()` reads the file at start, never while answer
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import json
 import tomllib
 import zlib
 from dataclasses import dataclass, field
@@ -45,35 +48,71 @@ _FUNCTION_TEXT = """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 
 
-class Lexicon:
-    """The words of `data/lexicon.bin`: sorted lines `form, lang, lemma, P` (P: a proper name),
-    found by a binary search over the bytes, in place (no object per word)."""
+BLOCK = 4096  # bytes of sorted lines per compressed block
 
-    def __init__(self, blob: bytes):
-        self._blob = blob
+
+def pack(lines: bytes) -> bytes:
+    """The file `data/build_lexicon.py` writes: sorted lines `form, lang, lemma, P` (P: a
+    proper name) cut in blocks of about BLOCK bytes (a form's lines kept together), each
+    compressed; a header names each block's first form and size."""
+    firsts: list[str] = []
+    blocks: list[bytes] = []
+    start = 0
+    while start < len(lines):
+        end = lines.find(b"\n", min(start + BLOCK, len(lines) - 1)) + 1 or len(lines)
+        while end < len(lines) and lines.startswith(_form(lines, end - 1) + b"\t", end):
+            end = lines.find(b"\n", end) + 1
+        firsts.append(lines[start : lines.find(b"\t", start)].decode())
+        blocks.append(zlib.compress(lines[start:end], 9))
+        start = end
+    header = json.dumps({"firsts": firsts, "sizes": [len(b) for b in blocks]}).encode()
+    return MAGIC + len(header).to_bytes(4, "big") + header + b"".join(blocks)
+
+
+MAGIC = b"LEX1"
+
+
+def _form(lines: bytes, newline: int) -> bytes:
+    """The form of the line that ends at `newline`."""
+    start = lines.rfind(b"\n", 0, newline) + 1
+    return lines[start : lines.find(b"\t", start)]
+
+
+class Lexicon:
+    """The words of `data/lexicon.bin`, kept compressed as the file has them (about 3 MB): a
+    word's block is found by its first form (a binary search) and decompressed when asked
+    (the callers cache what they asked)."""
+
+    def __init__(self, data: bytes):
+        if not data.startswith(MAGIC):
+            raise ValueError("not a lexicon file: run `make lexicon`")
+        size = int.from_bytes(data[4:8], "big")
+        header = json.loads(data[8 : 8 + size])
+        self._firsts = [first.encode() for first in header["firsts"]]
+        self._offsets = list(itertools.accumulate(header["sizes"], initial=8 + size))
+        self._data = data
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> Lexicon:
-        return cls(zlib.decompress(path.read_bytes()))
+        return cls(path.read_bytes())
 
     def entries(self, word: str) -> list[tuple[str, str, bool]]:
         """(lang, lemma, proper name) for each language that knows `word` (normalised)."""
-        blob, key = self._blob, word.encode() + b"\t"
-        lo, hi = 0, len(blob)
-        while lo < hi:  # the first line not before `key`; lo and hi are starts of lines
-            mid = (lo + hi) // 2
-            start = max(blob.rfind(b"\n", 0, mid) + 1, lo)
-            end = blob.find(b"\n", start)
-            if blob[start : min(end, start + len(key))] < key:
-                lo = end + 1
-            else:
-                hi = start
+        key = word.encode()
+        index = bisect.bisect_right(self._firsts, key) - 1
+        if index < 0:
+            return []
+        block = zlib.decompress(self._data[self._offsets[index] : self._offsets[index + 1]])
+        prefix = key + b"\t"
+        at = 0 if block.startswith(prefix) else block.find(b"\n" + prefix) + 1
         found = []
-        while blob.startswith(key, lo):
-            end = blob.find(b"\n", lo)
-            _, lang, lemma, mark = blob[lo:end].decode().split("\t")
+        while at > 0 or block.startswith(prefix):
+            end = block.find(b"\n", at)
+            _, lang, lemma, mark = block[at:end].decode().split("\t")
             found.append((lang, lemma, mark == "P"))
-            lo = end + 1
+            at = end + 1
+            if not block.startswith(prefix, at):
+                break
         return found
 
 

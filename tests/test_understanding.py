@@ -363,3 +363,20 @@ async def test_coordinators_add_keywords_in_the_activity_editor(bot):
     assert activity.keywords == ("skateboard", "tavola")
     replies = await bot.user(language_code="en").send("anywhere to skateboard?")
     assert "Crosione" in replies.text and "Laboratorio del sabato" in replies.text
+
+
+def test_the_lexicon_file_finds_every_form_across_its_blocks():
+    """data/lexicon.bin's blocks: a word at the start, the end and across a block's edge is
+    found with each of its languages, and a word not there is not."""
+    from domain import lexicon as lex
+
+    words = [f"w{n:05d}" for n in range(3000)]
+    lines = "".join(
+        f"{w}\tit\t{w}x\t\n" + (f"{w}\ten\t{w}y\tP\n" if n % 7 == 0 else "")
+        for n, w in enumerate(words)
+    ).encode()
+    table = lex.Lexicon(lex.pack(lines))
+    for n, word in enumerate(words):
+        expected = [("it", f"{word}x", False)] + ([("en", f"{word}y", True)] if n % 7 == 0 else [])
+        assert table.entries(word) == expected
+    assert table.entries("w") == [] and table.entries("zzz") == [] and table.entries("a") == []
