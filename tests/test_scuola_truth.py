@@ -174,3 +174,22 @@ async def test_a_participant_is_told_no_organisers_figure_and_no_promise_about_c
     await staff.press("🗑️ Sì, togli l'incontro")
     notice = next(m for m in bot.api.sent[before:] if m.chat_id == anna.id).plain
     assert "sparisce" not in notice and "risulta annullato" in notice
+
+
+async def test_no_keep_it_after_the_sign_up_was_cancelled(start_bot, config, tmp_path, smtp):
+    """'No, tienila' tapped after 'Sì, annulla' (the question kept its buttons) said the
+    sign-up stands, while it was cancelled: now the question loses its buttons once answered,
+    and an old 'No, tienila' says what is true."""
+    bot = await start_bot(scuola_config(config, tmp_path, smtp))
+    anna = bot.user()
+    await fill(anna)
+    await anna.press("✅ Conferma l'iscrizione")
+    await anna.send("/mie_iscrizioni")
+    await anna.press("✖️ Annulla SLS-2026-0001")
+    question, keep = anna.find_button("No, tienila")
+    await anna.press("Sì, annulla")
+    assert question is not None and not question.buttons  # answered: its buttons are gone
+    await anna.press_data(keep["callback_data"], question)
+    said = " ".join(m.plain for m in anna.messages())  # the question, edited into the answer
+    assert "L'iscrizione SLS-2026-0001 è già annullata" in said
+    assert "resta com'è" not in said

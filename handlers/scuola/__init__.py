@@ -12,8 +12,11 @@ registers the whole feature.
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.callbacks import Tap
@@ -59,7 +62,7 @@ async def mine(update: Update, context: Ctx, tap: Tap) -> None:
 async def ask_cancel(update: Update, context: Ctx, tap: Tap) -> None:
     await tap.answer()
     rows = [[editions.button(context.label("scuola.cancel_yes"), "cancelok", tap.args[0])],
-            [editions.button(context.label("scuola.cancel_no"), "keep")]]  # fmt: skip
+            [editions.button(context.label("scuola.cancel_no"), "keep", tap.args[0])]]  # fmt: skip
     await context.bot.send_message(
         tap.user_id, context.t("scuola.cancel_sure"), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -71,13 +74,27 @@ async def cancel(update: Update, context: Ctx, tap: Tap) -> None:
         await tap.stale(context)
         return
     await tap.answer()
+    message = tap.query.message
+    if message is not None and getattr(message, "reply_markup", None) is not None:
+        with contextlib.suppress(TelegramError):  # the question is answered: its buttons go
+            await tap.query.edit_message_reply_markup(None)
     await signups.do_cancel(update, context, int(tap.args[0]))
 
 
-@BUTTONS.on("keep")
+@BUTTONS.on("keep", more=True)
 async def keep(update: Update, context: Ctx, tap: Tap) -> None:
+    """ "No, keep it": true only while the sign-up the button names is still there."""
     await tap.answer()
-    await edit_or_send(update, context, context.t("scuola.kept"), None)
+    signup = (
+        await context.repo.signups.get(int(tap.args[0]))
+        if tap.args and tap.args[0].isdigit()
+        else None
+    )
+    if signup is not None and signup.user_id == tap.user_id and signup.status == "cancelled":
+        text = context.t("scuola.already_cancelled", code=signup.code)
+    else:
+        text = context.t("scuola.kept")
+    await edit_or_send(update, context, text, None)
 
 
 async def _own_signup(context: Ctx, tap: Tap) -> Signup | None:
