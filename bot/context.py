@@ -100,6 +100,9 @@ class State:
         # The updates whose error was reported (the latest few): one report, one alert each.
         self.errors_reported: deque[int] = deque(maxlen=256)
         self.closing = False  # the bot is stopping: background work gives back what it holds
+        # Published proposals in sight per lab ('' the network's), for the cards' "💡 Proposte
+        # (N)" without a query; kept by handlers/proposals.
+        self.proposal_counts: dict[str, int] = {}
         self.known_commands: frozenset[str] | None = None  # found once, for the group guard
         # Keyboards that depend only on the language (the main menu, the notifications offer):
         # built once per language; PTB's objects are immutable, so one serves every reply.

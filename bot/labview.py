@@ -320,6 +320,7 @@ def card_keyboard(
     if not lab.hidden:
         key = "labs.unfollow" if following else "labs.follow"
         rows.append([button(context.label(key), "follow", lab.id)])
+        rows += proposal_buttons(context, lab.id)
     rows += editor_buttons(context, lab.id)
     if browsing:
         rows.append([button(context.label("labs.back"), "list")])
@@ -329,6 +330,20 @@ def card_keyboard(
 
 
 button = BUTTONS.button
+
+
+def proposal_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]]:
+    """Citizens take part from a lab's card (handlers/proposals): proposing an idea (in a
+    private chat, where the form runs) and, when there are any, the lab's proposals."""
+    rows: list[list[InlineKeyboardButton]] = []
+    proposals = protocols.PROPOSALS
+    if context.in_private:
+        rows.append([proposals.button(context.label("proposals.propose_button"), "new", lab_id)])
+    count = context.data.proposal_counts.get(lab_id, 0)
+    if count:
+        label = context.label("proposals.lab_button", count=count)
+        rows.append([proposals.button(label, "lab", lab_id)])
+    return rows
 
 
 def editor_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]]:

@@ -20,3 +20,4 @@ SENDING = Buttons("ann")  # handlers/announce: stop a sending, opt out (on what 
 COORD = Buttons("coord")  # handlers/coordinators: who runs a lab
 MENU = Buttons("menu")  # handlers/menu: the main menu
 SCUOLA = Buttons("scuola")  # handlers/scuola: editions, sign-ups
+PROPOSALS = Buttons("prop")  # handlers/proposals: propose, moderate, read, support

@@ -19,6 +19,7 @@ from handlers import (
     menu,
     notifications,
     privacy,
+    proposals,
     questions,
     roles,
     scuola,
@@ -47,6 +48,7 @@ def register_all(app: Application) -> None:
     events.register_editor(app)
     roles.register(app)
     coordinators.register(app)
+    proposals.register(app)  # and group -8: an open proposal form takes what is typed
     core.register(app)
     labs.register(app)
     notifications.register(app)

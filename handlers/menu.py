@@ -20,6 +20,7 @@ BUTTONS = protocols.MENU
 FEATURE = BUTTONS.feature
 _PLACEHOLDERS = {
     "labs": "placeholder.labs",
+    "propose": "help.text",  # handlers/proposals owns it
     "scuola": "placeholder.scuola",
     "events": "placeholder.events",
     "notify": "placeholder.notifications",
@@ -46,6 +47,7 @@ def main_menu(context: Ctx) -> InlineKeyboardMarkup:
         lambda: InlineKeyboardMarkup(
             [
                 [button("labs", "menu.labs")],
+                [button("propose", "menu.propose")],
                 [button("scuola", "menu.scuola"), button("events", "menu.events")],
                 [button("notify", "menu.notifications"), button("help", "menu.help")],
                 [button("lang", "menu.language")],

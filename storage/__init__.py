@@ -17,6 +17,7 @@ from storage.events import (
 from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
+from storage.proposals import ProposalsRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
 from storage.staff import StaffRepo
 from storage.stats import StatsRepo
@@ -56,6 +57,7 @@ class Repos:
     coordinators: CoordinatorsRepo
     privacy: PrivacyRepo
     stats: StatsRepo
+    proposals: ProposalsRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -79,4 +81,5 @@ class Repos:
             coordinators=CoordinatorsRepo(db),
             privacy=PrivacyRepo(db),
             stats=StatsRepo(db),
+            proposals=ProposalsRepo(db),
         )

@@ -359,6 +359,60 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "DROP TABLE invitations",
         "ALTER TABLE invitations_new RENAME TO invitations",
     ),
+    # 12: citizens' proposals to a lab or to the whole network (`storage.proposals`): the
+    # proposals with their moderation and the state of their answer, the form being written,
+    # who supports and who follows each.
+    (
+        """
+        CREATE TABLE proposals (
+            id           INTEGER PRIMARY KEY,
+            lab_id       TEXT    NOT NULL DEFAULT '',  -- '': the whole network
+            author_id    INTEGER,                      -- NULL once the author erased their data
+            author_name  TEXT    NOT NULL DEFAULT '',  -- first name, kept only if it may be shown
+            title        TEXT    NOT NULL,
+            body         TEXT    NOT NULL,
+            place        TEXT    NOT NULL DEFAULT '',
+            lat          REAL,
+            lon          REAL,
+            photo        TEXT    NOT NULL DEFAULT '',  -- Telegram file_id
+            status       TEXT    NOT NULL DEFAULT 'pending',  -- pending, published, rejected
+            reason       TEXT    NOT NULL DEFAULT '',  -- a refusal's, for the author
+            state        TEXT    NOT NULL DEFAULT '',  -- the latest answer's: '' none yet
+            hidden       INTEGER NOT NULL DEFAULT 0,   -- reported: out of sight until moderated
+            created_at   TEXT    NOT NULL,
+            moderated_at TEXT,
+            moderated_by INTEGER,
+            reminded_at  TEXT                          -- staff reminded of it, waiting
+        ) STRICT
+        """,
+        "CREATE INDEX proposals_by_author ON proposals (author_id)",
+        "CREATE INDEX proposals_by_status ON proposals (status, lab_id)",
+        """
+        CREATE TABLE proposal_drafts (
+            user_id    INTEGER PRIMARY KEY,
+            data       TEXT    NOT NULL,  -- JSON of domain.proposals.ProposalDraft
+            updated_at TEXT    NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE proposal_supports (
+            proposal_id INTEGER NOT NULL REFERENCES proposals (id) ON DELETE CASCADE,
+            user_id     INTEGER NOT NULL,
+            created_at  TEXT    NOT NULL,
+            PRIMARY KEY (proposal_id, user_id)
+        ) STRICT
+        """,
+        "CREATE INDEX proposal_supports_by_user ON proposal_supports (user_id)",
+        """
+        CREATE TABLE proposal_follows (
+            proposal_id INTEGER NOT NULL REFERENCES proposals (id) ON DELETE CASCADE,
+            user_id     INTEGER NOT NULL,
+            created_at  TEXT    NOT NULL,
+            PRIMARY KEY (proposal_id, user_id)
+        ) STRICT
+        """,
+        "CREATE INDEX proposal_follows_by_user ON proposal_follows (user_id)",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

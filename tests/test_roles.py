@@ -83,6 +83,17 @@ async def tour(person, *, staff: bool) -> None:
     await person.send("/laboratori")
     await person.press("Spazio Q")
     await person.send("/scuola")
+    await person.send("/proponi")  # a proposal's form is everyone's; its moderation is not
+    await person.press("🌐 Tutta la rete")
+    await person.send("Orto condiviso")
+    await person.send("Coltiviamo insieme il cortile.")
+    await person.press("⏭️ Salta")
+    await person.press("⏭️ Salta")
+    if staff:  # sent: staff moderate the network's proposals, from the message and /proposte
+        await person.press("✅ Invia")
+        await person.send("/proposte")
+    else:
+        await person.send("/annulla")
     if not staff:  # the staff walked first: their event is there to open
         await person.send("/eventi")
         await person.press("Assemblea di prova")
@@ -161,6 +172,10 @@ async def test_no_staff_surface_works_for_anyone_else(start_bot, config):
     # Staff buttons checked inside a shared handler: stopping an announcement.
     staff_only.append(callbacks.pack("ann", "stop", 1))
     assert len(staff_only) > 20
+    # A proposal's moderation (publish, reject, correct the title, open from the queue).
+    assert {b.split(":")[2] for b in staff_only if b.startswith("propmod:")} == {
+        "pub", "rej", "title", "open"
+    }  # fmt: skip
 
     data = bot.app.bot_data
     commands = [spec.name for spec in data.commands if spec.staff]

@@ -20,6 +20,7 @@ async def test_start_greets_in_italian_with_the_main_menu(bot):
     assert "Laboratori Sociali" in replies.text
     assert replies[0].buttons == [
         "🔎 Trova un laboratorio",
+        "💡 Proponi un'idea",
         "🎓 Scuola dei Laboratori",
         "📅 Prossimi incontri",
         "🔔 Notifiche",

@@ -1,0 +1,41 @@
+"""Citizens take part: proposals to a lab or to the whole network. One module per seam:
+
+- `propose`: the form ("💡 Proponi un'idea", /proponi), kept in the database at every step;
+- `moderate`: nothing is public before a coordinator of its lab (or staff) publishes it;
+- `read`: the published ones (/proposte, "💡 Proposte (N)" on a lab's card), each with its
+  card, "👍 Sostengo" and "🔔 Seguila", and a link to share (`?start=prop_<id>`).
+
+Public buttons are `prop:v1:<action>[:<arg>]` (`bot.protocols.PROPOSALS`), the moderators'
+`propmod:v1:<action>:<id>`.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, TypeHandler
+
+from bot.context import BotData, CommandSpec
+from handlers.proposals import moderate, propose, read
+from handlers.proposals.common import FLOW
+
+
+def register(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.commands += [
+        CommandSpec("proponi", "cmd.proponi", order=40),
+        CommandSpec("proposte", "cmd.proposte", order=41),
+    ]
+    # group -8: the typed steps of an open form, ahead of the toolkit's leave_on_command
+    app.add_handler(TypeHandler(Update, propose.steps), group=propose.GROUP)
+    app.add_handler(CommandHandler(["proponi", "propose"], propose.command))
+    app.add_handler(CommandHandler(["proposte", "proposals"], read.command))
+    app.add_handler(FLOW.handler())
+    moderate.register(app)
+    data.menu_actions["propose"] = propose.from_menu
+    data.deep_links["proponi"] = propose.from_link
+    data.deep_links[read.LINK_PREFIX] = read.from_link
+
+    async def start(_data: BotData) -> None:
+        await propose.load_drafts(app)
+
+    data.startup.append(start)

@@ -1,0 +1,219 @@
+"""Citizens' proposals: the form being written, the proposals with their moderation, who
+supports and who follows each."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from sqlite3 import Row
+
+from domain.proposals import NETWORK, PENDING, PUBLISHED, REJECTED, ProposalDraft
+from storage.db import Database
+from storage.times import from_db, to_db
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: int
+    lab_id: str  # NETWORK ('') for the whole network
+    author_id: int | None  # None once the author erased their data
+    author_name: str  # shown publicly; '' unless the author said it may be
+    title: str
+    body: str
+    place: str
+    lat: float | None
+    lon: float | None
+    photo: str
+    status: str  # pending, published, rejected
+    reason: str
+    state: str  # the latest answer's, '' before any
+    hidden: bool
+    created_at: datetime
+    moderated_at: datetime | None
+    supports: int = 0
+
+    @property
+    def for_network(self) -> bool:
+        return self.lab_id == NETWORK
+
+    @property
+    def visible(self) -> bool:
+        """Shown to everyone: published and not hidden by reports."""
+        return self.status == PUBLISHED and not self.hidden
+
+
+_SELECT = (
+    "SELECT p.*, (SELECT count(*) FROM proposal_supports s WHERE s.proposal_id = p.id) "
+    "AS supports FROM proposals p"
+)
+
+
+def _proposal(row: Row) -> Proposal:
+    return Proposal(
+        id=row["id"], lab_id=row["lab_id"], author_id=row["author_id"],
+        author_name=row["author_name"], title=row["title"], body=row["body"],
+        place=row["place"], lat=row["lat"], lon=row["lon"], photo=row["photo"],
+        status=row["status"], reason=row["reason"], state=row["state"],
+        hidden=bool(row["hidden"]), created_at=from_db(row["created_at"]),
+        moderated_at=from_db(row["moderated_at"]) if row["moderated_at"] else None,
+        supports=row["supports"],
+    )  # fmt: skip
+
+
+class ProposalsRepo:
+    def __init__(self, db: Database):
+        self._db = db
+
+    # --- the form being written ---------------------------------------------------------------
+
+    async def drafts(self) -> list[ProposalDraft]:
+        rows = await self._db.fetch_all("SELECT * FROM proposal_drafts ORDER BY user_id")
+        return [
+            ProposalDraft.from_data(r["user_id"], json.loads(r["data"]), from_db(r["updated_at"]))
+            for r in rows
+        ]
+
+    async def save_draft(self, draft: ProposalDraft, now: datetime) -> None:
+        draft.updated_at = now.isoformat()
+        await self._db.execute(
+            """
+            INSERT INTO proposal_drafts (user_id, data, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,
+                updated_at = excluded.updated_at
+            """,
+            (draft.user_id, json.dumps(draft.to_data(), ensure_ascii=False), to_db(now)),
+        )
+
+    async def drop_draft(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM proposal_drafts WHERE user_id = ?", (user_id,))
+
+    # --- proposals ----------------------------------------------------------------------------
+
+    async def sent_since(self, author_id: int, since: datetime) -> int:
+        return int(
+            await self._db.scalar(
+                "SELECT count(*) FROM proposals WHERE author_id = ? AND created_at >= ?",
+                (author_id, to_db(since)),
+            )
+        )
+
+    async def create(self, draft: ProposalDraft, author_name: str, now: datetime) -> Proposal:
+        """The proposal, waiting for moderation, and the form's removal: one transaction."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO proposals (lab_id, author_id, author_name, title, body, place, lat, "
+                "lon, photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.lab or NETWORK, draft.user_id, author_name if draft.show_name else "",
+                    draft.title, draft.body, draft.place, draft.lat, draft.lon, draft.photo,
+                    to_db(now),
+                ),
+            )  # fmt: skip
+            new_id = cursor.lastrowid
+            await conn.execute("DELETE FROM proposal_drafts WHERE user_id = ?", (draft.user_id,))
+        found = await self.get(int(new_id or 0))
+        assert found is not None
+        return found
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        row = await self._db.fetch_one(f"{_SELECT} WHERE p.id = ?", (proposal_id,))
+        return _proposal(row) if row else None
+
+    async def pending(self) -> list[Proposal]:
+        """Waiting for moderation, oldest first."""
+        rows = await self._db.fetch_all(
+            f"{_SELECT} WHERE p.status = ? ORDER BY p.created_at, p.id", (PENDING,)
+        )
+        return [_proposal(r) for r in rows]
+
+    async def publish(self, proposal_id: int, by: int, now: datetime) -> bool:
+        """Published (and out of hiding, after reports) by a moderator; False if it was not
+        waiting (already decided)."""
+        changed = await self._db.execute(
+            "UPDATE proposals SET status = ?, moderated_at = ?, moderated_by = ? "
+            "WHERE id = ? AND status = ?",
+            (PUBLISHED, to_db(now), by, proposal_id, PENDING),
+        )
+        return changed == 1
+
+    async def reject(self, proposal_id: int, by: int, reason: str, now: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE proposals SET status = ?, reason = ?, moderated_at = ?, moderated_by = ? "
+            "WHERE id = ? AND status = ?",
+            (REJECTED, reason, to_db(now), by, proposal_id, PENDING),
+        )
+        return changed == 1
+
+    async def retitle(self, proposal_id: int, title: str) -> bool:
+        changed = await self._db.execute(
+            "UPDATE proposals SET title = ? WHERE id = ? AND status != ?",
+            (title, proposal_id, REJECTED),
+        )
+        return changed == 1
+
+    async def waiting_since(self, before: datetime) -> list[Proposal]:
+        """Waiting since before `before` and not reminded of yet."""
+        rows = await self._db.fetch_all(
+            f"{_SELECT} WHERE p.status = ? AND p.created_at < ? AND p.reminded_at IS NULL "
+            "ORDER BY p.created_at, p.id",
+            (PENDING, to_db(before)),
+        )
+        return [_proposal(r) for r in rows]
+
+    async def mark_reminded(self, ids: list[int], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            for proposal_id in ids:
+                await conn.execute(
+                    "UPDATE proposals SET reminded_at = ? WHERE id = ?", (to_db(now), proposal_id)
+                )
+
+    async def published(self, lab_id: str | None = None) -> list[Proposal]:
+        """Published and not hidden (of one lab, or NETWORK's, when given), most supported
+        first, then the newest."""
+        where = "p.status = ? AND p.hidden = 0"
+        params: tuple[object, ...] = (PUBLISHED,)
+        if lab_id is not None:
+            where += " AND p.lab_id = ?"
+            params += (lab_id,)
+        rows = await self._db.fetch_all(
+            f"{_SELECT} WHERE {where} ORDER BY supports DESC, p.moderated_at DESC, p.id DESC",
+            params,
+        )
+        return [_proposal(r) for r in rows]
+
+    async def counts_by_lab(self) -> dict[str, int]:
+        """Published proposals in sight, per lab (NETWORK included)."""
+        rows = await self._db.fetch_all(
+            "SELECT lab_id, count(*) AS n FROM proposals WHERE status = ? AND hidden = 0 "
+            "GROUP BY lab_id",
+            (PUBLISHED,),
+        )
+        return {r["lab_id"]: r["n"] for r in rows}
+
+    # --- supports and follows -----------------------------------------------------------------
+
+    async def toggle(self, table: str, proposal_id: int, user_id: int, now: datetime) -> bool:
+        """Supports or follows (`table`) the proposal now, or no more: True if now on."""
+        assert table in ("proposal_supports", "proposal_follows")
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"DELETE FROM {table} WHERE proposal_id = ? AND user_id = ?", (proposal_id, user_id)
+            )
+            if cursor.rowcount:
+                return False
+            await conn.execute(
+                f"INSERT INTO {table} (proposal_id, user_id, created_at) VALUES (?, ?, ?)",
+                (proposal_id, user_id, to_db(now)),
+            )
+            return True
+
+    async def marks(self, proposal_id: int, user_id: int) -> tuple[bool, bool]:
+        """Whether the person supports, and follows, the proposal."""
+        row = await self._db.fetch_one(
+            "SELECT EXISTS (SELECT 1 FROM proposal_supports WHERE proposal_id = ? AND user_id = ?)"
+            " AS s, EXISTS (SELECT 1 FROM proposal_follows WHERE proposal_id = ? AND user_id = ?)"
+            " AS f",
+            (proposal_id, user_id, proposal_id, user_id),
+        )
+        return (bool(row["s"]), bool(row["f"])) if row else (False, False)

@@ -1,0 +1,277 @@
+"""Citizens' proposals through the real application: the form (and its bad input, its
+/annulla, its time-out, a restart in the middle), moderation first (by a lab's coordinators,
+by staff for the network), the staff's queue, reading and supporting, the limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import callbacks
+from tests.conftest import STAFF_ID
+from tests.helpers import coordinator, snapshot
+
+TITLE = "Orto condiviso nel cortile"
+BODY = "Propongo di coltivare insieme il cortile dietro il laboratorio, il sabato mattina."
+
+
+async def propose(person, *, lab: str | None = "🌐 Tutta la rete", title=TITLE, body=BODY):
+    """The whole form up to the preview, skipping the place and the photo."""
+    await person.send("/proponi")
+    if lab is not None:
+        await person.press(lab)
+    await person.send(title)
+    await person.send(body)
+    await person.press("⏭️ Salta")
+    return await person.press("⏭️ Salta")
+
+
+async def test_a_citizen_proposes_to_the_network_and_staff_publish(bot):
+    anna = bot.user(first_name="Anna")
+    staff = bot.user(STAFF_ID)
+    preview = await propose(anna)
+    assert "Anteprima" in preview.text and TITLE in preview.text and BODY in preview.text
+    assert "Il tuo nome non sarà mostrato" in preview.text  # off by default
+    assert preview.buttons == [
+        "✅ Invia", "✏️ Modifica", "👤 Mostra il mio nome", "✖️ Annulla"
+    ]  # fmt: skip
+    await anna.press("✅ Invia")
+    assert "arrivata a chi si occupa di tutta la rete" in anna.last().plain
+    [proposal] = await bot.repo.proposals.pending()
+    assert proposal.author_name == "" and proposal.lab_id == ""
+    assert await bot.repo.proposals.drafts() == []
+
+    # Staff moderate the network's proposals: a private message with the three buttons.
+    moderation = staff.last()
+    assert "Una nuova proposta da moderare" in moderation.plain and TITLE in moderation.plain
+    assert moderation.buttons == ["✅ Pubblica", "✖️ Rifiuta", "✏️ Modifica il titolo"]
+    assert await anna.send("/proposte")  # nothing public yet
+    assert TITLE not in anna.last().plain
+    await staff.press("✅ Pubblica")
+    assert "Pubblicata" in staff.last().plain
+    assert "è pubblicata" in anna.last().plain
+    published = await bot.repo.proposals.published()
+    assert [p.title for p in published] == [TITLE]
+    await staff.press_data(callbacks.pack("propmod", "pub", proposal.id), moderation)
+    assert staff.callback_answer()["text"] == "Questa proposta è già stata decisa."
+
+
+async def test_the_name_is_shown_only_when_asked(bot):
+    anna = bot.user(first_name="Anna")
+    await propose(anna)
+    await anna.press("👤 Mostra il mio nome")
+    assert "Il tuo nome (Anna) sarà mostrato" in anna.last().plain
+    assert "Proposta da Anna" in anna.last().plain
+    await anna.press("✅ Invia")
+    [proposal] = await bot.repo.proposals.pending()
+    assert proposal.author_name == "Anna"
+
+
+async def test_a_lab_proposal_goes_to_its_coordinator_who_rejects_it_with_a_reason(bot, clock):
+    maria = await coordinator(bot, clock)
+    staff = bot.user(STAFF_ID)
+    staff_before = len(staff.messages())
+    luca = bot.user(first_name="Luca")
+    await luca.send("/laboratori")
+    await luca.press("Spazio Q")
+    intro = await luca.press("💡 Proponi un'idea")
+    assert "per <b>Spazio Q</b>" in intro[0].text or "Spazio Q" in intro.text
+    await luca.send("Cinema all'aperto")
+    await luca.send("Un film al mese in cortile, d'estate.")
+    await luca.send("Cortile di Spazio Q")  # a named place
+    await luca.send_media("document")  # a document is not a photo
+    assert "manda l'immagine come foto" in luca.last().plain
+    await luca.send_media("photo")
+    assert "Anteprima" in luca.last().plain and "📍 Cortile di Spazio Q" in luca.last().plain
+    await luca.press("✅ Invia")
+    [proposal] = await bot.repo.proposals.pending()
+    assert proposal.lab_id == "spazio-q" and proposal.photo and proposal.place
+
+    assert "Una nuova proposta da moderare" in "\n".join(m.plain for m in maria.messages()[-3:])
+    assert len(staff.messages()) == staff_before  # the lab has a coordinator: hers
+    await maria.press("✖️ Rifiuta")
+    await maria.send("🙂")  # a reason needs words
+    assert "parole" in maria.last().plain
+    await maria.send("Il cortile è del condominio, non possiamo usarlo.")
+    assert "non è stata pubblicata" in maria.last().plain
+    assert "Il motivo: Il cortile è del condominio" in luca.last().plain
+    assert (await bot.repo.proposals.get(proposal.id)).status == "rejected"
+
+
+async def test_a_coordinator_moderates_only_her_labs_and_never_the_network(bot, clock):
+    maria = await coordinator(bot, clock)
+    anna = bot.user()
+    await propose(anna)  # to the network
+    await anna.press("✅ Invia")
+    await anna.send("/laboratori")
+    await anna.press("Crosione")  # no coordinator: staff moderate it
+    await anna.press("💡 Proponi un'idea")
+    await anna.send("Panchine nuove")
+    await anna.send("Due panchine davanti al laboratorio.")
+    await anna.press("⏭️ Salta")
+    await anna.press("⏭️ Salta")
+    await anna.press("✅ Invia")
+    network, crosione = await bot.repo.proposals.pending()
+    before = await snapshot(bot)
+    for proposal in (network, crosione):
+        for action in ("pub", "rej", "title", "open"):
+            await maria.press_data(callbacks.pack("propmod", action, proposal.id))
+            assert maria.callback_answer()["show_alert"], action
+    assert await snapshot(bot) == before
+    queue = await maria.send("/proposte")
+    assert "Nessuna proposta aspetta la tua moderazione" in queue.text
+    staff_queue = await bot.user(STAFF_ID).send("/proposte")
+    assert "2 proposte aspettano la moderazione" in staff_queue.text
+    assert "da 0 giorni" in staff_queue.text
+
+
+async def test_staff_correct_a_title_and_a_week_of_waiting_reminds_them_once(bot, clock):
+    anna = bot.user()
+    staff = bot.user(STAFF_ID)
+    await propose(anna, title="Orto condivso")
+    await anna.press("✅ Invia")
+    await staff.press("✏️ Modifica il titolo")
+    await staff.send("Orto condiviso")
+    assert "Titolo corretto" in staff.last().plain
+    [proposal] = await bot.repo.proposals.pending()
+    assert proposal.title == "Orto condiviso"
+
+    from handlers.proposals import moderate
+
+    clock.advance(timedelta(days=6))
+    [job] = bot.app.job_queue.get_jobs_by_name(moderate.REMINDER_JOB)
+    before = len(staff.messages())
+    await job.run(bot.app)
+    assert len(staff.messages()) == before
+    clock.advance(timedelta(days=1, minutes=1))
+    await job.run(bot.app)
+    assert "1 proposta aspetta la moderazione da più di 7 giorni" in staff.last().plain
+    await job.run(bot.app)
+    assert len(staff.messages()) == before + 1  # once
+    queue = await staff.send("/proposte")
+    assert "da 7 giorni" in queue.text
+
+
+async def test_bad_input_gets_a_clear_answer_and_stores_nothing(bot):
+    anna = bot.user()
+    await anna.send("/proponi")
+    await anna.press("🌐 Tutta la rete")
+    cases = {
+        "🌳🌳🌳": "non solo emoji",
+        "https://example.org/orto": "Un link da solo non basta",
+        "x" * 81: "caratteri: 81; al massimo 80",
+    }
+    for typed, said in cases.items():
+        await anna.send(typed)
+        assert said in anna.last().plain, typed
+    await anna.send_media("sticker")
+    assert "testo scritto" in anna.last().plain
+    await anna.send("Una riga\nsola")  # folded to one line
+    await anna.send("y" * 1001)
+    assert "caratteri: 1001; al massimo 1000" in anna.last().plain
+    [draft] = await bot.repo.proposals.drafts()
+    assert draft.title == "Una riga sola" and draft.body == ""
+    assert await bot.repo.proposals.pending() == []
+
+
+async def test_annulla_and_another_command_drop_the_draft(bot):
+    anna = bot.user()
+    await anna.send("/proponi")
+    await anna.press("🌐 Tutta la rete")
+    await anna.send("Un titolo")
+    await anna.send("/annulla")
+    assert "ho lasciato perdere la proposta" in anna.last().plain
+    assert await bot.repo.proposals.drafts() == []
+    await anna.send("/proponi")
+    await anna.press("🌐 Tutta la rete")
+    await anna.send("/laboratori")  # moved on: the form and its copy go
+    assert await bot.repo.proposals.drafts() == []
+    replies = await anna.send("Spazio Q è aperto?")  # a question again, not a title
+    assert "Passo" not in replies.text
+
+
+async def test_the_form_times_out_and_says_so(bot, clock):
+    from handlers.proposals import propose as form
+
+    anna = bot.user()
+    await anna.send("/proponi")
+    await anna.press("🌐 Tutta la rete")
+    [job] = bot.app.job_queue.get_jobs_by_name(form.JOB.format(anna.id))
+    clock.advance(timedelta(minutes=30))
+    await anna.send("Un titolo")  # an answer in time: the clock starts again
+    [job] = bot.app.job_queue.get_jobs_by_name(form.JOB.format(anna.id))
+    clock.advance(timedelta(minutes=59))
+    await job.run(bot.app)
+    assert "⌛" not in anna.last().plain
+    clock.advance(timedelta(minutes=2))
+    [job] = bot.app.job_queue.get_jobs_by_name(form.JOB.format(anna.id))
+    await job.run(bot.app)
+    assert anna.last().plain.startswith("⌛ Ho chiuso la proposta che stavi scrivendo")
+    assert await bot.repo.proposals.drafts() == []
+
+
+async def test_a_restart_in_the_middle_of_the_form_resumes_it(start_bot, config):
+    first = await start_bot(config)
+    anna = first.user(first_name="Anna")
+    await anna.send("/proponi")
+    await anna.press("🌐 Tutta la rete")
+    await anna.send("Biciclette per tutti")
+    await first.app.stop()
+    await first.app.shutdown()
+
+    second = await start_bot(config)  # a new process, the same database
+    anna = second.user(anna.id, first_name="Anna")
+    await anna.send("Una ciclofficina aperta il martedì sera.")
+    assert "C'è un luogo?" in anna.last().plain
+    await anna.press("⏭️ Salta")
+    await anna.press("⏭️ Salta")
+    await anna.press("✅ Invia")
+    [proposal] = await second.repo.proposals.pending()
+    assert proposal.title == "Biciclette per tutti"
+
+
+async def test_at_most_three_proposals_a_day_said_kindly(bot, clock):
+    anna = bot.user()
+    for n in range(3):
+        await propose(anna, title=f"Idea {n}")
+        await anna.press("✅ Invia")
+    await propose(anna, title="Idea 3")
+    await anna.press("✅ Invia")
+    assert anna.callback_answer()["show_alert"]
+    assert "hai già mandato 3 proposte" in anna.last().plain
+    assert len(await bot.repo.proposals.pending()) == 3
+    assert len(await bot.repo.proposals.drafts()) == 1  # the draft waits
+    clock.advance(timedelta(days=1, minutes=1))
+    await anna.press("✅ Invia")
+    assert len(await bot.repo.proposals.pending()) == 4
+
+
+async def test_a_coordinator_removed_while_a_proposal_of_her_lab_waits(bot, clock):
+    maria = await coordinator(bot, clock)
+    staff = bot.user(STAFF_ID)
+    luca = bot.user(first_name="Luca")
+    await luca.send("/laboratori")
+    await luca.press("Spazio Q")
+    await luca.press("💡 Proponi un'idea")
+    await luca.send("Cinema all'aperto")
+    await luca.send("Un film al mese in cortile.")
+    await luca.press("⏭️ Salta")
+    await luca.press("⏭️ Salta")
+    await luca.press("✅ Invia")
+    moderation = maria.last()
+    await maria.press("✖️ Rifiuta")  # she starts typing a reason...
+    await staff.send("/laboratori")
+    await staff.press("Spazio Q")
+    await staff.press("👥 Coordinatori")
+    await staff.press("➖ Togli Maria")
+    await staff.press("✅ Sì, togli")
+    await maria.send("Non si può")  # ...and the reason is refused: she lost the role
+    [proposal] = await bot.repo.proposals.pending()
+    await maria.press_data(callbacks.pack("propmod", "pub", proposal.id), moderation)
+    assert maria.callback_answer()["show_alert"]
+    assert (await bot.repo.proposals.get(proposal.id)).status == "pending"
+    # Staff find it in their queue and publish it.
+    await staff.send("/proposte")
+    await staff.press(f"#{proposal.id} Cinema all'aperto")
+    await staff.press("✅ Pubblica")
+    assert (await bot.repo.proposals.get(proposal.id)).status == "published"
+    assert "è pubblicata" in luca.last().plain
