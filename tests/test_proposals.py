@@ -275,3 +275,70 @@ async def test_a_coordinator_removed_while_a_proposal_of_her_lab_waits(bot, cloc
     await staff.press("✅ Pubblica")
     assert (await bot.repo.proposals.get(proposal.id)).status == "published"
     assert "è pubblicata" in luca.last().plain
+
+
+async def publish(bot, author, title: str, *, lab: str | None = None) -> int:
+    """A proposal by `author` (to the network, or to a lab with no coordinator, from its card),
+    published by staff; its id."""
+    if lab is None:
+        await propose(author, title=title)
+    else:
+        await author.send("/laboratori")
+        await author.press(lab)
+        await author.press("💡 Proponi un'idea")
+        await author.send(title)
+        await author.send(BODY)
+        await author.press("⏭️ Salta")
+        await author.press("⏭️ Salta")
+    await author.press("✅ Invia")
+    staff = bot.user(STAFF_ID)
+    await staff.press("✅ Pubblica")
+    [proposal] = [p for p in await bot.repo.proposals.published() if p.title == title]
+    return proposal.id
+
+
+async def test_people_read_support_and_follow_published_proposals(bot):
+    anna, luca, sara = bot.user(), bot.user(first_name="Luca"), bot.user(first_name="Sara")
+    first = await publish(bot, anna, "Panchine nuove", lab="Crosione")
+    await publish(bot, anna, "Orto condiviso", lab="Crosione")
+    await luca.send("/laboratori")
+    await luca.press("Crosione")
+    assert "💡 Proposte (2)" in luca.last().buttons
+    listing = await luca.press("💡 Proposte (2)")
+    assert "Crosione: 2 proposte" in listing.text
+    shown = await luca.press("1. Orto condiviso")  # equal support: the newest first
+    assert "👍 0 sostegni · 🆕 Nuova" in shown.text
+    assert f"?start=prop_{first + 1}" in shown.text
+    await luca.press("👍 Sostengo")
+    assert luca.callback_answer()["text"] == "👍 Grazie: la sostieni."
+    assert "👍 1 sostegno" in luca.last().plain  # the card, edited in place
+    assert "↩️ Ritiro il sostegno" in luca.last().buttons
+    await luca.press("🔔 Seguila")
+    assert "🔕 Non seguirla più" in luca.last().buttons
+    assert await bot.repo.proposals.marks(first + 1, luca.id) == (True, True)
+
+    # Most supported first, in /proposte too; one support per person, taken back with a tap.
+    listing = await sara.send("/proposte")
+    assert listing.text.index("Orto condiviso") < listing.text.index("Panchine nuove")
+    await sara.press("2. Panchine nuove")
+    await sara.press("👍 Sostengo")
+    assert (await bot.repo.proposals.get(first)).supports == 1
+    await sara.press("↩️ Ritiro il sostegno")
+    assert (await bot.repo.proposals.get(first)).supports == 0
+
+
+async def test_a_shared_link_opens_the_card_and_only_published_ones_are_seen(bot):
+    anna, stranger = bot.user(), bot.user(first_name="Paolo")
+    proposal_id = await publish(bot, anna, "Biblioteca di quartiere")
+    card = await stranger.send(f"/start prop_{proposal_id}")
+    assert "Biblioteca di quartiere" in card.text and "👍 Sostengo" in card.buttons
+    await propose(anna, title="Ancora in attesa")
+    await anna.press("✅ Invia")
+    [waiting] = await bot.repo.proposals.pending()
+    assert "non è (più) visibile" in (await stranger.send(f"/start prop_{waiting.id}")).text
+    assert "Ancora in attesa" in (await anna.send(f"/start prop_{waiting.id}")).text  # hers
+    before = await snapshot(bot)
+    await stranger.press_data(callbacks.pack("prop", "sup", waiting.id))
+    assert stranger.callback_answer()["show_alert"]
+    assert "non è (più) visibile" in (await stranger.send("/start prop_999")).text
+    assert await snapshot(bot) == before
