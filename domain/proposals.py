@@ -23,6 +23,7 @@ NETWORK = ""  # the lab id of a proposal to the whole network
 
 # The moderation of a proposal, then (once published) the state of its answer.
 PENDING, PUBLISHED, REJECTED = "pending", "published", "rejected"
+ANSWER_STATES = ("evaluating", "accepted", "declined", "done")  # "in valutazione" ... "realizzata"
 
 # The steps of the form, in order; optional ones have a skip button.
 STEPS = ("where", "title", "body", "place", "photo", "preview")

@@ -17,7 +17,7 @@ from storage.events import (
 from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
-from storage.proposals import ProposalsRepo
+from storage.proposals import AnswersRepo, ProposalsRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
 from storage.staff import StaffRepo
 from storage.stats import StatsRepo
@@ -58,6 +58,7 @@ class Repos:
     privacy: PrivacyRepo
     stats: StatsRepo
     proposals: ProposalsRepo
+    answers: AnswersRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -82,4 +83,5 @@ class Repos:
             privacy=PrivacyRepo(db),
             stats=StatsRepo(db),
             proposals=ProposalsRepo(db),
+            answers=AnswersRepo(db),
         )

@@ -412,6 +412,27 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) STRICT
         """,
         "CREATE INDEX proposal_follows_by_user ON proposal_follows (user_id)",
+        """
+        CREATE TABLE proposal_answers (
+            id          INTEGER PRIMARY KEY,
+            proposal_id INTEGER NOT NULL REFERENCES proposals (id) ON DELETE CASCADE,
+            state       TEXT    NOT NULL,  -- evaluating, accepted, declined, done
+            text        TEXT    NOT NULL,
+            done_on     TEXT    NOT NULL DEFAULT '',  -- 2027-03-12, for "done"
+            by_id       INTEGER NOT NULL,  -- 0 once the moderator erased their data
+            created_at  TEXT    NOT NULL
+        ) STRICT
+        """,
+        # One row per (answer, person told): each is told once, even across a restart.
+        """
+        CREATE TABLE proposal_notices (
+            answer_id  INTEGER NOT NULL REFERENCES proposal_answers (id) ON DELETE CASCADE,
+            user_id    INTEGER NOT NULL,
+            status     TEXT    NOT NULL DEFAULT 'pending',  -- pending, sent, failed
+            updated_at TEXT    NOT NULL,
+            PRIMARY KEY (answer_id, user_id)
+        ) STRICT
+        """,
     ),
 ]
 

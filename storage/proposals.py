@@ -217,3 +217,89 @@ class ProposalsRepo:
             (proposal_id, user_id, proposal_id, user_id),
         )
         return (bool(row["s"]), bool(row["f"])) if row else (False, False)
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: int
+    proposal_id: int
+    state: str
+    text: str
+    done_on: str  # ISO date, for "done"; '' otherwise
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    answer_id: int
+    proposal_id: int
+    user_id: int
+
+
+class AnswersRepo:
+    """The answers a proposal had (its history), and who is told of each, once."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def answer(
+        self, proposal_id: int, state: str, text: str, done_on: str, by: int, now: datetime
+    ) -> tuple[Answer, int]:
+        """The answer, the proposal's new state and one notice per person to tell (its author,
+        its supporters, its followers: each once), in one transaction. Returns the answer and
+        how many people will be told."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO proposal_answers (proposal_id, state, text, done_on, by_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (proposal_id, state, text, done_on, by, to_db(now)),
+            )
+            answer_id = int(cursor.lastrowid or 0)
+            await conn.execute("UPDATE proposals SET state = ? WHERE id = ?", (state, proposal_id))
+            cursor = await conn.execute(
+                """
+                INSERT OR IGNORE INTO proposal_notices (answer_id, user_id, updated_at)
+                SELECT ?, who, ? FROM (
+                    SELECT author_id AS who FROM proposals WHERE id = ? AND author_id IS NOT NULL
+                    UNION SELECT user_id FROM proposal_supports WHERE proposal_id = ?
+                    UNION SELECT user_id FROM proposal_follows WHERE proposal_id = ?
+                ) WHERE who NOT IN (SELECT id FROM users WHERE blocked = 1)
+                """,
+                (answer_id, to_db(now), proposal_id, proposal_id, proposal_id),
+            )
+            told = max(cursor.rowcount, 0)
+        return Answer(answer_id, proposal_id, state, text, done_on, now), told
+
+    async def history(self, proposal_id: int) -> list[Answer]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM proposal_answers WHERE proposal_id = ? ORDER BY id", (proposal_id,)
+        )
+        return [
+            Answer(r["id"], r["proposal_id"], r["state"], r["text"], r["done_on"],
+                   from_db(r["created_at"]))
+            for r in rows
+        ]  # fmt: skip
+
+    async def pending_notices(self) -> list[Notice]:
+        rows = await self._db.fetch_all(
+            "SELECT n.answer_id, a.proposal_id, n.user_id FROM proposal_notices n "
+            "JOIN proposal_answers a ON a.id = n.answer_id WHERE n.status = 'pending' "
+            "ORDER BY n.answer_id, n.user_id"
+        )
+        return [Notice(r["answer_id"], r["proposal_id"], r["user_id"]) for r in rows]
+
+    async def claim(self, notice: Notice, now: datetime) -> bool:
+        """Marked as being sent, before its message goes out; False if another delivery took
+        it first. A crash between this and `done` leaves it unsent rather than sent twice."""
+        return await self._set(notice, "sending", "pending", now)
+
+    async def done(self, notice: Notice, sent: bool, now: datetime) -> None:
+        await self._set(notice, "sent" if sent else "failed", "sending", now)
+
+    async def _set(self, notice: Notice, status: str, was: str, now: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE proposal_notices SET status = ?, updated_at = ? "
+            "WHERE answer_id = ? AND user_id = ? AND status = ?",
+            (status, to_db(now), notice.answer_id, notice.user_id, was),
+        )
+        return changed == 1

@@ -342,3 +342,61 @@ async def test_a_shared_link_opens_the_card_and_only_published_ones_are_seen(bot
     assert stranger.callback_answer()["show_alert"]
     assert "non è (più) visibile" in (await stranger.send("/start prop_999")).text
     assert await snapshot(bot) == before
+
+
+async def test_an_answer_is_told_once_to_author_supporters_and_followers_in_their_language(bot):
+    anna = bot.user(first_name="Anna")
+    john = bot.user(first_name="John", language_code="en")
+    sara = bot.user(first_name="Sara")
+    staff = bot.user(STAFF_ID)
+    proposal_id = await publish(bot, anna, "Biblioteca di quartiere")
+    await john.send(f"/start prop_{proposal_id}")
+    await john.press("👍 I support it")
+    await john.press("🔔 Follow it")  # supports and follows: told once all the same
+    await sara.send(f"/start prop_{proposal_id}")
+    await sara.press("🔔 Seguila")
+    sara.chat.blocked = True  # she blocks the bot before the answer goes out
+
+    await staff.send(f"/start prop_{proposal_id}")
+    await staff.press("💬 Rispondi")
+    await staff.press("✖️ Non accolta")
+    assert "scrivi il motivo (è necessario)" in staff.last().plain
+    await staff.send("🙂")  # a reason needs words
+    await staff.send("Non ci sono locali liberi quest'anno.")
+    assert "La mando a 3 persone" in staff.last().plain
+    told_anna = [m for m in anna.messages() if "ha una risposta" in m.plain]
+    told_john = [m for m in john.messages() if "has an answer" in m.plain]
+    assert len(told_anna) == len(told_john) == 1
+    assert "Not accepted" in told_john[0].plain and "Non ci sono locali" in told_john[0].plain
+    assert not [m for m in sara.messages() if "ha una risposta" in m.plain]
+    assert (await bot.repo.users.get(sara.id)).blocked
+    bot.api.errors.clear()  # the refusal to Sara was provoked on purpose
+
+    # "Realizzata" with its day; the history of states stays on the card, oldest first.
+    await staff.send(f"/start prop_{proposal_id}")
+    await staff.press("💬 Rispondi")
+    await staff.press("🎉 Realizzata")
+    await staff.send("31/02/2027")
+    await staff.send("12/03/2027")
+    await staff.send("Aperta in via Folla, grazie a tutti!")
+    card = await anna.send(f"/start prop_{proposal_id}")
+    assert card.text.index("✖️ Non accolta (") < card.text.index("🎉 Realizzata (")
+    assert "realizzata il 12/03/2027" in card.text
+    assert "👍 1 sostegno · 🎉 Realizzata" in card.text
+    assert len([m for m in anna.messages() if "ha una risposta" in m.plain]) == 2
+
+
+async def test_only_its_moderators_answer_a_proposal(bot, clock):
+    maria = await coordinator(bot, clock)
+    anna = bot.user()
+    network = await publish(bot, anna, "Per tutta la rete")
+    card = await maria.send(f"/start prop_{network}")
+    assert "💬 Rispondi" not in card.buttons
+    before = await snapshot(bot)
+    await maria.press_data(callbacks.pack("propmod", "ans", network))
+    assert maria.callback_answer()["show_alert"]
+    await maria.press_data(callbacks.pack("propmod", "st", "accepted"))
+    assert maria.callback_answer()["show_alert"]
+    await anna.press_data(callbacks.pack("propmod", "ans", network))
+    assert anna.callback_answer()["show_alert"]
+    assert await snapshot(bot) == before

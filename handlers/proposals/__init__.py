@@ -2,6 +2,7 @@
 
 - `propose`: the form ("💡 Proponi un'idea", /proponi), kept in the database at every step;
 - `moderate`: nothing is public before a coordinator of its lab (or staff) publishes it;
+- `answer`: answers with a state, told once to the author, supporters and followers;
 - `read`: the published ones (/proposte, "💡 Proposte (N)" on a lab's card), each with its
   card, "👍 Sostengo" and "🔔 Seguila", and a link to share (`?start=prop_<id>`).
 
@@ -15,8 +16,9 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.context import BotData, CommandSpec
-from handlers.proposals import moderate, propose, read
+from handlers.proposals import answer, moderate, propose, read
 from handlers.proposals.common import FLOW
+from handlers.proposals.moderate import MOD
 
 
 def register(app: Application) -> None:
@@ -30,6 +32,12 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["proponi", "propose"], propose.command))
     app.add_handler(CommandHandler(["proposte", "proposals"], read.command))
     app.add_handler(FLOW.handler())
+    # The moderators' flow: publish, reject with a reason, correct a title, answer.
+    app.add_handler(
+        MOD.conversation(
+            app, entry_points=[MOD.handler()], states={**moderate.states(), **answer.states()}
+        )
+    )
     moderate.register(app)
     data.menu_actions["propose"] = propose.from_menu
     data.deep_links["proponi"] = propose.from_link
@@ -37,5 +45,6 @@ def register(app: Application) -> None:
 
     async def start(_data: BotData) -> None:
         await propose.load_drafts(app)
+        answer.deliver_at_start(app)
 
     data.startup.append(start)

@@ -4,7 +4,7 @@ proposal's card in any language, and a message to someone who may have blocked t
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -14,7 +14,7 @@ from bot.context import BotData, Ctx
 from bot.flows import Flow
 from bot.i18n import Html, escape
 from domain.proposals import NETWORK, PENDING, REJECTED, ProposalDraft
-from storage.proposals import Proposal
+from storage.proposals import Answer, Proposal
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,28 @@ def card_text(
         lines.append("")
         lines.extend(history)
     return "\n".join(lines)
+
+
+def history_lines(data: BotData, lang: str, answers: list[Answer]) -> list[str]:
+    """The states a proposal went through, oldest first, each with its answer."""
+    if not answers:
+        return []
+    tz = data.config.scheduler.tz
+    lines = [data.texts.text(lang, "proposals.history.title")]
+    for answer in answers:
+        day = answer.created_at.astimezone(tz)
+        lines.append(
+            data.texts.text(
+                lang, "proposals.history.item", state=Html(state_label(data, lang, answer.state)),
+                date=f"{day:%d/%m/%Y}", text=answer.text,
+            )
+        )  # fmt: skip
+        if answer.done_on:
+            done = date.fromisoformat(answer.done_on)
+            lines.append(
+                data.texts.text(lang, "proposals.history.done_on", date=f"{done:%d/%m/%Y}")
+            )
+    return lines
 
 
 def state_label(data: BotData, lang: str, state: str) -> str:

@@ -23,6 +23,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackContext,
     ConversationHandler,
     MessageHandler,
@@ -63,7 +64,9 @@ REMINDER_EVERY_S = 60 * 60
 class ModDraft:
     proposal_id: int = 0
     lab: str = ""  # the proposal's lab ('' the network): whose role the flow needs
-    action: str = ""  # "reject" or "title"
+    action: str = ""  # "reject", "title" or "answer"
+    state: str = ""  # an answer's state, once chosen
+    done_on: str = ""  # an answer "done": the day it was done (ISO)
 
 
 MOD = Flow(
@@ -97,7 +100,10 @@ def view(data: BotData, lang: str, proposal: Proposal) -> tuple[str, InlineKeybo
             [MOD.button(texts.plain(lang, "proposals.mod.retitle"), "title", proposal.id)],
         ]
     elif proposal.status == PUBLISHED:
-        rows = [[MOD.button(texts.plain(lang, "proposals.mod.retitle"), "title", proposal.id)]]
+        rows = [
+            [MOD.button(texts.plain(lang, "proposals.answer.button"), "ans", proposal.id)],
+            [MOD.button(texts.plain(lang, "proposals.mod.retitle"), "title", proposal.id)],
+        ]
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -123,7 +129,7 @@ async def ask_moderators(context: Ctx, proposal: Proposal) -> None:
         await send_view(context, user_id, proposal, context.people.language(user_id))
 
 
-async def _tapped(update: Update, context: Ctx, tap: Tap) -> Proposal | None:
+async def tapped(update: Update, context: Ctx, tap: Tap) -> Proposal | None:
     """The proposal a moderator's button names, if the person may moderate it; otherwise the
     tap is answered (stale, or refused) and nothing changes."""
     arg = tap.args[0]
@@ -148,7 +154,7 @@ async def refresh_counts(data: BotData) -> None:
 
 @MOD.on("pub", args=1)
 async def on_publish(update: Update, context: Ctx, tap: Tap) -> None:
-    proposal = await _tapped(update, context, tap)
+    proposal = await tapped(update, context, tap)
     if proposal is None:
         return
     if not await context.repo.proposals.publish(proposal.id, tap.user_id, context.now()):
@@ -187,7 +193,7 @@ async def tell_author(context: Ctx, proposal: Proposal, key: str, **values: obje
 
 @MOD.on("rej", args=1)
 async def on_reject(update: Update, context: Ctx, tap: Tap) -> int | None:
-    proposal = await _tapped(update, context, tap)
+    proposal = await tapped(update, context, tap)
     if proposal is None:
         return None
     if proposal.status != PENDING:
@@ -201,7 +207,7 @@ async def on_reject(update: Update, context: Ctx, tap: Tap) -> int | None:
     return REASON
 
 
-async def _drafted(update: Update, context: Ctx) -> Proposal | None:
+async def drafted(update: Update, context: Ctx) -> Proposal | None:
     """The proposal of the moderator's draft, if they still may moderate it (checked at every
     step: a coordinator removed meanwhile is refused)."""
     draft = MOD.draft(context)
@@ -217,7 +223,7 @@ async def _drafted(update: Update, context: Ctx) -> Proposal | None:
 async def got_reason(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None
-    proposal = await _drafted(update, context)
+    proposal = await drafted(update, context)
     if proposal is None:
         return ConversationHandler.END
     try:
@@ -240,7 +246,7 @@ async def got_reason(update: Update, context: Ctx) -> int:
 
 @MOD.on("title", args=1)
 async def on_retitle(update: Update, context: Ctx, tap: Tap) -> int | None:
-    proposal = await _tapped(update, context, tap)
+    proposal = await tapped(update, context, tap)
     if proposal is None:
         return None
     if proposal.status not in (PENDING, PUBLISHED):
@@ -257,7 +263,7 @@ async def on_retitle(update: Update, context: Ctx, tap: Tap) -> int | None:
 async def got_title(update: Update, context: Ctx) -> int:
     message = update.effective_message
     assert message is not None
-    proposal = await _drafted(update, context)
+    proposal = await drafted(update, context)
     if proposal is None:
         return ConversationHandler.END
     try:
@@ -314,7 +320,7 @@ async def queue_text(context: Ctx) -> tuple[str, list[list]] | None:
 
 @MOD.on("open", args=1)
 async def on_open(update: Update, context: Ctx, tap: Tap) -> None:
-    proposal = await _tapped(update, context, tap)
+    proposal = await tapped(update, context, tap)
     if proposal is None:
         return
     await tap.answer()
@@ -346,17 +352,17 @@ async def _reminder_job(context: CallbackContext) -> None:
     await remind_waiting(context)  # type: ignore[arg-type]
 
 
+def states() -> dict[object, list[BaseHandler]]:
+    """The typed steps, built for each application (the flow binds them to it)."""
+    return {
+        REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_reason)],
+        TITLE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_title)],
+    }
+
+
 def register(app: Application) -> None:
-    app.add_handler(
-        MOD.conversation(
-            app,
-            entry_points=[MOD.handler()],
-            states={
-                REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_reason)],
-                TITLE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_title)],
-            },
-        )
-    )
+    """The counts for the cards, and the weekly reminder's job (the conversation is built
+    with the answers' steps in `handlers.proposals`)."""
 
     async def start(data: BotData) -> None:
         await refresh_counts(data)

@@ -17,7 +17,14 @@ from bot.context import Ctx
 from bot.flows import edit_or_send
 from domain.proposals import NETWORK
 from handlers.proposals import moderate
-from handlers.proposals.common import FLOW, card_text, lab_name, may_moderate, state_label
+from handlers.proposals.common import (
+    FLOW,
+    card_text,
+    history_lines,
+    lab_name,
+    may_moderate,
+    state_label,
+)
 from storage.proposals import Proposal
 
 log = logging.getLogger(__name__)
@@ -108,7 +115,8 @@ async def on_lab(update: Update, context: Ctx, tap: Tap) -> None:
 
 async def history(context: Ctx, proposal: Proposal) -> list[str]:
     """The answers it had, oldest first (none before its first answer)."""
-    return []
+    answers = await context.repo.answers.history(proposal.id)
+    return history_lines(context.data, context.lang, answers)
 
 
 def card_markup(
@@ -126,6 +134,9 @@ def card_markup(
             )
         ],
     ]
+    if context.in_private and may_moderate(context, proposal):  # checked again when tapped
+        label = context.label("proposals.answer.button")
+        rows.append([moderate.MOD.button(label, "ans", proposal.id)])
     back = ("lab", proposal.lab_id) if proposal.lab_id != NETWORK else ("list",)
     rows.append([_button(context.label("proposals.back"), *back)])
     return InlineKeyboardMarkup(rows)
