@@ -208,7 +208,7 @@ async def on_support(update: Update, context: Ctx, tap: Tap) -> None:
     repo = context.repo.proposals
     on = await repo.toggle("proposal_supports", proposal.id, tap.user_id, context.now())
     await tap.answer(context.label("proposals.supported" if on else "proposals.unsupported"))
-    await _refresh(update, context, proposal.id, tap.user_id)
+    await _refresh(context, tap, proposal.id)
 
 
 @FLOW.on("fol", args=1)
@@ -219,17 +219,16 @@ async def on_follow(update: Update, context: Ctx, tap: Tap) -> None:
     repo = context.repo.proposals
     on = await repo.toggle("proposal_follows", proposal.id, tap.user_id, context.now())
     await tap.answer(context.label("proposals.followed" if on else "proposals.unfollowed"))
-    await _refresh(update, context, proposal.id, tap.user_id)
+    await _refresh(context, tap, proposal.id)
 
 
-async def _refresh(update: Update, context: Ctx, proposal_id: int, user_id: int) -> None:
+async def _refresh(context: Ctx, tap: Tap, proposal_id: int) -> None:
     """The card the tap was on, with its new count and buttons."""
     proposal = await context.repo.proposals.get(proposal_id)
-    query = update.callback_query
-    if proposal is None or query is None:
+    if proposal is None:
         return
-    text, markup = await card(context, proposal, user_id)
+    text, markup = await card(context, proposal, tap.user_id)
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        await tap.query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:  # an old message, or nothing changed: the answer said it
         log.info("a proposal's card could not be refreshed: %s", exc)
