@@ -333,12 +333,14 @@ button = BUTTONS.button
 
 
 def proposal_buttons(context: Ctx, lab_id: str) -> list[list[InlineKeyboardButton]]:
-    """Citizens take part from a lab's card (handlers/proposals): proposing an idea (in a
-    private chat, where the form runs) and, when there are any, the lab's proposals."""
+    """Citizens take part from a lab's card (handlers/proposals): proposing an idea and
+    offering a hand (in a private chat, where the forms run) and, when there are any, the
+    lab's proposals."""
     rows: list[list[InlineKeyboardButton]] = []
     proposals = protocols.PROPOSALS
     if context.in_private:
         rows.append([proposals.button(context.label("proposals.propose_button"), "new", lab_id)])
+        rows.append([protocols.OFFERS.button(context.label("offers.button"), "new", lab_id)])
     count = context.data.proposal_counts.get(lab_id, 0)
     if count:
         label = context.label("proposals.lab_button", count=count)

@@ -21,3 +21,4 @@ COORD = Buttons("coord")  # handlers/coordinators: who runs a lab
 MENU = Buttons("menu")  # handlers/menu: the main menu
 SCUOLA = Buttons("scuola")  # handlers/scuola: editions, sign-ups
 PROPOSALS = Buttons("prop")  # handlers/proposals: propose, moderate, read, support
+OFFERS = Buttons("offer")  # handlers/proposals/offers: offer a hand to a lab

@@ -18,6 +18,8 @@ MAX_TITLE = 80
 MAX_BODY = 1000
 MAX_PLACE = 120
 DAILY_LIMIT = 3  # proposals sent per person in 24 hours
+MAX_OFFER = 500
+OFFER_EVERY = timedelta(days=7)  # one offer of a hand per person and lab in this time
 WAITING_REMINDER = timedelta(days=7)  # a proposal not moderated by then reminds staff, once
 NETWORK = ""  # the lab id of a proposal to the whole network
 
@@ -81,6 +83,15 @@ def check_reason(text: str) -> str:
     _check_words(value)
     if len(value) > MAX_BODY:
         raise ProposalProblem("body_long")
+    return value
+
+
+def check_offer(text: str) -> str:
+    """What a person can do and when: words, at most MAX_OFFER characters."""
+    value = text.strip()
+    _check_words(value)
+    if len(value) > MAX_OFFER:
+        raise ProposalProblem("offer_long")
     return value
 
 

@@ -17,7 +17,7 @@ from storage.events import (
 from storage.labs import LabEditsRepo, QuestionsRepo
 from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
-from storage.proposals import AnswersRepo, ProposalsRepo
+from storage.proposals import AnswersRepo, OffersRepo, ProposalsRepo
 from storage.scuola import DraftsRepo, EditionsRepo, SignupsRepo, SubscriptionsRepo
 from storage.staff import StaffRepo
 from storage.stats import StatsRepo
@@ -59,6 +59,7 @@ class Repos:
     stats: StatsRepo
     proposals: ProposalsRepo
     answers: AnswersRepo
+    offers: OffersRepo
 
     @classmethod
     def over(cls, db: Database) -> Repos:
@@ -84,4 +85,5 @@ class Repos:
             stats=StatsRepo(db),
             proposals=ProposalsRepo(db),
             answers=AnswersRepo(db),
+            offers=OffersRepo(db),
         )

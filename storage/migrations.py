@@ -433,6 +433,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (answer_id, user_id)
         ) STRICT
         """,
+        # Offers of a hand to a lab: never public, to its coordinators (staff when none).
+        """
+        CREATE TABLE offers (
+            id          INTEGER PRIMARY KEY,
+            lab_id      TEXT    NOT NULL,
+            user_id     INTEGER NOT NULL,
+            text        TEXT    NOT NULL,
+            contact     TEXT    NOT NULL DEFAULT '',  -- given with consent: @name, phone, e-mail
+            status      TEXT    NOT NULL DEFAULT 'new',  -- new, contact, declined
+            created_at  TEXT    NOT NULL,
+            answered_by INTEGER,
+            answered_at TEXT
+        ) STRICT
+        """,
+        "CREATE INDEX offers_by_user ON offers (user_id, lab_id)",
     ),
 ]
 

@@ -303,3 +303,59 @@ class AnswersRepo:
             (status, to_db(now), notice.answer_id, notice.user_id, was),
         )
         return changed == 1
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: int
+    lab_id: str
+    user_id: int
+    text: str
+    contact: str
+    status: str  # new, contact, declined
+    created_at: datetime
+
+
+class OffersRepo:
+    """Offers of a hand to a lab."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def create(
+        self, lab_id: str, user_id: int, text: str, contact: str, now: datetime
+    ) -> Offer:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO offers (lab_id, user_id, text, contact, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (lab_id, user_id, text, contact, to_db(now)),
+            )
+            offer_id = int(cursor.lastrowid or 0)
+        return Offer(offer_id, lab_id, user_id, text, contact, "new", now)
+
+    async def get(self, offer_id: int) -> Offer | None:
+        row = await self._db.fetch_one("SELECT * FROM offers WHERE id = ?", (offer_id,))
+        if row is None:
+            return None
+        return Offer(
+            row["id"], row["lab_id"], row["user_id"], row["text"], row["contact"],
+            row["status"], from_db(row["created_at"]),
+        )  # fmt: skip
+
+    async def last_to(self, user_id: int, lab_id: str) -> datetime | None:
+        """When the person last offered a hand to the lab."""
+        found = await self._db.scalar(
+            "SELECT max(created_at) FROM offers WHERE user_id = ? AND lab_id = ?",
+            (user_id, lab_id),
+        )
+        return from_db(found) if found else None
+
+    async def reply(self, offer_id: int, status: str, by: int, now: datetime) -> bool:
+        """The lab's one-tap reply; False if someone replied first."""
+        changed = await self._db.execute(
+            "UPDATE offers SET status = ?, answered_by = ?, answered_at = ? "
+            "WHERE id = ? AND status = 'new'",
+            (status, by, to_db(now), offer_id),
+        )
+        return changed == 1

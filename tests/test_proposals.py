@@ -400,3 +400,47 @@ async def test_only_its_moderators_answer_a_proposal(bot, clock):
     await anna.press_data(callbacks.pack("propmod", "ans", network))
     assert anna.callback_answer()["show_alert"]
     assert await snapshot(bot) == before
+
+
+async def test_an_offer_of_a_hand_reaches_the_coordinator_privately_and_she_replies(bot, clock):
+    maria = await coordinator(bot, clock)
+    staff = bot.user(STAFF_ID)
+    staff_before = len(staff.messages())
+    luca = bot.user(first_name="Luca", username="luca_pv")
+    await luca.send("/laboratori")
+    await luca.press("Spazio Q")
+    await luca.press("🤝 Dai una mano")
+    await luca.send("x" * 501)
+    assert "caratteri: 501; al massimo 500" in luca.last().plain
+    await luca.send("So aggiustare biciclette, il sabato mattina.")
+    assert "non sarà pubblico" in luca.last().plain
+    await luca.press("📞 Sì, scrivo un telefono o un'e-mail")
+    await luca.send("non è un contatto")
+    assert "scrivilo di nuovo" in luca.last().plain
+    await luca.send("luca@example.org")
+    assert "La tua offerta è arrivata a chi si occupa di Spazio Q" in luca.last().plain
+    received = maria.last()
+    assert "So aggiustare biciclette" in received.plain and "luca@example.org" in received.plain
+    assert len(staff.messages()) == staff_before  # hers, not staff's, and never public
+    [offer_id] = [int(b["callback_data"].split(":")[3]) for b in received.inline_buttons][:1]
+
+    # Anyone else tapping her buttons is refused; she replies with one tap, Luca is told.
+    intruder = bot.user()
+    await intruder.send("/start")
+    before = await snapshot(bot)
+    await intruder.press_data(callbacks.pack("offer", "reply", offer_id, "yes"))
+    assert intruder.callback_answer()["show_alert"]
+    assert await snapshot(bot) == before
+    await maria.press("📞 Ti contattiamo")
+    assert "ti contatteranno presto" in luca.last().plain
+    await maria.press_data(callbacks.pack("offer", "reply", offer_id, "no"), received)
+    assert maria.callback_answer()["text"] == "Qualcuno ha già risposto a questa offerta."
+
+    # One offer per lab a week, said kindly.
+    await luca.send("/laboratori")
+    await luca.press("Spazio Q")
+    await luca.press("🤝 Dai una mano")
+    assert "potrai scriverne un'altra tra una settimana" in luca.last().plain
+    clock.advance(timedelta(days=7, minutes=1))
+    await luca.press("🤝 Dai una mano")
+    assert "Cosa puoi fare per Spazio Q" in luca.last().plain

@@ -92,8 +92,15 @@ async def tour(person, *, staff: bool) -> None:
     if staff:  # sent: staff moderate the network's proposals, from the message and /proposte
         await person.press("✅ Invia")
         await person.send("/proposte")
+        # An offer of a hand to a lab with no coordinator: staff reply to it.
+        await person.send("/laboratori")
+        await person.press("Spazio Q")
+        await person.press("🤝 Dai una mano")
+        await person.send("Posso aiutare il sabato.")
+        await person.press("🙅 No, rispondano qui nel bot")
     else:
         await person.send("/annulla")
+        await person.send("/proposte")  # the published ones are everyone's
     if not staff:  # the staff walked first: their event is there to open
         await person.send("/eventi")
         await person.press("Assemblea di prova")
@@ -176,6 +183,7 @@ async def test_no_staff_surface_works_for_anyone_else(start_bot, config):
     assert {b.split(":")[2] for b in staff_only if b.startswith("propmod:")} == {
         "pub", "rej", "title", "open"
     }  # fmt: skip
+    assert any(b.startswith("offer:v1:reply:") for b in staff_only)  # replying to an offer
 
     data = bot.app.bot_data
     commands = [spec.name for spec in data.commands if spec.staff]

@@ -3,6 +3,7 @@
 - `propose`: the form ("💡 Proponi un'idea", /proponi), kept in the database at every step;
 - `moderate`: nothing is public before a coordinator of its lab (or staff) publishes it;
 - `answer`: answers with a state, told once to the author, supporters and followers;
+- `offers`: "🤝 Dai una mano", privately to a lab's coordinators, replied with one tap;
 - `read`: the published ones (/proposte, "💡 Proposte (N)" on a lab's card), each with its
   card, "👍 Sostengo" and "🔔 Seguila", and a link to share (`?start=prop_<id>`).
 
@@ -16,7 +17,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.context import BotData, CommandSpec
-from handlers.proposals import answer, moderate, propose, read
+from handlers.proposals import answer, moderate, offers, propose, read
 from handlers.proposals.common import FLOW
 from handlers.proposals.moderate import MOD
 
@@ -39,6 +40,7 @@ def register(app: Application) -> None:
         )
     )
     moderate.register(app)
+    offers.register(app)
     data.menu_actions["propose"] = propose.from_menu
     data.deep_links["proponi"] = propose.from_link
     data.deep_links[read.LINK_PREFIX] = read.from_link
