@@ -58,6 +58,9 @@ class Registry:
         # Told to a person whose place came free (the Scuola's; a person's erasure frees one).
         self.promoted_notice: PromotedNotice | None = None
         self.startup: list[StartupHook] = []  # run once the database is open
+        # Run after a person's data is erased (handlers/privacy), with their id: what a feature
+        # keeps in memory about them, or counts over their rows, follows.
+        self.after_erasure: list[Callable[[BotData, int], Awaitable[None]]] = []
         self.reloaders: list[Reloader] = []  # /ricarica: check a data file, then apply it
         # Updates that must not start a record of someone unknown (privacy requests).
         self.quiet: list[Callable[[object], bool]] = []

@@ -18,6 +18,7 @@ MAX_TITLE = 80
 MAX_BODY = 1000
 MAX_PLACE = 120
 DAILY_LIMIT = 3  # proposals sent per person in 24 hours
+REPORTS_TO_HIDE = 3  # reports from different people that hide a proposal until moderated
 MAX_OFFER = 500
 OFFER_EVERY = timedelta(days=7)  # one offer of a hand per person and lab in this time
 WAITING_REMINDER = timedelta(days=7)  # a proposal not moderated by then reminds staff, once

@@ -214,6 +214,8 @@ async def erase(update: Update, context: Ctx, tap: Tap) -> None:
     context.data.coordinators = {  # the role goes with the person, at once
         lab: people - {user.id} for lab, people in context.data.coordinators.items()
     }
+    for hook in context.data.after_erasure:
+        await hook(context.data, user.id)
     log.info("a person erased their data (%d rows)", erased.rows)
     if withdrawn:
         context.outbox.kick()

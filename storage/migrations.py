@@ -448,6 +448,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) STRICT
         """,
         "CREATE INDEX offers_by_user ON offers (user_id, lab_id)",
+        """
+        CREATE TABLE proposal_reports (
+            proposal_id INTEGER NOT NULL REFERENCES proposals (id) ON DELETE CASCADE,
+            user_id     INTEGER NOT NULL,
+            created_at  TEXT    NOT NULL,
+            PRIMARY KEY (proposal_id, user_id)
+        ) STRICT
+        """,
     ),
 ]
 

@@ -92,6 +92,29 @@ class PrivacyRepo:
             "messages_sent_to_you": await rows(
                 "SELECT job, status, updated_at FROM deliveries WHERE user_id = ? ORDER BY id"
             ),
+            "proposals": await rows(
+                "SELECT id, lab_id, title, body, place, lat, lon, author_name AS name_shown, "
+                "status, reason, state, created_at FROM proposals WHERE author_id = ? ORDER BY id"
+            ),
+            "proposal_in_progress": await rows(
+                "SELECT data, updated_at FROM proposal_drafts WHERE user_id = ?"
+            ),
+            "proposals_supported": await rows(
+                "SELECT s.proposal_id, p.title, s.created_at FROM proposal_supports s "
+                "JOIN proposals p ON p.id = s.proposal_id WHERE s.user_id = ? ORDER BY s.created_at"
+            ),
+            "proposals_followed": await rows(
+                "SELECT f.proposal_id, p.title, f.created_at FROM proposal_follows f "
+                "JOIN proposals p ON p.id = f.proposal_id WHERE f.user_id = ? ORDER BY f.created_at"
+            ),
+            "proposals_reported": await rows(
+                "SELECT proposal_id, created_at FROM proposal_reports WHERE user_id = ? "
+                "ORDER BY created_at"
+            ),
+            "offers_of_help": await rows(
+                "SELECT lab_id, text, contact, status, created_at FROM offers WHERE user_id = ? "
+                "ORDER BY id"
+            ),
         }
 
     async def erase(
@@ -144,6 +167,22 @@ class PrivacyRepo:
             await run("UPDATE invitations SET created_by = 0 WHERE created_by = ?")
             await run("UPDATE invitations SET used_by = 0 WHERE used_by = ?")
             await run("DELETE FROM deliveries WHERE user_id = ?")
+            # Proposals: their supports, follows, offers and notices go; a proposal nobody else
+            # supports goes (its answers with it); the others stay, with no link to the author
+            # and no name shown. What the person did as a moderator stays, without them.
+            for table in (
+                "proposal_supports", "proposal_follows", "proposal_notices", "offers",
+                "proposal_drafts", "proposal_reports",
+            ):  # fmt: skip
+                await run(f"DELETE FROM {table} WHERE user_id = ?")
+            await run(
+                "DELETE FROM proposals WHERE author_id = ? "
+                "AND id NOT IN (SELECT proposal_id FROM proposal_supports)"
+            )
+            await run("UPDATE proposals SET author_id = NULL, author_name = '' WHERE author_id = ?")
+            await run("UPDATE proposals SET moderated_by = 0 WHERE moderated_by = ?")
+            await run("UPDATE proposal_answers SET by_id = 0 WHERE by_id = ?")
+            await run("UPDATE offers SET answered_by = 0 WHERE answered_by = ?")
             # Staff work stays (who changed a lab, who sent an announcement), without the person.
             await run("UPDATE lab_edits SET staff_id = 0 WHERE staff_id = ?")
             await run(

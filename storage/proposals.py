@@ -128,14 +128,35 @@ class ProposalsRepo:
         return [_proposal(r) for r in rows]
 
     async def publish(self, proposal_id: int, by: int, now: datetime) -> bool:
-        """Published (and out of hiding, after reports) by a moderator; False if it was not
-        waiting (already decided)."""
-        changed = await self._db.execute(
-            "UPDATE proposals SET status = ?, moderated_at = ?, moderated_by = ? "
-            "WHERE id = ? AND status = ?",
-            (PUBLISHED, to_db(now), by, proposal_id, PENDING),
-        )
-        return changed == 1
+        """Published (and out of hiding, its reports forgotten) by a moderator; False if it
+        was not waiting (already decided)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE proposals SET status = ?, hidden = 0, moderated_at = ?, moderated_by = ? "
+                "WHERE id = ? AND status = ?",
+                (PUBLISHED, to_db(now), by, proposal_id, PENDING),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute("DELETE FROM proposal_reports WHERE proposal_id = ?", (proposal_id,))
+            return True
+
+    async def report(self, proposal_id: int, user_id: int, now: datetime, hide_at: int) -> bool:
+        """The person reports a published proposal (once each); at `hide_at` reports from
+        different people it is hidden and waits for a moderator again. True if this report
+        hid it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO proposal_reports (proposal_id, user_id, created_at) "
+                "VALUES (?, ?, ?)",
+                (proposal_id, user_id, to_db(now)),
+            )
+            cursor = await conn.execute(
+                "UPDATE proposals SET hidden = 1, status = ? WHERE id = ? AND status = ? "
+                "AND (SELECT count(*) FROM proposal_reports WHERE proposal_id = ?) >= ?",
+                (PENDING, proposal_id, PUBLISHED, proposal_id, hide_at),
+            )
+            return cursor.rowcount == 1
 
     async def reject(self, proposal_id: int, by: int, reason: str, now: datetime) -> bool:
         changed = await self._db.execute(

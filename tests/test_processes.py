@@ -98,7 +98,7 @@ def test_after_a_restart_the_sandbox_reaches_people_and_says_whom_it_writes_to(t
 def test_each_person_in_the_sandbox_keeps_their_buttons_and_sees_pop_ups(tmp_path):
     out = sandbox(
         tmp_path,
-        "/start", ":staff", "/laboratori", "#6", "#9",  # staff: Spazio Q, its coordinators
+        "/start", ":staff", "/laboratori", "#6", "#10",  # staff: Spazio Q, its coordinators
         ":citizen", "#1",  # Anna's own buttons, kept while she was away: Assemblea notices on
         ":staff", "#1",  # back to the staff's: "➕ Invita un coordinatore"
         ":user 555 en", "/start", ":nonsense",

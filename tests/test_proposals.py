@@ -444,3 +444,76 @@ async def test_an_offer_of_a_hand_reaches_the_coordinator_privately_and_she_repl
     clock.advance(timedelta(days=7, minutes=1))
     await luca.press("🤝 Dai una mano")
     assert "Cosa puoi fare per Spazio Q" in luca.last().plain
+
+
+async def test_my_data_and_erasure_keep_only_what_others_support_without_its_author(bot):
+    from tests.helpers import every_value, exported, traces
+
+    anna, luca = bot.user(first_name="Anna"), bot.user(first_name="Luca")
+    supported = await publish(bot, anna, "Orto condiviso")
+    alone = await publish(bot, anna, "Panchine nuove")
+    await propose(anna, title="Ancora in attesa")
+    await anna.press("👤 Mostra il mio nome")
+    await anna.press("✅ Invia")  # moderated after she erases her data, below
+    [waiting] = await bot.repo.proposals.pending()
+    await luca.send(f"/start prop_{supported}")
+    await luca.press("👍 Sostengo")
+    await anna.send(f"/start prop_{alone}")
+    await anna.press("👍 Sostengo")  # her own support does not keep it
+    await anna.press("🔔 Seguila")
+    await anna.send("/laboratori")
+    await anna.press("Crosione")
+    await anna.press("🤝 Dai una mano")
+    await anna.send("Posso portare delle sedie.")
+    await anna.press("📞 Sì, scrivo un telefono o un'e-mail")
+    await anna.send("333 123 4567")
+
+    data = exported(await anna.send("/miei_dati"))
+    assert [p["title"] for p in data["proposals"]] == [
+        "Orto condiviso", "Panchine nuove", "Ancora in attesa"
+    ]  # fmt: skip
+    assert [s["title"] for s in data["proposals_supported"]] == ["Panchine nuove"]
+    assert [f["title"] for f in data["proposals_followed"]] == ["Panchine nuove"]
+    assert data["offers_of_help"][0]["contact"] == "+39 333 123 4567"
+
+    staff = bot.user(STAFF_ID)
+    await staff.send("/proposte")
+    await staff.press(f"#{waiting.id} Ancora in attesa")
+    await staff.press("✖️ Rifiuta")  # staff start refusing it as its author erases her data
+    await anna.send("/cancellami")
+    await anna.press("🗑️ Sì, cancella tutto")
+    await staff.send("Non riguarda la rete.")
+    assert "non è (più) visibile" in staff.last().plain
+    kept = await bot.repo.proposals.get(supported)
+    assert kept is not None and kept.author_id is None and kept.author_name == ""
+    assert await bot.repo.proposals.get(alone) is None
+    assert traces(await every_value(bot), anna.id, ["333 123 4567", "Anna"]) == []
+    await staff.send("/proposte")
+    assert "Ancora in attesa" not in staff.last().plain  # gone: nobody supported it
+    forged = await staff.press_data(callbacks.pack("propmod", "pub", waiting.id))
+    assert forged == [] and staff.callback_answer()["text"] == "Questo pulsante non è più attivo."
+    listing = await luca.send("/proposte")
+    assert "Orto condiviso" in listing.text and "Panchine nuove" not in listing.text
+
+
+async def test_three_reports_from_different_people_hide_a_proposal_until_it_is_moderated(bot):
+    anna = bot.user()
+    staff = bot.user(STAFF_ID)
+    proposal_id = await publish(bot, anna, "Festa in piazza")
+    people = [bot.user(first_name=f"P{n}") for n in range(3)]
+    for n, person in enumerate(people):
+        await person.send(f"/start prop_{proposal_id}")
+        await person.press("⚠️ Segnala")
+        if n == 0:  # the same person twice counts once
+            await person.press("⚠️ Segnala")
+            assert (await bot.repo.proposals.get(proposal_id)).visible
+    hidden = await bot.repo.proposals.get(proposal_id)
+    assert hidden.hidden and not hidden.visible
+    assert "segnalata da più persone" in staff.last().plain
+    assert "Festa in piazza" not in (await people[0].send("/proposte")).text
+    assert "⚠️ Segnala" not in (await anna.send(f"/start prop_{proposal_id}")).buttons  # hers
+    await staff.press("✅ Pubblica")  # a moderator decides: visible again, reports forgotten
+    assert (await bot.repo.proposals.get(proposal_id)).visible
+    await people[0].send(f"/start prop_{proposal_id}")
+    await people[0].press("⚠️ Segnala")
+    assert (await bot.repo.proposals.get(proposal_id)).visible

@@ -50,3 +50,12 @@ def register(app: Application) -> None:
         answer.deliver_at_start(app)
 
     data.startup.append(start)
+
+    async def erased(data: BotData, user_id: int) -> None:
+        """A person erased their data: their form is gone (the database row went with the
+        rest), and the cards' counts follow the proposals that went."""
+        if data.open_flows.get(user_id) in (FLOW.feature, MOD.feature, offers.FLOW.feature):
+            del data.open_flows[user_id]
+        await moderate.refresh_counts(data)
+
+    data.after_erasure.append(erased)

@@ -88,7 +88,8 @@ def view(data: BotData, lang: str, proposal: Proposal) -> tuple[str, InlineKeybo
     """The proposal for its moderators, with their buttons while it waits."""
     texts = data.texts
     now = data.clock.now()
-    lines = [texts.text(lang, "proposals.mod.title"), "", card_text(data, lang, proposal)]
+    title = "proposals.mod.title_reported" if proposal.hidden else "proposals.mod.title"
+    lines = [texts.text(lang, title), "", card_text(data, lang, proposal)]
     rows = []
     if proposal.status == PENDING:
         lines.append(
@@ -212,9 +213,13 @@ async def drafted(update: Update, context: Ctx) -> Proposal | None:
     step: a coordinator removed meanwhile is refused)."""
     draft = MOD.draft(context)
     proposal = await context.repo.proposals.get(draft.proposal_id)
+    assert update.effective_message is not None
+    if proposal is None:  # its author erased their data meanwhile, and it went with them
+        MOD.drop(context)
+        await update.effective_message.reply_text(context.t("proposals.gone"))
+        return None
     if not may_moderate(context, proposal):
         MOD.drop(context)
-        assert update.effective_message is not None
         await update.effective_message.reply_text(context.t("staff.only"))
         return None
     return proposal

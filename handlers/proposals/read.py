@@ -15,7 +15,7 @@ from telegram.error import BadRequest
 from bot.callbacks import Tap, stale
 from bot.context import Ctx
 from bot.flows import edit_or_send
-from domain.proposals import NETWORK
+from domain.proposals import NETWORK, REPORTS_TO_HIDE
 from handlers.proposals import moderate
 from handlers.proposals.common import (
     FLOW,
@@ -134,6 +134,8 @@ def card_markup(
             )
         ],
     ]
+    if proposal.author_id != context.user_id:
+        rows.append([_button(context.label("proposals.report"), "report", proposal.id)])
     if context.in_private and may_moderate(context, proposal):  # checked again when tapped
         label = context.label("proposals.answer.button")
         rows.append([moderate.MOD.button(label, "ans", proposal.id)])
@@ -232,3 +234,27 @@ async def _refresh(context: Ctx, tap: Tap, proposal_id: int) -> None:
         await tap.query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:  # an old message, or nothing changed: the answer said it
         log.info("a proposal's card could not be refreshed: %s", exc)
+
+
+@FLOW.on("report", args=1)
+async def on_report(update: Update, context: Ctx, tap: Tap) -> None:
+    """ "⚠️ Segnala": once per person; REPORTS_TO_HIDE from different people hide the proposal
+    until one of its moderators decides (they get it again, to publish or refuse)."""
+    proposal = await _visible(update, context, tap)
+    if proposal is None:
+        return
+    if proposal.author_id == tap.user_id:
+        await stale(update, context)
+        tap.answered = True
+        return
+    hidden = await context.repo.proposals.report(
+        proposal.id, tap.user_id, context.now(), REPORTS_TO_HIDE
+    )
+    await tap.answer(context.label("proposals.reported"), alert=True)
+    if not hidden:
+        return
+    log.info("proposal %d hidden after reports", proposal.id)
+    await moderate.refresh_counts(context.data)
+    waiting = await context.repo.proposals.get(proposal.id)
+    if waiting is not None:
+        await moderate.ask_moderators(context, waiting)
