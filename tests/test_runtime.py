@@ -18,7 +18,8 @@ async def test_menus_and_descriptions_are_published_per_language(bot):
     public_it = [c["command"] for c in api.commands[("default", "")]]
     public_en = api.commands[("default", "en")]
     assert public_it == [
-        "start", "laboratori", "vicino", "scuola", "mie_iscrizioni", "eventi", "notifiche", "help",
+        "start", "laboratori", "vicino", "scuola", "mie_iscrizioni", "eventi", "notifiche",
+        "proponi", "proposte", "help",
         "lingua", "privacy", "miei_dati", "cancellami",
         "annulla",
     ]  # fmt: skip
