@@ -6,10 +6,12 @@ reported as `data/labs.toml: lab 'spazio-q': lat: must be a number ...`, every p
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +234,26 @@ def lab_ids(data_dir: Path = DATA_DIR) -> set[str]:
 
 
 def load(data_dir: Path = DATA_DIR) -> Directory:
+    """The data files of `data_dir` (raises DataError naming every problem). Read again only
+    when a file changed (its size or time): a Directory is immutable, so the bot's start, a
+    /ricarica that changes nothing and every test's bot share one."""
+    files = ("labs.toml", "places.toml", GAZETTEER, THESAURUS)
+    stamp = tuple(
+        (stat.st_mtime_ns, stat.st_size) if (stat := _stat(data_dir / name)) else None
+        for name in files
+    )
+    return _load(data_dir.resolve(), stamp)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _load(data_dir: Path, _stamp: tuple[tuple[int, int] | None, ...]) -> Directory:
     problems: list[str] = []
     labs = _load_labs(data_dir / "labs.toml", problems)
     places = _load_places(data_dir / "places.toml", problems)
