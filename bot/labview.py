@@ -200,8 +200,14 @@ def day_hours_lines(context: Ctx, lab: Lab, hours: Hours, day: date) -> list[str
     if ranges is None:
         return [context.t("hours.day_unknown", name=lab.name, day=named)]
     if ranges:
-        return [context.t("hours.day_open", name=lab.name, day=named, hours=say_ranges(ranges))]
-    return [context.t("hours.day_closed", name=lab.name, day=named)]
+        lines = [context.t("hours.day_open", name=lab.name, day=named, hours=say_ranges(ranges))]
+    else:
+        lines = [context.t("hours.day_closed", name=lab.name, day=named)]
+    festive = dates.holiday(day)
+    if festive is not None and not any(c.covers(day) for c in hours.closures):
+        # The week's hours, on a public holiday the lab said nothing about: said as such.
+        lines.append(context.t("hours.holiday", holiday=context.label(f"holiday.{festive}")))
+    return lines
 
 
 def _asked_back(context: Ctx, lab: Lab, mismatch: WeekdayMismatch) -> str:

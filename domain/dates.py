@@ -91,9 +91,26 @@ def local(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 
 def _plain(text: str) -> str:
-    """Lower case, accents off ("lunedì" -> "lunedi"), apostrophes as spaces ("dall'8")."""
+    """Lower case, accents off ("lunedì" -> "lunedi"), apostrophes as spaces ("dall'8"), a
+    fixed holiday as its day ("natale" -> "25 dicembre"), "il primo maggio" as "il 1 maggio"."""
     text = text.lower().translate(str.maketrans("àèéìòù’'°", "aeeiou   "))
-    return " ".join(text.split()).strip(" ,.?!")
+    text = " ".join(text.split()).strip(" ,.?!")
+    if _HOLIDAY_WORDS.search(text):
+        text = _HOLIDAY_WORDS.sub(lambda m: _HOLIDAY_DAYS[m.group(0)], text)
+    return re.sub(r"\bprimo (?=[a-z])", "1 ", text)
+
+
+# Fixed holidays by their names, as the day they fall on (Italian and English).
+_HOLIDAY_DAYS = {
+    "vigilia di natale": "24 dicembre", "christmas eve": "24 december", "natale": "25 dicembre",
+    "christmas day": "25 december", "christmas": "25 december", "santo stefano": "26 dicembre",
+    "boxing day": "26 december", "capodanno": "1 gennaio", "new year s day": "1 january",
+    "epifania": "6 gennaio", "befana": "6 gennaio", "ferragosto": "15 agosto",
+    "san silvestro": "31 dicembre", "new year s eve": "31 december",
+}  # fmt: skip
+_HOLIDAY_WORDS = re.compile(
+    r"\b(?:" + "|".join(re.escape(k) for k in sorted(_HOLIDAY_DAYS, key=len, reverse=True)) + r")\b"
+)
 
 
 _NUMBER_WORDS = {
@@ -136,7 +153,8 @@ _DAY_FORMS = re.compile(
 
 # What every day form contains: a digit, a weekday, a relative day, or a count of days/weeks.
 _MAY_NAME_A_DAY = re.compile(
-    rf"\d|\b(?:{_WD}|oggi|today|stasera|tonight|dopodomani|domani|tomorrow|settiman|week|giorn|day)"
+    rf"\d|\b(?:{_WD}|oggi|today|stasera|tonight|dopodomani|domani|tomorrow|settiman|week|giorn|day"
+    r"|primo|natale|christmas|stefano|capodanno|new year|epifania|befana|ferragosto|silvestro)"
 )
 
 
@@ -357,3 +375,33 @@ def say_time(moment: datetime, tz: ZoneInfo) -> str:
 def say_span(start: datetime, end: datetime, tz: ZoneInfo, lang: str) -> str:
     joiner = "–"
     return f"{say_date(start, tz, lang)}, {say_time(start, tz)}{joiner}{say_time(end, tz)}"
+
+
+def easter(year: int) -> date:
+    """Easter Sunday (the Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def holiday(day: date) -> str | None:
+    """The Italian public holiday `day` is, as a catalog key suffix ("natale"), or None."""
+    fixed = {(1, 1): "capodanno", (1, 6): "epifania", (4, 25): "liberazione",
+             (5, 1): "lavoro", (6, 2): "repubblica", (8, 15): "ferragosto",
+             (11, 1): "santi", (12, 8): "immacolata", (12, 25): "natale",
+             (12, 26): "santo_stefano"}  # fmt: skip
+    if (name := fixed.get((day.month, day.day))) is not None:
+        return name
+    sunday = easter(day.year)
+    if day == sunday:
+        return "pasqua"
+    if day == sunday + timedelta(days=1):
+        return "pasquetta"
+    return None

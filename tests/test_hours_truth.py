@@ -169,3 +169,26 @@ async def test_open_now_with_no_lab_named_offers_every_lab_and_the_nearest(bot, 
     assert buttons[-1] == "📍 Il più vicino a me"
     asked = await anna.press("📍 Il più vicino a me")
     assert "posizione" in asked[-1].text.lower()
+
+
+async def test_holidays_named_and_said_as_holidays(bot, clock):
+    """'il primo maggio', 'a Natale', 'on Christmas' are those days (they were answered about
+    now); the week's hours on a public holiday the lab said nothing about come with a warning,
+    and a closure entered for it is simply said."""
+    maria, _ = await monday_only(bot, clock)
+    await maria.press("Mer")
+    await maria.send("9-12")
+    anna = bot.user()
+    epiphany = (await anna.send("spazio q è aperto il 6/1?")).text
+    assert "è aperto mercoledì 6 gennaio: 9-12" in epiphany
+    assert "Quel giorno è l'Epifania" in epiphany  # not said as an ordinary Wednesday
+    christmas = (await anna.send("spazio q è aperto a natale?")).text
+    assert "venerdì 25 dicembre non è indicato" in christmas  # was answered about now
+    may_day = (await anna.send("spazio q è aperto il primo maggio?")).text
+    assert "sabato 1 maggio non è indicato" in may_day
+    english = (await bot.user(language_code="en").send("is spazio q open on Christmas?")).text
+    assert "Friday 25 December are not given" in english
+    await maria.press("➕ Chiusura o orario speciale")
+    await maria.send("6/1")  # the lab says: closed on Epiphany
+    closed = (await anna.send("spazio q è aperto il 6/1?")).text
+    assert "è chiuso mercoledì 6 gennaio" in closed and "Quel giorno" not in closed
