@@ -60,8 +60,9 @@ def test_closures_as_people_type_them():
     assert parse_closure("closed from 5 August to 25 August", today).end == date(2027, 8, 25)
     with pytest.raises(DateProblem):
         parse_closure("dal 30/02 al 3/3", today)
-    with pytest.raises(DateProblem):
-        parse_closure("ferragosto", today)
+    assert parse_closure("ferragosto", today) == Closure(date(2027, 8, 15), date(2027, 8, 15))
+    with pytest.raises(DateProblem):  # a holiday is its day; words that name no day are not
+        parse_closure("quando capita", today)
     with pytest.raises(DateProblem):  # reversed: not a closure of almost a year
         parse_closure("dal 20 al 10 luglio", today)
     assert parse_closure("dal 1/12/2027 al 30/11/2028", today).end == date(2028, 11, 30)
