@@ -25,9 +25,9 @@ from telegram.ext import (
 from bot.callbacks import Tap, stale
 from bot.context import BotData, Ctx
 from domain.dates import DateProblem, parse_date
-from domain.proposals import ANSWER_STATES, PUBLISHED, ProposalProblem, check_reason
+from domain.proposals import ANSWER_STATES, PUBLISHED, check_reason
 from handlers.proposals.common import FLOW, card_text, history_lines, send_to, state_label
-from handlers.proposals.moderate import MOD, ModDraft, drafted, tapped
+from handlers.proposals.moderate import MOD, ModDraft, drafted, tapped, typed
 from storage.proposals import Answer, Proposal
 
 log = logging.getLogger(__name__)
@@ -113,18 +113,10 @@ async def got_done_on(update: Update, context: Ctx) -> int:
 
 
 async def got_text(update: Update, context: Ctx) -> int:
-    message = update.effective_message
-    assert message is not None
-    proposal = await drafted(update, context)
-    if proposal is None:
-        return ConversationHandler.END
-    try:
-        text = check_reason(message.text or "")
-    except ProposalProblem as problem:
-        await message.reply_text(
-            context.t(f"proposals.error.{problem.code}", length=len(message.text or ""))
-        )
-        return TEXT
+    found = await typed(update, context, check_reason, TEXT)
+    if isinstance(found, int):
+        return found
+    message, proposal, text = found
     draft = MOD.draft(context)
     MOD.drop(context)
     if proposal.status != PUBLISHED or draft.state not in ANSWER_STATES:

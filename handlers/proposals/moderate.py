@@ -16,10 +16,11 @@ typed steps alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -225,17 +226,30 @@ async def drafted(update: Update, context: Ctx) -> Proposal | None:
     return proposal
 
 
-async def got_reason(update: Update, context: Ctx) -> int:
+async def typed(
+    update: Update, context: Ctx, check: Callable[[str], str], step: int, *, say_length: bool = True
+) -> tuple[Message, Proposal, str] | int:
+    """A moderator's typed answer at `step`: the message, the proposal it is about and the value
+    `check` made of it; or the state to go to (the end, when the proposal is gone or the role
+    lost; `step` again, when `check` refused the value: the reason said)."""
     message = update.effective_message
     assert message is not None
     proposal = await drafted(update, context)
     if proposal is None:
         return ConversationHandler.END
     try:
-        reason = check_reason(message.text or "")
+        return message, proposal, check(message.text or "")
     except ProposalProblem as problem:
-        await message.reply_text(context.t(f"proposals.error.{problem.code}", length=0))
-        return REASON
+        length = len(message.text or "") if say_length else 0
+        await message.reply_text(context.t(f"proposals.error.{problem.code}", length=length))
+        return step
+
+
+async def got_reason(update: Update, context: Ctx) -> int:
+    found = await typed(update, context, check_reason, REASON, say_length=False)
+    if isinstance(found, int):
+        return found
+    message, proposal, reason = found
     MOD.drop(context)
     if not await context.repo.proposals.reject(proposal.id, message.chat_id, reason, context.now()):
         await message.reply_text(context.t("proposals.mod.already"))
@@ -266,18 +280,10 @@ async def on_retitle(update: Update, context: Ctx, tap: Tap) -> int | None:
 
 
 async def got_title(update: Update, context: Ctx) -> int:
-    message = update.effective_message
-    assert message is not None
-    proposal = await drafted(update, context)
-    if proposal is None:
-        return ConversationHandler.END
-    try:
-        title = check_title(message.text or "")
-    except ProposalProblem as problem:
-        await message.reply_text(
-            context.t(f"proposals.error.{problem.code}", length=len(message.text or ""))
-        )
-        return TITLE
+    found = await typed(update, context, check_title, TITLE)
+    if isinstance(found, int):
+        return found
+    message, proposal, title = found
     MOD.drop(context)
     if not await context.repo.proposals.retitle(proposal.id, title):
         await message.reply_text(context.t("proposals.mod.already"))
